@@ -1,0 +1,272 @@
+/*
+ * hexz.h - the public API of libhexz: seekable, deduplicated, compressed snapshot archives.
+ *
+ * Conventions (they hold for every function below unless its comment says otherwise):
+ *  - Functions return 0 on success or a negative HEXZ_E* code. hexz_strerror() names the code;
+ *    hexz_last_error() gives a one-line detail message (naming the file and the problem) that the
+ *    failing call left for the calling thread.
+ *  - Results come back through out-parameters, which are written only on success.
+ *  - Handles are opaque. Every *_open / *_create has a matching *_free, and *_free(NULL) is a no-op.
+ *  - Option structs begin with a version field and are initialised with their _INIT macro; new
+ *    fields are only ever appended.
+ *  - Strings are UTF-8 or raw bytes as the file system gave them, NUL-terminated.
+ *  - The library has no global mutable state. The only per-thread state is the last error message.
+ */
+#ifndef HEXZ_H
+#define HEXZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HEXZ_VERSION_MAJOR 0
+#define HEXZ_VERSION_MINOR 1
+#define HEXZ_VERSION_PATCH 0
+#define HEXZ_VERSION_STRING "0.1.0"
+
+/* The archive format version this library writes (docs/FORMAT.md). */
+#define HEXZ_FORMAT_MAJOR 1
+#define HEXZ_FORMAT_MINOR 0
+
+/* ---- Errors -------------------------------------------------------------------------------- */
+
+enum {
+    HEXZ_OK = 0,
+    HEXZ_EINVAL = -1,       /* a bad argument from the caller */
+    HEXZ_ENOMEM = -2,       /* out of memory */
+    HEXZ_EIO = -3,          /* the operating system reported an I/O error */
+    HEXZ_ECORRUPT = -4,     /* the archive is damaged or not an archive */
+    HEXZ_EUNSUPPORTED = -5, /* a valid archive that needs a feature this library lacks */
+    HEXZ_EBADSIG = -6,      /* a signature does not verify */
+    HEXZ_ENOTFOUND = -7,    /* no such stream, file or entry */
+    HEXZ_ERANGE = -8,       /* an offset or index outside the object */
+    HEXZ_ECANCELED = -9,    /* the caller's progress callback asked to stop */
+    HEXZ_EEXIST = -10       /* the destination exists and overwriting was not asked for */
+};
+
+/* A static, human-readable name for an error code. Thread-safe. */
+const char *hexz_strerror(int code);
+
+/* The detail message of the last failing hexz call on this thread, or "" if none.
+ * Borrowed: valid until the next hexz call on this thread. Thread-safe (per-thread storage). */
+const char *hexz_last_error(void);
+
+/* The library's version string, e.g. "0.1.0". Thread-safe. */
+const char *hexz_version(void);
+
+/* ---- Codecs and chunking -------------------------------------------------------------------- */
+
+typedef enum {
+    HEXZ_CODEC_NONE = 1, /* stored raw */
+    HEXZ_CODEC_LZ4 = 2,
+    HEXZ_CODEC_ZSTD = 3
+} hexz_codec;
+
+typedef enum {
+    HEXZ_CHUNK_FIXED = 1, /* blocks of exactly block_size bytes (the last one may be shorter) */
+    HEXZ_CHUNK_CDC = 2    /* FastCDC content-defined chunks between min_size and max_size */
+} hexz_chunking;
+
+/* ---- Progress and cancellation -------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t bytes_in;     /* logical bytes consumed so far */
+    uint64_t bytes_total;  /* expected logical bytes, 0 when unknown */
+    uint64_t bytes_out;    /* bytes written to the destination so far */
+    uint64_t blocks;       /* blocks (index entries) produced so far */
+    uint64_t dedup_hits;   /* blocks that reused stored bytes */
+} hexz_progress;
+
+/* Called from the thread that drives the operation, at most every few MiB. Return non-zero to
+ * cancel: the operation then stops, removes its partial output and returns HEXZ_ECANCELED. */
+typedef int (*hexz_progress_fn)(const hexz_progress *progress, void *user);
+
+/* ---- Writing -------------------------------------------------------------------------------- */
+
+typedef struct {
+    unsigned version;        /* HEXZ_WRITE_OPTIONS_VERSION */
+    hexz_chunking chunking;  /* default HEXZ_CHUNK_CDC */
+    uint32_t block_size;     /* fixed chunking: block size; default 65536 */
+    uint32_t min_size;       /* CDC: minimum chunk; default 16384 */
+    uint32_t avg_size;       /* CDC: average chunk, a power of two; default 65536 */
+    uint32_t max_size;       /* CDC: maximum chunk; default 262144 */
+    hexz_codec codec;        /* default HEXZ_CODEC_LZ4 */
+    int level;               /* codec level; 0 = the codec's default (zstd 3) */
+    int dedup;               /* non-zero: identical blocks are stored once; default 1 */
+    int overwrite;           /* non-zero: replace an existing destination; default 1 */
+    hexz_progress_fn progress;
+    void *progress_user;
+} hexz_write_options;
+
+#define HEXZ_WRITE_OPTIONS_VERSION 1
+#define HEXZ_WRITE_OPTIONS_INIT                                                                  \
+    {HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, \
+     1, 1, NULL, NULL}
+
+/* Fills *opts with the defaults above. Thread-safe. */
+void hexz_write_options_init(hexz_write_options *opts);
+
+typedef struct hexz_writer hexz_writer;
+
+/* Starts a new archive that will appear at `path` only when hexz_writer_finish() succeeds. Data
+ * goes to a temporary file in the same directory; nothing under `path` changes before finish.
+ * `opts` may be NULL for defaults; it is copied. One writer is used by one thread at a time. */
+int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts);
+
+/* Makes `name` the current stream, creating it if it is new (the first stream is "main" unless
+ * another is begun first). Names are 1..255 bytes. Not thread-safe on the same writer. */
+int hexz_writer_begin_stream(hexz_writer *w, const char *name);
+
+/* Appends `len` bytes to the current stream (creating "main" if none was begun). The bytes are
+ * chunked, hashed, deduplicated, compressed and written; memory stays bounded whatever the total.
+ * Not thread-safe on the same writer. */
+int hexz_writer_write(hexz_writer *w, const void *buf, size_t len);
+
+/* File-tree entries. A regular file's content is the bytes written between
+ * hexz_writer_begin_file() and hexz_writer_end_file(); it goes to the "main" stream and starts on
+ * a chunk boundary. Paths are relative, '/'-separated, without "." or ".." components, unique,
+ * at most HEXZ_PATH_MAX - 1 bytes. Entries may come in any order. Not thread-safe on one writer. */
+int hexz_writer_add_dir(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
+                        uint32_t mtime_nsec);
+int hexz_writer_add_symlink(hexz_writer *w, const char *path, const char *target,
+                            int64_t mtime_sec, uint32_t mtime_nsec);
+int hexz_writer_begin_file(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
+                           uint32_t mtime_nsec);
+int hexz_writer_end_file(hexz_writer *w);
+
+/* Writes the index, manifest and header, fsyncs and renames the archive into place, atomically.
+ * After it (success or failure) only hexz_writer_free() may be called. On failure no file appears
+ * under the destination name and the temporary file is removed. */
+int hexz_writer_finish(hexz_writer *w);
+
+/* Frees the writer. An unfinished archive is discarded (its temporary file removed). */
+void hexz_writer_free(hexz_writer *w);
+
+/* Packs a regular file, block device or directory tree at `input` into the archive `output`.
+ * A directory becomes a file tree (regular files, directories, symlinks with modes and mtimes);
+ * anything else becomes the "main" stream. Thread-safe (uses no shared state). */
+int hexz_pack_path(const char *input, const char *output, const hexz_write_options *opts);
+
+/* ---- Reading -------------------------------------------------------------------------------- */
+
+typedef struct hexz_reader hexz_reader;
+
+/* Opens the archive at `path`, validating its header, section table, root hash and index
+ * directories. Index pages and blocks are read (and verified) on demand. Thread-safe. */
+int hexz_reader_open(hexz_reader **out, const char *path);
+
+/* Frees the reader. No other call on it may be in progress. */
+void hexz_reader_free(hexz_reader *r);
+
+#define HEXZ_STREAM_NAME_MAX 256
+
+typedef struct {
+    char name[HEXZ_STREAM_NAME_MAX]; /* NUL-terminated */
+    uint64_t size;                   /* logical bytes */
+    uint64_t block_count;            /* index entries */
+} hexz_stream_info;
+
+/* Number of streams; stream indices run from 0 to count - 1. Thread-safe. */
+unsigned hexz_reader_stream_count(const hexz_reader *r);
+int hexz_reader_stream_info(const hexz_reader *r, unsigned stream, hexz_stream_info *out);
+/* Index of the stream called `name`, or HEXZ_ENOTFOUND. Thread-safe. */
+int hexz_reader_find_stream(const hexz_reader *r, const char *name, unsigned *out);
+
+/* Reads up to `len` bytes of `stream` at logical offset `offset` into `buf`; *out_read gets the
+ * count, which is short only at the end of the stream (0 at or past it). Every block is checked
+ * against its stored checksum, exact decompressed length and content hash before its bytes are
+ * returned; damage yields HEXZ_ECORRUPT, never wrong bytes. O(log n) in the number of blocks.
+ * Thread-safe and reentrant (pread semantics): many threads may read one reader at once. */
+int hexz_reader_read_at(hexz_reader *r, unsigned stream, void *buf, size_t len, uint64_t offset,
+                        size_t *out_read);
+
+#define HEXZ_PATH_MAX 4096
+
+typedef enum { HEXZ_FILE_REGULAR = 1, HEXZ_FILE_DIR = 2, HEXZ_FILE_SYMLINK = 3 } hexz_file_type;
+
+typedef struct {
+    hexz_file_type type;
+    uint32_t mode;         /* permission bits (07777) */
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint64_t offset;       /* regular files: where the content starts in the "main" stream */
+    uint64_t size;         /* regular files: content length; symlinks: target length */
+    char path[HEXZ_PATH_MAX];
+    char target[HEXZ_PATH_MAX]; /* symlinks only; "" otherwise */
+} hexz_file_info;
+
+/* Number of file-tree entries (0 for an archive packed from a single file). Thread-safe. */
+uint64_t hexz_reader_file_count(const hexz_reader *r);
+
+/* The index-th entry in manifest order (see docs/FORMAT.md: parents before children).
+ * O(log n). Thread-safe. */
+int hexz_reader_file_at(hexz_reader *r, uint64_t index, hexz_file_info *out);
+
+/* Looks an entry up by its path, in O(log n). HEXZ_ENOTFOUND if absent. Thread-safe. */
+int hexz_reader_file_lookup(hexz_reader *r, const char *path, hexz_file_info *out);
+
+typedef struct {
+    uint64_t logical_offset; /* within the stream */
+    uint32_t logical_length;
+    uint64_t stored_offset;  /* absolute file offset; 0 for holes */
+    uint32_t stored_length;  /* 0 for holes */
+    int is_hole;             /* a run of zeros, no stored bytes */
+    hexz_codec codec;        /* how the stored bytes are encoded (NONE for holes) */
+    uint8_t content_hash[32];/* BLAKE3 of the logical bytes (zero for holes) */
+} hexz_block_info;
+
+/* The index-th block of `stream`, in logical order. O(log n). Thread-safe. */
+int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_block_info *out);
+
+/* Checks everything: every index page and manifest page against its hash, every stored block
+ * against its checksum, exact length and content hash, and the structural rules of
+ * docs/FORMAT.md. Returns 0 if the archive is intact, HEXZ_ECORRUPT (with a message naming the
+ * first damaged place) if not. Thread-safe. */
+int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user);
+
+#define HEXZ_HISTOGRAM_BUCKETS 32
+
+typedef struct {
+    uint16_t format_major, format_minor;
+    uint8_t archive_id[16];
+    uint8_t root_hash[32];
+    uint64_t file_size;          /* bytes of the archive file */
+    hexz_chunking chunking;
+    uint32_t block_size, min_size, avg_size, max_size;
+    hexz_codec codec;            /* the default codec blocks were compressed with */
+    int level;
+    unsigned stream_count;
+    uint64_t logical_bytes;      /* sum of stream sizes */
+    uint64_t blocks;             /* index entries of all streams */
+    uint64_t hole_blocks, hole_bytes;
+    uint64_t unique_blocks;      /* distinct stored blocks */
+    uint64_t unique_logical_bytes;
+    uint64_t dedup_blocks;       /* entries that reuse another's stored bytes */
+    uint64_t dedup_bytes;        /* logical bytes those entries cover */
+    uint64_t stored_bytes;       /* bytes of distinct stored blocks */
+    uint64_t raw_blocks, lz4_blocks, zstd_blocks; /* distinct stored blocks by codec */
+    uint64_t index_bytes;        /* index pages and directories */
+    uint64_t manifest_bytes;     /* manifest pages and directory */
+    uint64_t files, dirs, symlinks;
+    /* Chunk sizes of data blocks: bucket i counts logical lengths in [2^i, 2^(i+1)). */
+    uint64_t histogram[HEXZ_HISTOGRAM_BUCKETS];
+} hexz_inspect_info;
+
+/* Gathers the figures above; reads every index page (not the blocks). Thread-safe. */
+int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out);
+
+/* ---- Extracting ----------------------------------------------------------------------------- */
+
+/* Writes the archive's content to `dest`: a file tree into directory `dest` (created if missing;
+ * modes, mtimes and symlinks restored; never writing outside `dest`), or else the "main" stream
+ * into the file `dest`, atomically and with holes left sparse. Thread-safe. */
+int hexz_extract(hexz_reader *r, const char *dest, hexz_progress_fn progress, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HEXZ_H */

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hexz needs to build and test, and only those that are missing.
+# Safe to run repeatedly: with everything present it does nothing and touches no network.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  liblz4-dev libzstd-dev libsodium-dev libxxhash-dev librust-blake3-dev
+  libcmocka-dev
+  b3sum lz4 zstd
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

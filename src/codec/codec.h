@@ -1,0 +1,41 @@
+/*
+ * codec.h - block compression behind one small interface: none (raw), LZ4 and zstd.
+ *
+ * A codec context holds the per-thread state the libraries want reused (zstd contexts); create
+ * one per thread and reuse it for every block. Codec ids are the on-disk ids of docs/FORMAT.md
+ * and equal the public hexz_codec values.
+ */
+#ifndef HX_CODEC_H
+#define HX_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { HX_CODEC_NONE = 1, HX_CODEC_LZ4 = 2, HX_CODEC_ZSTD = 3 };
+
+typedef struct hx_codec_ctx hx_codec_ctx;
+
+/* Creates a context for compressing with `codec` at `level` (0 = default) and for decompressing
+ * any codec. Returns 0 or a HEXZ_E* code with the last error set. */
+int hx_codec_ctx_create(hx_codec_ctx **out, int codec, int level);
+void hx_codec_ctx_free(hx_codec_ctx *ctx);
+
+/* Is `codec` a known id? */
+int hx_codec_valid(int codec);
+const char *hx_codec_name(int codec);
+
+/* Worst-case compressed size of `n` input bytes for the context's codec. */
+size_t hx_codec_bound(const hx_codec_ctx *ctx, size_t n);
+
+/* Compresses src[0..n) into dst (capacity `cap` >= hx_codec_bound) with the context's codec.
+ * Sets *out_len. Returns 0 or HEXZ_E*. */
+int hx_codec_compress(hx_codec_ctx *ctx, const void *src, size_t n, void *dst, size_t cap,
+                      size_t *out_len);
+
+/* Decodes `n` stored bytes of `codec` into dst, which must come out exactly `expected` bytes
+ * long; anything else (short, long, malformed) is HEXZ_ECORRUPT. Never reads or writes outside
+ * the given buffers, whatever the input. */
+int hx_codec_decompress(hx_codec_ctx *ctx, int codec, const void *src, size_t n, void *dst,
+                        size_t expected);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * error.c - error names and the per-thread detail message behind hexz_last_error().
+ *
+ * The message lives in thread-local storage, so concurrent calls on different threads never see
+ * each other's errors and the library keeps no shared mutable state.
+ */
+#include "common/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HX_ERROR_MSG_MAX 1024
+
+static _Thread_local char last_error[HX_ERROR_MSG_MAX];
+
+const char *hexz_strerror(int code)
+{
+    switch (code) {
+    case HEXZ_OK: return "success";
+    case HEXZ_EINVAL: return "invalid argument";
+    case HEXZ_ENOMEM: return "out of memory";
+    case HEXZ_EIO: return "I/O error";
+    case HEXZ_ECORRUPT: return "corrupt archive";
+    case HEXZ_EUNSUPPORTED: return "unsupported archive feature";
+    case HEXZ_EBADSIG: return "bad signature";
+    case HEXZ_ENOTFOUND: return "not found";
+    case HEXZ_ERANGE: return "out of range";
+    case HEXZ_ECANCELED: return "canceled";
+    case HEXZ_EEXIST: return "already exists";
+    default: return "unknown error";
+    }
+}
+
+const char *hexz_last_error(void) { return last_error; }
+
+const char *hexz_version(void) { return HEXZ_VERSION_STRING; }
+
+int hx_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int hx_error_errno(int code, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof last_error)
+        snprintf(last_error + n, sizeof last_error - (size_t)n, ": %s", strerror(errnum));
+    return code;
+}
+
+void hx_error_clear(void) { last_error[0] = '\0'; }

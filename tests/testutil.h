@@ -1,0 +1,50 @@
+/*
+ * testutil.h - helpers shared by the cmocka tests: scratch directories, reproducible random
+ * data, whole-file I/O, and running the hexz CLI with its output captured.
+ */
+#ifndef HEXZ_TESTUTIL_H
+#define HEXZ_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+/* A fresh directory under $TMPDIR (or /tmp) named after `tag`; removed by tu_rmtree(). The
+ * returned string is malloc'd. */
+char *tu_mkdtemp(const char *tag);
+/* rm -rf `path`. */
+void tu_rmtree(const char *path);
+/* printf into a malloc'd string. */
+char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A reproducible pseudo-random generator (xoshiro256**). Tests that use randomness take the
+ * seed from $HEXZ_TEST_SEED when set, print it, and so can be replayed. */
+typedef struct { uint64_t s[4]; } tu_rng;
+void tu_rng_seed(tu_rng *r, uint64_t seed);
+uint64_t tu_rng_next(tu_rng *r);
+uint64_t tu_rng_below(tu_rng *r, uint64_t n); /* uniform in [0, n), n > 0 */
+void tu_rng_fill(tu_rng *r, void *buf, size_t len);
+/* The seed for this test run: $HEXZ_TEST_SEED or a fixed default; printed once. */
+uint64_t tu_test_seed(void);
+
+/* Writes `len` bytes to `path` (creating or truncating it); fails the test on error. */
+void tu_write_file(const char *path, const void *data, size_t len);
+/* Reads a whole file into a malloc'd buffer; *len_out gets its size. Fails the test on error. */
+uint8_t *tu_read_file(const char *path, size_t *len_out);
+/* Size of a file, or -1. */
+long long tu_file_size(const char *path);
+/* Flips (xors with 0xFF) the byte at `offset` of `path` in place. */
+void tu_flip_byte(const char *path, uint64_t offset);
+/* Copies a file. */
+void tu_copy_file(const char *from, const char *to);
+
+/* Runs `argv` (argv[0] is the program path) with stdin from /dev/null, capturing stdout and
+ * stderr into malloc'd NUL-terminated strings (either out pointer may be NULL). Returns the exit
+ * status (0..255), or 128+signal if it was killed. */
+int tu_run(char **out_stdout, char **out_stderr, const char *const argv[]);
+/* tu_run() of the hexz CLI built with the tests: tu_hexz(&out, &err, "pack", x, "-o", y, NULL). */
+int tu_hexz(char **out_stdout, char **out_stderr, ...);
+
+#endif
