@@ -41,7 +41,11 @@ uint32_t hx_chunker_max(const hx_chunker *c);
 /* Length of the chunk that starts at data[0], given `len` available bytes. If `len` is less than
  * the maximum chunk and `at_end` is 0, more input could move the cut: returns 0 ("need more").
  * With `at_end` non-zero the remaining bytes always form chunks (returns min(len, cut)).
- * Never returns more than len. */
+ * Never returns more than len.
+ * (Clarification: a CDC cut found inside data[0..len) is final, because it depends only on the
+ * bytes before it, so it is returned even when len < max and at_end is 0; 0 comes back only when
+ * no cut lies within `len`. The result never depends on how many bytes beyond the cut were
+ * given. An empty input at the end gives 0.) */
 size_t hx_chunker_next(const hx_chunker *c, const uint8_t *data, size_t len, int at_end);
 
 /* The 256-entry FastCDC gear table. Entry i is the first 8 bytes, read little-endian, of

@@ -16,7 +16,10 @@ enum { HX_CODEC_NONE = 1, HX_CODEC_LZ4 = 2, HX_CODEC_ZSTD = 3 };
 typedef struct hx_codec_ctx hx_codec_ctx;
 
 /* Creates a context for compressing with `codec` at `level` (0 = default) and for decompressing
- * any codec. Returns 0 or a HEXZ_E* code with the last error set. */
+ * any codec. Returns 0 or a HEXZ_E* code with the last error set.
+ * (Levels: none ignores the level; lz4 takes -65537..12, where 0 and 1 are the default fast mode,
+ * -a is acceleration a, and 2..12 use LZ4 HC; zstd takes ZSTD_minCLevel()..ZSTD_maxCLevel(),
+ * 0 meaning 3. Other levels, and unknown codecs, are HEXZ_EINVAL.) */
 int hx_codec_ctx_create(hx_codec_ctx **out, int codec, int level);
 void hx_codec_ctx_free(hx_codec_ctx *ctx);
 

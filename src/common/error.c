@@ -36,23 +36,29 @@ const char *hexz_last_error(void) { return last_error; }
 
 const char *hexz_version(void) { return HEXZ_VERSION_STRING; }
 
+/* Messages are formatted into a local buffer first, so that a caller may pass the current
+ * message as an argument to prefix it: hx_error(rc, "%s: %s", path, hexz_last_error()). */
 int hx_error(int code, const char *fmt, ...)
 {
+    char msg[HX_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return code;
 }
 
 int hx_error_errno(int code, int errnum, const char *fmt, ...)
 {
+    char msg[HX_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(last_error, sizeof last_error, fmt, ap);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof last_error)
-        snprintf(last_error + n, sizeof last_error - (size_t)n, ": %s", strerror(errnum));
+    if (n >= 0 && (size_t)n < sizeof msg)
+        snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(errnum));
+    memcpy(last_error, msg, sizeof msg);
     return code;
 }
 

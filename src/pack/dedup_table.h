@@ -1,0 +1,38 @@
+/*
+ * dedup_table.h - the map from a block's content hash to where its stored bytes already are.
+ *
+ * Owned by the one thread that writes blocks, so it has no lock. Open addressing with linear
+ * probing over a power-of-two array, grown at 3/4 load: 56 bytes a slot, so between 75 and 150
+ * bytes per unique block (docs/PERFORMANCE.md states the figure).
+ */
+#ifndef HX_DEDUP_TABLE_H
+#define HX_DEDUP_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash/hash.h"
+
+typedef struct {
+    uint8_t hash[HX_HASH_LEN];
+    uint64_t stored_offset;
+    uint64_t stored_checksum;
+    uint32_t stored_length;
+    uint8_t codec;
+    uint8_t used;
+} hx_dedup_slot;
+
+typedef struct {
+    hx_dedup_slot *slots;
+    size_t capacity; /* a power of two, or 0 before the first insert */
+    size_t count;
+} hx_dedup_table;
+
+void hx_dedup_init(hx_dedup_table *t);
+void hx_dedup_free(hx_dedup_table *t);
+/* The slot holding `hash`, or NULL. */
+const hx_dedup_slot *hx_dedup_find(const hx_dedup_table *t, const uint8_t hash[HX_HASH_LEN]);
+/* Inserts a copy of `slot` (its hash must not be present). Returns 0 or HEXZ_ENOMEM. */
+int hx_dedup_insert(hx_dedup_table *t, const hx_dedup_slot *slot);
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * outfile.c - see outfile.h.
+ */
+#include "pack/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "hexz.h"
+
+static char *dir_of(const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy) return NULL;
+    char *d = strdup(dirname(copy));
+    free(copy);
+    return d;
+}
+
+static char *temp_name_for(const char *dest)
+{
+    char *copy = strdup(dest);
+    char *dir = dir_of(dest);
+    char *name = NULL;
+    if (copy && dir && asprintf(&name, "%s/.%s.hexz-tmp.XXXXXX", dir, basename(copy)) < 0) name = NULL;
+    free(copy);
+    free(dir);
+    return name;
+}
+
+int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+    f->overwrite = overwrite;
+    struct stat st;
+    if (!overwrite && lstat(dest, &st) == 0)
+        return hx_error(HEXZ_EEXIST, "%s: already exists", dest);
+    if (stat(dest, &st) == 0 && S_ISDIR(st.st_mode))
+        return hx_error(HEXZ_EINVAL, "%s: is a directory", dest);
+    f->dest = strdup(dest);
+    f->tmp_path = temp_name_for(dest);
+    f->buf = malloc(HX_OUTFILE_BUF);
+    if (!f->dest || !f->tmp_path || !f->buf) {
+        hx_outfile_discard(f);
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
+    }
+    f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
+    if (f->fd < 0) {
+        int e = errno;
+        free(f->tmp_path);
+        f->tmp_path = NULL;
+        hx_outfile_discard(f);
+        return hx_error_errno(HEXZ_EIO, e, "%s: cannot create a temporary file beside it", dest);
+    }
+    /* mkostemp makes the file 0600; an archive is as readable as any file the user creates. */
+    mode_t mask = 022;
+    fchmod(f->fd, 0666 & ~mask);
+    return 0;
+}
+
+static int write_all(hx_outfile *f, const uint8_t *p, size_t len, uint64_t offset)
+{
+    while (len > 0) {
+        ssize_t n = pwrite(f->fd, p, len, (off_t)offset);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return hx_error_errno(HEXZ_EIO, errno, "%s: write failed", f->dest);
+        }
+        p += n;
+        len -= (size_t)n;
+        offset += (uint64_t)n;
+    }
+    return 0;
+}
+
+static int flush(hx_outfile *f)
+{
+    if (f->buf_len == 0) return 0;
+    int rc = write_all(f, f->buf, f->buf_len, f->pos - f->buf_len);
+    f->buf_len = 0;
+    return rc;
+}
+
+int hx_outfile_write(hx_outfile *f, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (len >= HX_OUTFILE_BUF) {
+        int rc = flush(f);
+        if (rc) return rc;
+        rc = write_all(f, p, len, f->pos);
+        if (rc == 0) f->pos += len;
+        return rc;
+    }
+    if (f->buf_len + len > HX_OUTFILE_BUF) {
+        int rc = flush(f);
+        if (rc) return rc;
+    }
+    memcpy(f->buf + f->buf_len, p, len);
+    f->buf_len += len;
+    f->pos += len;
+    return 0;
+}
+
+int hx_outfile_skip(hx_outfile *f, uint64_t len)
+{
+    int rc = flush(f);
+    if (rc == 0) f->pos += len;
+    return rc;
+}
+
+int hx_outfile_pwrite(hx_outfile *f, const void *data, size_t len, uint64_t offset)
+{
+    int rc = flush(f);
+    if (rc) return rc;
+    return write_all(f, data, len, offset);
+}
+
+static int fsync_dir_of(const char *path)
+{
+    char *dir = dir_of(path);
+    if (!dir) return hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (fd < 0 || fsync(fd) != 0) rc = hx_error_errno(HEXZ_EIO, errno, "%s: cannot sync directory", dir);
+    if (fd >= 0) close(fd);
+    free(dir);
+    return rc;
+}
+
+static int rename_into_place(hx_outfile *f)
+{
+    int r = f->overwrite ? rename(f->tmp_path, f->dest)
+                         : renameat2(AT_FDCWD, f->tmp_path, AT_FDCWD, f->dest, RENAME_NOREPLACE);
+    if (r == 0) return 0;
+    if (errno == EEXIST) return hx_error(HEXZ_EEXIST, "%s: already exists", f->dest);
+    return hx_error_errno(HEXZ_EIO, errno, "%s: cannot rename the finished file into place", f->dest);
+}
+
+int hx_outfile_commit(hx_outfile *f)
+{
+    int rc = flush(f);
+    if (rc) return rc;
+    if (ftruncate(f->fd, (off_t)f->pos) != 0)
+        return hx_error_errno(HEXZ_EIO, errno, "%s: cannot set the file length", f->dest);
+    if (fsync(f->fd) != 0) return hx_error_errno(HEXZ_EIO, errno, "%s: fsync failed", f->dest);
+    rc = rename_into_place(f);
+    if (rc) return rc;
+    free(f->tmp_path);
+    f->tmp_path = NULL;
+    return fsync_dir_of(f->dest);
+}
+
+void hx_outfile_discard(hx_outfile *f)
+{
+    if (f->fd >= 0) close(f->fd);
+    if (f->tmp_path) unlink(f->tmp_path);
+    free(f->tmp_path);
+    free(f->dest);
+    free(f->buf);
+    memset(f, 0, sizeof *f);
+    f->fd = -1;
+}

@@ -1,0 +1,347 @@
+/*
+ * writer.c - the public writer calls: creating a writer, choosing streams, recording file-tree
+ * entries, and staging appended bytes so the chunker always sees a whole maximum-size window.
+ *
+ * Bytes flow: hexz_writer_write() -> stage buffer -> hx_chunker_next() cuts -> one call of
+ * hx_writer_emit_chunk() per chunk (writer_blocks.c). A segment (a stream switch, the end of a
+ * file, finish) drains the stage so that the next segment starts on a fresh chunk.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/error.h"
+#include "pack/writer_impl.h"
+
+void hexz_write_options_init(hexz_write_options *opts)
+{
+    hexz_write_options d = HEXZ_WRITE_OPTIONS_INIT;
+    *opts = d;
+}
+
+static int init_chunker(hexz_writer *w, const char *path)
+{
+    const hexz_write_options *o = &w->opts;
+    int rc;
+    if (o->chunking == HEXZ_CHUNK_FIXED)
+        rc = hx_chunker_init_fixed(&w->chunker, o->block_size);
+    else if (o->chunking == HEXZ_CHUNK_CDC)
+        rc = hx_chunker_init_cdc(&w->chunker, o->min_size, o->avg_size, o->max_size);
+    else
+        return hx_error(HEXZ_EINVAL, "%s: unknown chunking mode %d", path, (int)o->chunking);
+    if (rc) return hx_error(rc, "%s: %s", path, hexz_last_error());
+    return 0;
+}
+
+static int check_options(const hexz_write_options *o, const char *path)
+{
+    if (o->version != HEXZ_WRITE_OPTIONS_VERSION)
+        return hx_error(HEXZ_EINVAL, "%s: write options version %u is not %u", path, o->version,
+                        HEXZ_WRITE_OPTIONS_VERSION);
+    if (o->codec != HEXZ_CODEC_NONE && o->codec != HEXZ_CODEC_LZ4 && o->codec != HEXZ_CODEC_ZSTD)
+        return hx_error(HEXZ_EINVAL, "%s: unknown codec %d", path, (int)o->codec);
+    return 0;
+}
+
+static int alloc_buffers(hexz_writer *w)
+{
+    uint32_t max = hx_chunker_max(&w->chunker);
+    w->stage_cap = (size_t)max * 2;
+    w->stage = malloc(w->stage_cap);
+    w->cbuf_cap = hx_codec_bound(w->codec, max);
+    w->cbuf = malloc(w->cbuf_cap);
+    if (!w->stage || !w->cbuf) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    return 0;
+}
+
+int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts)
+{
+    if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_writer_create: NULL argument");
+    hexz_writer *w = calloc(1, sizeof *w);
+    if (!w) return hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
+    w->out.fd = -1;
+    w->current = -1;
+    w->page_entries = HX_PAGE_ENTRIES_DEFAULT;
+    if (opts) w->opts = *opts; else hexz_write_options_init(&w->opts);
+    hx_dedup_init(&w->dedup);
+    int rc = check_options(&w->opts, path);
+    if (!rc) rc = init_chunker(w, path);
+    if (!rc) {
+        rc = hx_codec_ctx_create(&w->codec, (int)w->opts.codec, w->opts.level);
+        if (rc) rc = hx_error(rc, "%s: %s", path, hexz_last_error());
+    }
+    if (!rc) rc = hx_outfile_open(&w->out, path, w->opts.overwrite);
+    if (!rc) rc = alloc_buffers(w);
+    if (!rc && getrandom(w->archive_id, sizeof w->archive_id, 0) != (ssize_t)sizeof w->archive_id)
+        rc = hx_error(HEXZ_EIO, "%s: cannot get random bytes for the archive id", path);
+    /* The header is written last; reserve its place. */
+    uint8_t zeros[HX_HEADER_LEN] = {0};
+    if (!rc) rc = hx_outfile_write(&w->out, zeros, sizeof zeros);
+    if (rc) {
+        hexz_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+static int usable(hexz_writer *w)
+{
+    if (!w) return hx_error(HEXZ_EINVAL, "hexz writer: NULL handle");
+    if (w->failed || w->finished)
+        return hx_error(HEXZ_EINVAL, "%s: writer already failed or finished", w->out.dest);
+    return 0;
+}
+
+/* Records the outcome of a call: any failure makes the writer unusable. */
+static int outcome(hexz_writer *w, int rc)
+{
+    if (rc) w->failed = 1;
+    return rc;
+}
+
+static int report_progress(hexz_writer *w)
+{
+    if (!w->opts.progress || w->progress.bytes_in < w->next_progress) return 0;
+    w->next_progress = w->progress.bytes_in + (4u << 20);
+    w->progress.bytes_out = w->out.pos;
+    if (w->opts.progress(&w->progress, w->opts.progress_user))
+        return hx_error(HEXZ_ECANCELED, "%s: canceled", w->out.dest);
+    return 0;
+}
+
+/* Cuts and emits chunks from data[0..len) while a full window is there (or all, at_end). */
+static int cut_chunks(hexz_writer *w, const uint8_t *data, size_t len, int at_end, size_t *used)
+{
+    size_t pos = 0, max = hx_chunker_max(&w->chunker);
+    while (pos < len && (at_end || len - pos >= max)) {
+        size_t n = hx_chunker_next(&w->chunker, data + pos, len - pos, at_end);
+        int rc = hx_writer_emit_chunk(w, data + pos, n);
+        if (rc) return rc;
+        pos += n;
+    }
+    *used = pos;
+    return report_progress(w);
+}
+
+static int drain_stage(hexz_writer *w)
+{
+    size_t used;
+    int rc = cut_chunks(w, w->stage + w->stage_start, w->stage_len, 1, &used);
+    w->stage_start = w->stage_len = 0;
+    return rc;
+}
+
+static int find_stream(hexz_writer *w, const char *name)
+{
+    for (uint32_t i = 0; i < w->stream_count; i++)
+        if (strcmp(w->streams[i].name, name) == 0) return (int)i;
+    return -1;
+}
+
+static int add_stream(hexz_writer *w, const char *name)
+{
+    if (w->stream_count == HX_STREAM_MAX_COUNT)
+        return hx_error(HEXZ_EINVAL, "%s: too many streams", w->out.dest);
+    if (w->stream_count == w->stream_cap) {
+        uint32_t cap = w->stream_cap ? w->stream_cap * 2 : 4;
+        hx_wstream *s = realloc(w->streams, cap * sizeof *s);
+        if (!s) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+        w->streams = s;
+        w->stream_cap = cap;
+    }
+    hx_wstream *s = &w->streams[w->stream_count];
+    memset(s, 0, sizeof *s);
+    strcpy(s->name, name);
+    s->page_buf = malloc(HX_PAGE_HEADER_LEN + (size_t)w->page_entries * HX_BLOCK_ENTRY_LEN);
+    if (!s->page_buf) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    w->stream_count++;
+    return 0;
+}
+
+static int switch_stream(hexz_writer *w, const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > HX_STREAM_NAME_MAX)
+        return hx_error(HEXZ_EINVAL, "%s: stream name must be 1 to %d bytes", w->out.dest,
+                        HX_STREAM_NAME_MAX);
+    int rc = drain_stage(w);
+    if (rc) return rc;
+    int idx = find_stream(w, name);
+    if (idx < 0) {
+        rc = add_stream(w, name);
+        if (rc) return rc;
+        idx = (int)w->stream_count - 1;
+    }
+    w->current = idx;
+    return 0;
+}
+
+int hexz_writer_begin_stream(hexz_writer *w, const char *name)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (!name) return hx_error(HEXZ_EINVAL, "%s: NULL stream name", w->out.dest);
+    if (w->in_file) return hx_error(HEXZ_EINVAL, "%s: a file is still open", w->out.dest);
+    return outcome(w, switch_stream(w, name));
+}
+
+static int append(hexz_writer *w, const uint8_t *p, size_t len)
+{
+    size_t max = hx_chunker_max(&w->chunker);
+    while (len > 0) {
+        if (w->stage_len == 0 && len >= max) {
+            /* Nothing staged: cut straight from the caller's buffer and stage only the tail. */
+            size_t used;
+            int rc = cut_chunks(w, p, len, 0, &used);
+            if (rc) return rc;
+            p += used;
+            len -= used;
+            continue;
+        }
+        if (w->stage_start + w->stage_len + len > w->stage_cap && w->stage_start > 0) {
+            memmove(w->stage, w->stage + w->stage_start, w->stage_len);
+            w->stage_start = 0;
+        }
+        size_t room = w->stage_cap - w->stage_start - w->stage_len;
+        size_t n = len < room ? len : room;
+        memcpy(w->stage + w->stage_start + w->stage_len, p, n);
+        w->stage_len += n;
+        p += n;
+        len -= n;
+        size_t used;
+        int rc = cut_chunks(w, w->stage + w->stage_start, w->stage_len, 0, &used);
+        if (rc) return rc;
+        w->stage_start += used;
+        w->stage_len -= used;
+        if (w->stage_len == 0) w->stage_start = 0;
+    }
+    return 0;
+}
+
+int hexz_writer_write(hexz_writer *w, const void *buf, size_t len)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (!buf && len) return hx_error(HEXZ_EINVAL, "%s: NULL buffer", w->out.dest);
+    if (w->current < 0 && (rc = switch_stream(w, "main")) != 0) return outcome(w, rc);
+    return outcome(w, append(w, buf, len));
+}
+
+static int add_file_entry(hexz_writer *w, const hx_wfile *f)
+{
+    if (w->file_count == w->file_cap) {
+        size_t cap = w->file_cap ? w->file_cap * 2 : 64;
+        hx_wfile *p = realloc(w->files, cap * sizeof *p);
+        if (!p) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+        w->files = p;
+        w->file_cap = cap;
+    }
+    w->files[w->file_count++] = *f;
+    return 0;
+}
+
+static int new_entry(hexz_writer *w, uint8_t type, const char *path, uint32_t mode, int64_t sec,
+                     uint32_t nsec, const char *target)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (!path || !hx_path_valid(path, strlen(path)))
+        return hx_error(HEXZ_EINVAL, "%s: invalid path in file tree: %s", w->out.dest,
+                        path ? path : "(null)");
+    if (w->in_file) return hx_error(HEXZ_EINVAL, "%s: a file is still open", w->out.dest);
+    if (mode > 07777 || nsec > 999999999u)
+        return hx_error(HEXZ_EINVAL, "%s: %s: bad mode or mtime", w->out.dest, path);
+    if (target && (target[0] == '\0' || strlen(target) > HX_PATH_MAX))
+        return hx_error(HEXZ_EINVAL, "%s: %s: bad symbolic link target", w->out.dest, path);
+    hx_wfile f = {.type = type, .mode = mode, .mtime_sec = sec, .mtime_nsec = nsec};
+    f.path = strdup(path);
+    f.target = target ? strdup(target) : NULL;
+    if (!f.path || (target && !f.target)) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    if (!rc) rc = add_file_entry(w, &f);
+    if (rc) {
+        free(f.path);
+        free(f.target);
+    }
+    return outcome(w, rc);
+}
+
+int hexz_writer_add_dir(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
+                        uint32_t mtime_nsec)
+{
+    return new_entry(w, HX_FILE_DIR, path, mode, mtime_sec, mtime_nsec, NULL);
+}
+
+int hexz_writer_add_symlink(hexz_writer *w, const char *path, const char *target,
+                            int64_t mtime_sec, uint32_t mtime_nsec)
+{
+    if (!target) return hx_error(HEXZ_EINVAL, "hexz_writer_add_symlink: NULL target");
+    return new_entry(w, HX_FILE_SYMLINK, path, 0777, mtime_sec, mtime_nsec, target);
+}
+
+int hexz_writer_begin_file(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
+                           uint32_t mtime_nsec)
+{
+    int rc = new_entry(w, HX_FILE_REGULAR, path, mode, mtime_sec, mtime_nsec, NULL);
+    if (rc) return rc;
+    rc = switch_stream(w, "main");
+    if (rc) return outcome(w, rc);
+    w->files[w->file_count - 1].offset = w->streams[w->current].size;
+    w->in_file = 1;
+    return 0;
+}
+
+int hexz_writer_end_file(hexz_writer *w)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (!w->in_file) return hx_error(HEXZ_EINVAL, "%s: no file is open", w->out.dest);
+    rc = drain_stage(w);
+    if (rc) return outcome(w, rc);
+    hx_wfile *f = &w->files[w->file_count - 1];
+    f->size = w->streams[w->current].size - f->offset;
+    w->in_file = 0;
+    return 0;
+}
+
+int hexz_writer_finish(hexz_writer *w)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (w->in_file) return outcome(w, hx_error(HEXZ_EINVAL, "%s: a file is still open", w->out.dest));
+    if (w->current < 0) rc = switch_stream(w, "main");
+    if (!rc) rc = drain_stage(w);
+    for (uint32_t i = 0; i < w->stream_count && !rc; i++) {
+        rc = hx_writer_flush_hole(w, &w->streams[i]);
+        if (!rc) rc = hx_writer_flush_page(w, &w->streams[i]);
+    }
+    if (!rc) rc = hx_writer_write_metadata(w);
+    if (!rc) rc = hx_outfile_commit(&w->out);
+    if (!rc && w->opts.progress) {
+        w->progress.bytes_out = w->out.pos;
+        w->opts.progress(&w->progress, w->opts.progress_user);
+    }
+    w->finished = 1;
+    return outcome(w, rc);
+}
+
+void hexz_writer_free(hexz_writer *w)
+{
+    if (!w) return;
+    hx_outfile_discard(&w->out);
+    for (uint32_t i = 0; i < w->stream_count; i++) {
+        free(w->streams[i].pages);
+        free(w->streams[i].page_buf);
+    }
+    free(w->streams);
+    for (size_t i = 0; i < w->file_count; i++) {
+        free(w->files[i].path);
+        free(w->files[i].target);
+    }
+    free(w->files);
+    free(w->stage);
+    free(w->cbuf);
+    hx_codec_ctx_free(w->codec);
+    hx_dedup_free(&w->dedup);
+    free(w);
+}

@@ -1,0 +1,150 @@
+/*
+ * writer_blocks.c - turning one chunk into an index entry: a run of zeros becomes (part of) a
+ * hole, content already stored becomes a reference to it, anything else is compressed (or kept
+ * raw when compression does not help), checksummed and written. Entries collect in the current
+ * stream's open index page, which is written out when full.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/bytes.h"
+#include "common/error.h"
+#include "pack/writer_impl.h"
+
+static int grow_pages(hexz_writer *w, hx_wstream *s)
+{
+    if (s->page_count < s->page_cap) return 0;
+    uint32_t cap = s->page_cap ? s->page_cap * 2 : 16;
+    hx_page_ref *p = realloc(s->pages, (size_t)cap * sizeof *p);
+    if (!p) return hx_error(HEXZ_ENOMEM, "%s: out of memory for the page directory", w->out.dest);
+    s->pages = p;
+    s->page_cap = cap;
+    return 0;
+}
+
+int hx_writer_flush_page(hexz_writer *w, hx_wstream *s)
+{
+    if (s->page_entries == 0) return 0;
+    int rc = grow_pages(w, s);
+    if (rc) return rc;
+    hx_page_header ph = {(uint32_t)(s - w->streams), s->page_entries, s->page_first_logical,
+                         s->page_first_block};
+    hx_page_header_encode(&ph, s->page_buf);
+    size_t len = HX_PAGE_HEADER_LEN + (size_t)s->page_entries * HX_BLOCK_ENTRY_LEN;
+    hx_page_ref *ref = &s->pages[s->page_count];
+    ref->first_logical = s->page_first_logical;
+    ref->first_block = s->page_first_block;
+    ref->page_offset = w->out.pos;
+    ref->page_length = (uint32_t)len;
+    ref->entry_count = s->page_entries;
+    hx_hash(s->page_buf, len, ref->page_hash);
+    rc = hx_outfile_write(&w->out, s->page_buf, len);
+    if (rc) return rc;
+    s->page_count++;
+    s->page_entries = 0;
+    return 0;
+}
+
+static int add_entry(hexz_writer *w, hx_wstream *s, const hx_block_entry *e)
+{
+    if (s->page_entries == 0) {
+        s->page_first_logical = e->logical_offset;
+        s->page_first_block = s->block_count;
+    }
+    uint8_t *slot = s->page_buf + HX_PAGE_HEADER_LEN + (size_t)s->page_entries * HX_BLOCK_ENTRY_LEN;
+    hx_block_entry_encode(e, slot);
+    s->page_entries++;
+    s->block_count++;
+    w->progress.blocks++;
+    if (s->page_entries == w->page_entries) return hx_writer_flush_page(w, s);
+    return 0;
+}
+
+int hx_writer_flush_hole(hexz_writer *w, hx_wstream *s)
+{
+    if (s->hole_length == 0) return 0;
+    hx_block_entry e;
+    memset(&e, 0, sizeof e);
+    e.kind = HX_BLOCK_HOLE;
+    e.logical_offset = s->hole_offset;
+    e.logical_length = s->hole_length;
+    s->hole_length = 0;
+    return add_entry(w, s, &e);
+}
+
+static int add_zeros(hexz_writer *w, hx_wstream *s, size_t len)
+{
+    if (s->hole_length && (uint64_t)s->hole_length + len > HX_HOLE_MAX) {
+        int rc = hx_writer_flush_hole(w, s);
+        if (rc) return rc;
+    }
+    if (s->hole_length == 0) s->hole_offset = s->size;
+    s->hole_length += (uint32_t)len;
+    s->size += len;
+    return 0;
+}
+
+/* Compresses the chunk into w->cbuf, falling back to raw bytes when that is not smaller. */
+static int encode_chunk(hexz_writer *w, const uint8_t *data, size_t len, const uint8_t **stored,
+                        size_t *stored_len, uint8_t *codec)
+{
+    *stored = data;
+    *stored_len = len;
+    *codec = HX_CODEC_NONE;
+    if (w->opts.codec == HEXZ_CODEC_NONE) return 0;
+    size_t clen = 0;
+    int rc = hx_codec_compress(w->codec, data, len, w->cbuf, w->cbuf_cap, &clen);
+    if (rc) return hx_error(rc, "%s: %s", w->out.dest, hexz_last_error());
+    if (clen < len) {
+        *stored = w->cbuf;
+        *stored_len = clen;
+        *codec = (uint8_t)w->opts.codec;
+    }
+    return 0;
+}
+
+static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, size_t len)
+{
+    const uint8_t *stored;
+    size_t stored_len;
+    int rc = encode_chunk(w, data, len, &stored, &stored_len, &e->codec);
+    if (rc) return rc;
+    e->stored_offset = w->out.pos;
+    e->stored_length = (uint32_t)stored_len;
+    e->stored_checksum = hx_checksum64(stored, stored_len);
+    rc = hx_outfile_write(&w->out, stored, stored_len);
+    if (rc || !w->opts.dedup) return rc;
+    hx_dedup_slot slot = {.stored_offset = e->stored_offset, .stored_checksum = e->stored_checksum,
+                          .stored_length = e->stored_length, .codec = e->codec};
+    memcpy(slot.hash, e->content_hash, HX_HASH_LEN);
+    return hx_dedup_insert(&w->dedup, &slot);
+}
+
+int hx_writer_emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)
+{
+    hx_wstream *s = &w->streams[w->current];
+    w->progress.bytes_in += len;
+    if (hx_is_zero(data, len)) return add_zeros(w, s, len);
+    int rc = hx_writer_flush_hole(w, s);
+    if (rc) return rc;
+
+    hx_block_entry e;
+    memset(&e, 0, sizeof e);
+    e.kind = HX_BLOCK_STORED;
+    e.logical_offset = s->size;
+    e.logical_length = (uint32_t)len;
+    hx_hash(data, len, e.content_hash);
+    const hx_dedup_slot *dup = w->opts.dedup ? hx_dedup_find(&w->dedup, e.content_hash) : NULL;
+    if (dup) {
+        e.stored_offset = dup->stored_offset;
+        e.stored_length = dup->stored_length;
+        e.stored_checksum = dup->stored_checksum;
+        e.codec = dup->codec;
+        w->progress.dedup_hits++;
+    } else {
+        rc = store_new(w, &e, data, len);
+        if (rc) return rc;
+    }
+    s->size += len;
+    return add_entry(w, s, &e);
+}

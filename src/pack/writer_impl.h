@@ -1,0 +1,82 @@
+/*
+ * writer_impl.h - the inside of hexz_writer, shared by the files that implement it:
+ *   writer.c          the public calls: streams, file entries, staging input into chunks
+ *   writer_blocks.c   one chunk -> a hole, a dedup reference or a newly stored block; index pages
+ *   writer_finish.c   manifest pages, sections, section table, header, atomic commit
+ *
+ * Everything here is owned by the single thread driving the writer.
+ */
+#ifndef HX_WRITER_IMPL_H
+#define HX_WRITER_IMPL_H
+
+#include <stdint.h>
+
+#include "chunk/chunk.h"
+#include "codec/codec.h"
+#include "format/format.h"
+#include "hexz.h"
+#include "pack/dedup_table.h"
+#include "pack/outfile.h"
+
+/* A stream being written. */
+typedef struct {
+    char name[HX_STREAM_NAME_MAX + 1];
+    uint64_t size;          /* logical bytes emitted so far */
+    uint64_t block_count;   /* entries in finished pages plus the open page */
+    hx_page_ref *pages;     /* finished pages */
+    uint32_t page_count, page_cap;
+    uint8_t *page_buf;      /* the open page: header + entries, encoded */
+    uint32_t page_entries;  /* entries in the open page */
+    uint64_t page_first_logical, page_first_block;
+    uint64_t hole_offset;   /* a pending run of zeros not yet emitted as an entry */
+    uint32_t hole_length;
+} hx_wstream;
+
+/* A file-tree entry waiting for the manifest. */
+typedef struct {
+    uint8_t type;
+    uint32_t mode;
+    int64_t mtime_sec;
+    uint32_t mtime_nsec;
+    uint64_t offset, size;
+    char *path;
+    char *target;
+} hx_wfile;
+
+struct hexz_writer {
+    hexz_write_options opts;
+    hx_outfile out;
+    hx_chunker chunker;
+    hx_codec_ctx *codec;
+    hx_dedup_table dedup;
+    uint8_t archive_id[HX_ARCHIVE_ID_LEN];
+    uint32_t page_entries;
+
+    hx_wstream *streams;
+    uint32_t stream_count, stream_cap;
+    int current;            /* index of the current stream, -1 before the first */
+
+    uint8_t *stage;         /* input waiting to be cut into chunks */
+    size_t stage_start, stage_len, stage_cap;
+    uint8_t *cbuf;          /* compression output */
+    size_t cbuf_cap;
+
+    hx_wfile *files;
+    size_t file_count, file_cap;
+    int in_file;            /* between begin_file and end_file */
+
+    hexz_progress progress;
+    uint64_t next_progress;
+    int failed;             /* a call failed: only free() is allowed */
+    int finished;
+};
+
+/* writer_blocks.c */
+int hx_writer_emit_chunk(hexz_writer *w, const uint8_t *data, size_t len);
+int hx_writer_flush_hole(hexz_writer *w, hx_wstream *s);
+int hx_writer_flush_page(hexz_writer *w, hx_wstream *s);
+
+/* writer_finish.c */
+int hx_writer_write_metadata(hexz_writer *w);
+
+#endif

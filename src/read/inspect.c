@@ -1,0 +1,111 @@
+/*
+ * inspect.c - the figures of hexz_reader_inspect(): sizes, block kinds, dedup, codecs and the
+ * chunk-size histogram. Reads every index page (verified) and the manifest pages, never blocks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "read/block_set.h"
+#include "read/reader_impl.h"
+
+static void count_entry(hexz_inspect_info *o, hx_block_set *seen, const hx_block_entry *e, int *rc,
+                        const char *path)
+{
+    o->blocks++;
+    if (e->kind == HX_BLOCK_HOLE) {
+        o->hole_blocks++;
+        o->hole_bytes += e->logical_length;
+        return;
+    }
+    int bucket = 31 - __builtin_clz(e->logical_length);
+    o->histogram[bucket]++;
+    if (hx_block_set_find(seen, e->stored_offset)) {
+        o->dedup_blocks++;
+        o->dedup_bytes += e->logical_length;
+        return;
+    }
+    if (hx_block_set_add(seen, e)) {
+        *rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
+        return;
+    }
+    o->unique_blocks++;
+    o->unique_logical_bytes += e->logical_length;
+    o->stored_bytes += e->stored_length;
+    if (e->codec == HX_CODEC_NONE) o->raw_blocks++;
+    else if (e->codec == HX_CODEC_LZ4) o->lz4_blocks++;
+    else o->zstd_blocks++;
+}
+
+static int inspect_streams(hexz_reader *r, hexz_inspect_info *o)
+{
+    hx_block_set seen;
+    hx_block_set_init(&seen);
+    int rc = 0;
+    for (uint32_t s = 0; s < r->stream_count && !rc; s++) {
+        const hx_rstream *st = &r->streams[s];
+        o->logical_bytes += st->desc.size;
+        for (uint32_t p = 0; p < st->desc.page_count && !rc; p++) {
+            hx_index_page *page;
+            rc = hx_load_index_page(r, s, p, &page);
+            if (rc) break;
+            o->index_bytes += st->pages[p].page_length;
+            for (uint32_t i = 0; i < page->count && !rc; i++) count_entry(o, &seen, &page->entries[i], &rc, r->path);
+            free(page);
+        }
+    }
+    hx_block_set_free(&seen);
+    return rc;
+}
+
+static int inspect_manifest(hexz_reader *r, hexz_inspect_info *o)
+{
+    for (uint32_t p = 0; p < r->mpage_count; p++) {
+        hx_manifest_page *page;
+        int rc = hx_load_manifest_page(r, p, &page);
+        if (rc) return rc;
+        o->manifest_bytes += r->mpages[p].page_length;
+        for (uint32_t i = 0; i < page->count; i++) {
+            uint8_t t = page->entries[i].type;
+            if (t == HX_FILE_REGULAR) o->files++;
+            else if (t == HX_FILE_DIR) o->dirs++;
+            else o->symlinks++;
+        }
+        hx_manifest_page_free(page);
+    }
+    return 0;
+}
+
+static void section_sizes(const hexz_reader *r, hexz_inspect_info *o)
+{
+    for (uint32_t i = 0; i < r->header.section_count; i++) {
+        if (r->sections[i].type == HX_SECTION_PAGE_DIR) o->index_bytes += r->sections[i].length;
+        if (r->sections[i].type == HX_SECTION_MANIFEST_DIR) o->manifest_bytes += r->sections[i].length;
+    }
+}
+
+int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out)
+{
+    if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_inspect: NULL argument");
+    hexz_inspect_info o;
+    memset(&o, 0, sizeof o);
+    o.format_major = r->header.major;
+    o.format_minor = r->header.minor;
+    memcpy(o.archive_id, r->header.archive_id, sizeof o.archive_id);
+    memcpy(o.root_hash, r->header.root_hash, sizeof o.root_hash);
+    o.file_size = r->file_size;
+    o.chunking = r->params.chunking == 1 ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
+    o.block_size = r->params.block_size;
+    o.min_size = r->params.min_size;
+    o.avg_size = r->params.avg_size;
+    o.max_size = r->params.max_size;
+    o.codec = (hexz_codec)r->params.codec;
+    o.level = r->params.level;
+    o.stream_count = r->stream_count;
+    int rc = inspect_streams(r, &o);
+    if (!rc) rc = inspect_manifest(r, &o);
+    if (rc) return rc;
+    section_sizes(r, &o);
+    *out = o;
+    return 0;
+}

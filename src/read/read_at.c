@@ -1,0 +1,119 @@
+/*
+ * read_at.c - random access: the block that holds an offset is found by binary search in the
+ * page directory and then in one index page (O(log n)); its verified bytes come from the block
+ * cache or are loaded and checked. hx_for_each_extent() is the one loop every reading path
+ * shares (read_at, extract, cat): it hands out holes as holes so callers can keep them sparse.
+ */
+#include <string.h>
+
+#include "common/error.h"
+#include "read/reader_impl.h"
+
+/* Visits the entries of one page from the entry holding `off`, up to `end`. */
+static int walk_page(hexz_reader *r, const hx_index_page *page, uint64_t *off, uint64_t end,
+                     hx_extent_fn fn, void *user)
+{
+    for (uint32_t i = hx_find_entry_by_offset(page, *off); i < page->count && *off < end; i++) {
+        const hx_block_entry *e = &page->entries[i];
+        uint64_t skip = *off - e->logical_offset;
+        uint64_t n = e->logical_length - skip;
+        if (n > end - *off) n = end - *off;
+        int rc;
+        if (e->kind == HX_BLOCK_HOLE) {
+            rc = fn(NULL, n, user);
+        } else {
+            hx_cache_item *it;
+            rc = hx_get_block(r, e, &it);
+            if (rc) return rc;
+            rc = fn(hx_block_bytes(it) + skip, n, user);
+            hx_cache_release(&r->blocks, it);
+        }
+        if (rc) return rc;
+        *off += n;
+    }
+    return 0;
+}
+
+int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
+                       hx_extent_fn fn, void *user)
+{
+    const hx_rstream *s = &r->streams[stream];
+    uint64_t end = off + len;
+    if (off >= s->desc.size || len == 0) return 0;
+    if (end > s->desc.size || end < off) end = s->desc.size;
+    uint32_t page = hx_find_page_by_offset(s, off);
+    while (off < end) {
+        if (page >= s->desc.page_count)
+            return hx_error(HEXZ_ECORRUPT, "%s: index of stream %s ends early", r->path, s->desc.name);
+        hx_cache_item *it;
+        int rc = hx_get_index_page(r, stream, page, &it);
+        if (rc) return rc;
+        rc = walk_page(r, it->data, &off, end, fn, user);
+        hx_cache_release(&r->pages, it);
+        if (rc) return rc;
+        page++;
+    }
+    return 0;
+}
+
+typedef struct {
+    uint8_t *dst;
+} copy_state;
+
+static int copy_extent(const uint8_t *data, uint64_t len, void *user)
+{
+    copy_state *c = user;
+    if (data) memcpy(c->dst, data, len); else memset(c->dst, 0, len);
+    c->dst += len;
+    return 0;
+}
+
+int hexz_reader_read_at(hexz_reader *r, unsigned stream, void *buf, size_t len, uint64_t offset,
+                        size_t *out_read)
+{
+    if (!r || (!buf && len) || !out_read) return hx_error(HEXZ_EINVAL, "hexz_reader_read_at: NULL argument");
+    if (stream >= r->stream_count)
+        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream, r->stream_count);
+    uint64_t size = r->streams[stream].desc.size;
+    size_t n = offset >= size ? 0 : (size - offset < len ? (size_t)(size - offset) : len);
+    copy_state c = {buf};
+    int rc = hx_for_each_extent(r, stream, offset, n, copy_extent, &c);
+    if (rc) return rc;
+    *out_read = n;
+    return 0;
+}
+
+static void to_public(const hx_block_entry *e, hexz_block_info *out)
+{
+    memset(out, 0, sizeof *out);
+    out->logical_offset = e->logical_offset;
+    out->logical_length = e->logical_length;
+    out->stored_offset = e->stored_offset;
+    out->stored_length = e->stored_length;
+    out->is_hole = e->kind == HX_BLOCK_HOLE;
+    out->codec = out->is_hole ? HEXZ_CODEC_NONE : (hexz_codec)e->codec;
+    memcpy(out->content_hash, e->content_hash, HX_HASH_LEN);
+}
+
+int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_block_info *out)
+{
+    if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_block_at: NULL argument");
+    if (stream >= r->stream_count)
+        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream, r->stream_count);
+    const hx_rstream *s = &r->streams[stream];
+    if (index >= s->desc.block_count)
+        return hx_error(HEXZ_ERANGE, "%s: stream %s has no block %llu", r->path, s->desc.name,
+                        (unsigned long long)index);
+    uint32_t lo = 0, hi = s->desc.page_count;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->pages[mid].first_block <= index) lo = mid; else hi = mid;
+    }
+    hx_cache_item *it;
+    int rc = hx_get_index_page(r, stream, lo, &it);
+    if (rc) return rc;
+    const hx_index_page *page = it->data;
+    to_public(&page->entries[index - s->pages[lo].first_block], out);
+    hx_cache_release(&r->pages, it);
+    return 0;
+}

@@ -1,0 +1,108 @@
+/*
+ * reader_impl.h - the inside of hexz_reader, shared by the files that implement it:
+ *   reader_open.c     open: header, section table, root hash, sections, directories
+ *   reader_pages.c    loading and checking index pages and blocks, through the caches
+ *   read_at.c         hexz_reader_read_at, block_at and extent iteration
+ *   reader_manifest.c file entries: by index and by path
+ *   verify.c          the whole-archive check
+ *   inspect.c         figures about the archive
+ *
+ * After open, everything here except the caches and the codec pool is immutable, so any number
+ * of threads may read at once; the caches and the pool have their own locks.
+ */
+#ifndef HX_READER_IMPL_H
+#define HX_READER_IMPL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "codec/codec.h"
+#include "format/format.h"
+#include "hexz.h"
+#include "read/cache.h"
+
+typedef struct {
+    hx_stream_desc desc;
+    hx_page_ref *pages; /* page directory, in logical order */
+} hx_rstream;
+
+typedef struct {
+    uint64_t page_offset;
+    uint32_t page_length, entry_count;
+    uint64_t first_index;
+    uint8_t hash[HX_HASH_LEN];
+    char *first_path;
+    uint16_t first_path_length;
+} hx_mpage_ref;
+
+/* A decoded, verified index page (the data of a page cache item). */
+typedef struct {
+    uint32_t count;
+    hx_block_entry entries[];
+} hx_index_page;
+
+/* A decoded, verified manifest page: entries point into `bytes`. */
+typedef struct {
+    uint32_t count;
+    uint8_t *bytes;
+    hx_manifest_entry entries[];
+} hx_manifest_page;
+
+/* Decompression contexts, one per concurrent reader thread, reused. */
+typedef struct {
+    pthread_mutex_t lock;
+    hx_codec_ctx **free_ctx;
+    size_t count, cap;
+} hx_codec_pool;
+
+struct hexz_reader {
+    char *path;
+    int fd;
+    uint64_t file_size;
+    hx_header header;
+    hx_params params;
+    hx_section *sections;
+    hx_rstream *streams;
+    uint32_t stream_count;
+    hx_mpage_ref *mpages;
+    uint32_t mpage_count;
+    uint64_t file_count;
+    uint64_t data_end;  /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */
+    hx_cache pages;     /* key: stream << 32 | page index */
+    hx_cache blocks;    /* key: stored_offset */
+    hx_cache mpages_cache; /* key: manifest page index */
+    hx_codec_pool codecs;
+};
+
+/* reader_pages.c */
+/* Reads and checks page `page` of `stream` without the cache; *out is malloc'd. */
+int hx_load_index_page(hexz_reader *r, uint32_t stream, uint32_t page, hx_index_page **out);
+/* The page through the cache; release with hx_cache_release(&r->pages, item). */
+int hx_get_index_page(hexz_reader *r, uint32_t stream, uint32_t page, hx_cache_item **out);
+/* Reads, checks and decodes a stored block into `dst` (logical_length bytes). */
+int hx_load_block(hexz_reader *r, const hx_block_entry *e, uint8_t *dst);
+/* The block through the cache; its bytes are hx_block_bytes(item), it->size long. Release with
+ * hx_cache_release(&r->blocks, item). */
+int hx_get_block(hexz_reader *r, const hx_block_entry *e, hx_cache_item **out);
+static inline const uint8_t *hx_block_bytes(const hx_cache_item *it)
+{
+    return (const uint8_t *)it->data + HX_HASH_LEN;
+}
+/* Index of the page of `stream` holding logical offset `off` (< stream size). */
+uint32_t hx_find_page_by_offset(const hx_rstream *s, uint64_t off);
+/* Index of the entry of `page` holding logical offset `off`. */
+uint32_t hx_find_entry_by_offset(const hx_index_page *page, uint64_t off);
+/* pread exactly len bytes at off, or fail naming the file. */
+int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off);
+
+/* reader_manifest.c */
+int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out);
+void hx_manifest_page_free(hx_manifest_page *p);
+
+/* Calls fn for each extent of [off, off+len) of `stream`: `data` is the bytes, or NULL for a hole
+ * (zeros). Stops at the first non-zero return and returns it. */
+typedef int (*hx_extent_fn)(const uint8_t *data, uint64_t len, void *user);
+int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
+                       hx_extent_fn fn, void *user);
+
+#endif
