@@ -99,12 +99,16 @@ typedef struct {
     int overwrite;           /* non-zero: replace an existing destination; default 1 */
     hexz_progress_fn progress;
     void *progress_user;
+    unsigned threads;        /* compression workers; 0 = one per online CPU, 1 = no threads.
+                                The archive's bytes do not depend on it. */
+    const uint8_t *archive_id; /* 16 bytes to use as the archive id, or NULL for random ones
+                                  (set it to make packing reproducible, e.g. in tests) */
 } hexz_write_options;
 
 #define HEXZ_WRITE_OPTIONS_VERSION 1
 #define HEXZ_WRITE_OPTIONS_INIT                                                                  \
     {HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, \
-     1, 1, NULL, NULL}
+     1, 1, NULL, NULL, 0, NULL}
 
 /* Fills *opts with the defaults above. Thread-safe. */
 void hexz_write_options_init(hexz_write_options *opts);

@@ -2,15 +2,18 @@
  * writer.c - the public writer calls: creating a writer, choosing streams, recording file-tree
  * entries, and staging appended bytes so the chunker always sees a whole maximum-size window.
  *
- * Bytes flow: hexz_writer_write() -> stage buffer -> hx_chunker_next() cuts -> one call of
- * hx_writer_emit_chunk() per chunk (writer_blocks.c). A segment (a stream switch, the end of a
- * file, finish) drains the stage so that the next segment starts on a fresh chunk.
+ * Bytes flow: hexz_writer_write() -> stage buffer -> hx_chunker_next() cuts -> emit_chunk() ->
+ * the pipeline's workers and writer thread (pipeline.c), or with one thread straight to
+ * hx_writer_commit_chunk() (writer_blocks.c). A segment (a stream switch, the end of a file,
+ * finish) drains the stage so that the next segment starts on a fresh chunk.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "common/error.h"
+#include "pack/pipeline.h"
 #include "pack/writer_impl.h"
 
 void hexz_write_options_init(hexz_write_options *opts)
@@ -54,6 +57,29 @@ static int alloc_buffers(hexz_writer *w)
     return 0;
 }
 
+static int choose_archive_id(hexz_writer *w, const char *path)
+{
+    if (w->opts.archive_id) {
+        memcpy(w->archive_id, w->opts.archive_id, sizeof w->archive_id);
+        return 0;
+    }
+    if (getrandom(w->archive_id, sizeof w->archive_id, 0) != (ssize_t)sizeof w->archive_id)
+        return hx_error(HEXZ_EIO, "%s: cannot get random bytes for the archive id", path);
+    return 0;
+}
+
+static int start_pipeline(hexz_writer *w)
+{
+    unsigned n = w->opts.threads;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    if (n > 256) n = 256;
+    if (n == 1) return 0;
+    return hx_pipeline_start(&w->pipeline, w, n);
+}
+
 int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts)
 {
     if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_writer_create: NULL argument");
@@ -72,8 +98,8 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
     }
     if (!rc) rc = hx_outfile_open(&w->out, path, w->opts.overwrite);
     if (!rc) rc = alloc_buffers(w);
-    if (!rc && getrandom(w->archive_id, sizeof w->archive_id, 0) != (ssize_t)sizeof w->archive_id)
-        rc = hx_error(HEXZ_EIO, "%s: cannot get random bytes for the archive id", path);
+    if (!rc) rc = choose_archive_id(w, path);
+    if (!rc) rc = start_pipeline(w);
     /* The header is written last; reserve its place. */
     uint8_t zeros[HX_HEADER_LEN] = {0};
     if (!rc) rc = hx_outfile_write(&w->out, zeros, sizeof zeros);
@@ -104,10 +130,26 @@ static int report_progress(hexz_writer *w)
 {
     if (!w->opts.progress || w->progress.bytes_in < w->next_progress) return 0;
     w->next_progress = w->progress.bytes_in + (4u << 20);
-    w->progress.bytes_out = w->out.pos;
-    if (w->opts.progress(&w->progress, w->opts.progress_user))
+    hexz_progress now = w->progress;
+    now.bytes_out = __atomic_load_n(&w->progress.bytes_out, __ATOMIC_RELAXED);
+    now.blocks = __atomic_load_n(&w->progress.blocks, __ATOMIC_RELAXED);
+    now.dedup_hits = __atomic_load_n(&w->progress.dedup_hits, __ATOMIC_RELAXED);
+    if (w->opts.progress(&now, w->opts.progress_user))
         return hx_error(HEXZ_ECANCELED, "%s: canceled", w->out.dest);
     return 0;
+}
+
+/* Hands one chunk on: to the pipeline, or straight to the committer when there are no threads
+ * (then it is hashed first and compressed only if dedup does not find it). */
+static int emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)
+{
+    hx_wstream *s = w->streams[w->current];
+    s->queued_size += len;
+    w->progress.bytes_in += len;
+    if (w->pipeline) return hx_pipeline_submit(w->pipeline, s->index, data, len);
+    hx_prepared p;
+    hx_block_prepare_hash(data, len, &p);
+    return hx_writer_commit_chunk(w, s->index, data, len, &p);
 }
 
 /* Cuts and emits chunks from data[0..len) while a full window is there (or all, at_end). */
@@ -116,7 +158,7 @@ static int cut_chunks(hexz_writer *w, const uint8_t *data, size_t len, int at_en
     size_t pos = 0, max = hx_chunker_max(&w->chunker);
     while (pos < len && (at_end || len - pos >= max)) {
         size_t n = hx_chunker_next(&w->chunker, data + pos, len - pos, at_end);
-        int rc = hx_writer_emit_chunk(w, data + pos, n);
+        int rc = emit_chunk(w, data + pos, n);
         if (rc) return rc;
         pos += n;
     }
@@ -135,7 +177,7 @@ static int drain_stage(hexz_writer *w)
 static int find_stream(hexz_writer *w, const char *name)
 {
     for (uint32_t i = 0; i < w->stream_count; i++)
-        if (strcmp(w->streams[i].name, name) == 0) return (int)i;
+        if (strcmp(w->streams[i]->name, name) == 0) return (int)i;
     return -1;
 }
 
@@ -143,19 +185,16 @@ static int add_stream(hexz_writer *w, const char *name)
 {
     if (w->stream_count == HX_STREAM_MAX_COUNT)
         return hx_error(HEXZ_EINVAL, "%s: too many streams", w->out.dest);
-    if (w->stream_count == w->stream_cap) {
-        uint32_t cap = w->stream_cap ? w->stream_cap * 2 : 4;
-        hx_wstream *s = realloc(w->streams, cap * sizeof *s);
-        if (!s) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
-        w->streams = s;
-        w->stream_cap = cap;
-    }
-    hx_wstream *s = &w->streams[w->stream_count];
-    memset(s, 0, sizeof *s);
+    hx_wstream *s = calloc(1, sizeof *s);
+    if (!s) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     strcpy(s->name, name);
+    s->index = w->stream_count;
     s->page_buf = malloc(HX_PAGE_HEADER_LEN + (size_t)w->page_entries * HX_BLOCK_ENTRY_LEN);
-    if (!s->page_buf) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
-    w->stream_count++;
+    if (!s->page_buf) {
+        free(s);
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    }
+    w->streams[w->stream_count++] = s;
     return 0;
 }
 
@@ -286,7 +325,7 @@ int hexz_writer_begin_file(hexz_writer *w, const char *path, uint32_t mode, int6
     if (rc) return rc;
     rc = switch_stream(w, "main");
     if (rc) return outcome(w, rc);
-    w->files[w->file_count - 1].offset = w->streams[w->current].size;
+    w->files[w->file_count - 1].offset = w->streams[w->current]->queued_size;
     w->in_file = 1;
     return 0;
 }
@@ -299,7 +338,7 @@ int hexz_writer_end_file(hexz_writer *w)
     rc = drain_stage(w);
     if (rc) return outcome(w, rc);
     hx_wfile *f = &w->files[w->file_count - 1];
-    f->size = w->streams[w->current].size - f->offset;
+    f->size = w->streams[w->current]->queued_size - f->offset;
     w->in_file = 0;
     return 0;
 }
@@ -311,9 +350,10 @@ int hexz_writer_finish(hexz_writer *w)
     if (w->in_file) return outcome(w, hx_error(HEXZ_EINVAL, "%s: a file is still open", w->out.dest));
     if (w->current < 0) rc = switch_stream(w, "main");
     if (!rc) rc = drain_stage(w);
+    if (!rc && w->pipeline) rc = hx_pipeline_drain(w->pipeline);
     for (uint32_t i = 0; i < w->stream_count && !rc; i++) {
-        rc = hx_writer_flush_hole(w, &w->streams[i]);
-        if (!rc) rc = hx_writer_flush_page(w, &w->streams[i]);
+        rc = hx_writer_flush_hole(w, w->streams[i]);
+        if (!rc) rc = hx_writer_flush_page(w, w->streams[i]);
     }
     if (!rc) rc = hx_writer_write_metadata(w);
     if (!rc) rc = hx_outfile_commit(&w->out);
@@ -328,12 +368,13 @@ int hexz_writer_finish(hexz_writer *w)
 void hexz_writer_free(hexz_writer *w)
 {
     if (!w) return;
+    hx_pipeline_free(w->pipeline); /* first: its threads use everything below */
     hx_outfile_discard(&w->out);
     for (uint32_t i = 0; i < w->stream_count; i++) {
-        free(w->streams[i].pages);
-        free(w->streams[i].page_buf);
+        free(w->streams[i]->pages);
+        free(w->streams[i]->page_buf);
+        free(w->streams[i]);
     }
-    free(w->streams);
     for (size_t i = 0; i < w->file_count; i++) {
         free(w->files[i].path);
         free(w->files[i].target);

@@ -27,7 +27,7 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s)
     if (s->page_entries == 0) return 0;
     int rc = grow_pages(w, s);
     if (rc) return rc;
-    hx_page_header ph = {(uint32_t)(s - w->streams), s->page_entries, s->page_first_logical,
+    hx_page_header ph = {s->index, s->page_entries, s->page_first_logical,
                          s->page_first_block};
     hx_page_header_encode(&ph, s->page_buf);
     size_t len = HX_PAGE_HEADER_LEN + (size_t)s->page_entries * HX_BLOCK_ENTRY_LEN;
@@ -40,6 +40,7 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s)
     hx_hash(s->page_buf, len, ref->page_hash);
     rc = hx_outfile_write(&w->out, s->page_buf, len);
     if (rc) return rc;
+    __atomic_store_n(&w->progress.bytes_out, w->out.pos, __ATOMIC_RELAXED);
     s->page_count++;
     s->page_entries = 0;
     return 0;
@@ -55,7 +56,7 @@ static int add_entry(hexz_writer *w, hx_wstream *s, const hx_block_entry *e)
     hx_block_entry_encode(e, slot);
     s->page_entries++;
     s->block_count++;
-    w->progress.blocks++;
+    __atomic_fetch_add(&w->progress.blocks, 1, __ATOMIC_RELAXED);
     if (s->page_entries == w->page_entries) return hx_writer_flush_page(w, s);
     return 0;
 }
@@ -84,35 +85,19 @@ static int add_zeros(hexz_writer *w, hx_wstream *s, size_t len)
     return 0;
 }
 
-/* Compresses the chunk into w->cbuf, falling back to raw bytes when that is not smaller. */
-static int encode_chunk(hexz_writer *w, const uint8_t *data, size_t len, const uint8_t **stored,
-                        size_t *stored_len, uint8_t *codec)
+static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, size_t len,
+                     hx_prepared *p)
 {
-    *stored = data;
-    *stored_len = len;
-    *codec = HX_CODEC_NONE;
-    if (w->opts.codec == HEXZ_CODEC_NONE) return 0;
-    size_t clen = 0;
-    int rc = hx_codec_compress(w->codec, data, len, w->cbuf, w->cbuf_cap, &clen);
-    if (rc) return hx_error(rc, "%s: %s", w->out.dest, hexz_last_error());
-    if (clen < len) {
-        *stored = w->cbuf;
-        *stored_len = clen;
-        *codec = (uint8_t)w->opts.codec;
+    if (!p->compressed) {
+        int rc = hx_block_prepare_store(w->codec, (int)w->opts.codec, data, len, w->cbuf, w->cbuf_cap, p);
+        if (rc) return hx_error(rc, "%s: %s", w->out.dest, hexz_last_error());
     }
-    return 0;
-}
-
-static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, size_t len)
-{
-    const uint8_t *stored;
-    size_t stored_len;
-    int rc = encode_chunk(w, data, len, &stored, &stored_len, &e->codec);
-    if (rc) return rc;
+    e->codec = p->codec;
     e->stored_offset = w->out.pos;
-    e->stored_length = (uint32_t)stored_len;
-    e->stored_checksum = hx_checksum64(stored, stored_len);
-    rc = hx_outfile_write(&w->out, stored, stored_len);
+    e->stored_length = (uint32_t)p->stored_length;
+    e->stored_checksum = p->stored_checksum;
+    int rc = hx_outfile_write(&w->out, p->stored, p->stored_length);
+    __atomic_store_n(&w->progress.bytes_out, w->out.pos, __ATOMIC_RELAXED);
     if (rc || !w->opts.dedup) return rc;
     hx_dedup_slot slot = {.stored_offset = e->stored_offset, .stored_checksum = e->stored_checksum,
                           .stored_length = e->stored_length, .codec = e->codec};
@@ -120,11 +105,11 @@ static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, siz
     return hx_dedup_insert(&w->dedup, &slot);
 }
 
-int hx_writer_emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)
+int hx_writer_commit_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data, size_t len,
+                           hx_prepared *p)
 {
-    hx_wstream *s = &w->streams[w->current];
-    w->progress.bytes_in += len;
-    if (hx_is_zero(data, len)) return add_zeros(w, s, len);
+    hx_wstream *s = w->streams[stream];
+    if (p->is_zero) return add_zeros(w, s, len);
     int rc = hx_writer_flush_hole(w, s);
     if (rc) return rc;
 
@@ -133,16 +118,16 @@ int hx_writer_emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)
     e.kind = HX_BLOCK_STORED;
     e.logical_offset = s->size;
     e.logical_length = (uint32_t)len;
-    hx_hash(data, len, e.content_hash);
+    memcpy(e.content_hash, p->content_hash, HX_HASH_LEN);
     const hx_dedup_slot *dup = w->opts.dedup ? hx_dedup_find(&w->dedup, e.content_hash) : NULL;
     if (dup) {
         e.stored_offset = dup->stored_offset;
         e.stored_length = dup->stored_length;
         e.stored_checksum = dup->stored_checksum;
         e.codec = dup->codec;
-        w->progress.dedup_hits++;
+        __atomic_fetch_add(&w->progress.dedup_hits, 1, __ATOMIC_RELAXED);
     } else {
-        rc = store_new(w, &e, data, len);
+        rc = store_new(w, &e, data, len, p);
         if (rc) return rc;
     }
     s->size += len;

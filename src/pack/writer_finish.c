@@ -158,10 +158,10 @@ static int write_streams(hexz_writer *w, section_list *l)
     hx_stream_desc *d = calloc(w->stream_count, sizeof *d);
     if (!d) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     for (uint32_t i = 0; i < w->stream_count; i++) {
-        strcpy(d[i].name, w->streams[i].name);
-        d[i].size = w->streams[i].size;
-        d[i].block_count = w->streams[i].block_count;
-        d[i].page_count = w->streams[i].page_count;
+        strcpy(d[i].name, w->streams[i]->name);
+        d[i].size = w->streams[i]->size;
+        d[i].block_count = w->streams[i]->block_count;
+        d[i].page_count = w->streams[i]->page_count;
     }
     size_t len = hx_streams_encoded_len(d, w->stream_count);
     uint8_t *buf = malloc(len);
@@ -179,7 +179,7 @@ static int write_page_dirs(hexz_writer *w, section_list *l)
 {
     int rc = 0;
     for (uint32_t i = 0; i < w->stream_count && !rc; i++) {
-        hx_wstream *s = &w->streams[i];
+        hx_wstream *s = w->streams[i];
         size_t len = (size_t)s->page_count * HX_PAGE_DIR_ENTRY_LEN;
         uint8_t *buf = malloc(len ? len : 1);
         if (!buf) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);

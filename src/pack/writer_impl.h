@@ -15,13 +15,18 @@
 #include "codec/codec.h"
 #include "format/format.h"
 #include "hexz.h"
+#include "pack/block_prep.h"
 #include "pack/dedup_table.h"
 #include "pack/outfile.h"
 
-/* A stream being written. */
+/* A stream being written. `queued_size` belongs to the thread calling the writer API (it
+ * counts bytes cut into chunks); everything else to the thread that commits chunks (the writer
+ * thread of the pipeline, or the caller when there is none). */
 typedef struct {
     char name[HX_STREAM_NAME_MAX + 1];
-    uint64_t size;          /* logical bytes emitted so far */
+    uint32_t index;
+    uint64_t queued_size;   /* logical bytes cut into chunks so far */
+    uint64_t size;          /* logical bytes committed so far */
     uint64_t block_count;   /* entries in finished pages plus the open page */
     hx_page_ref *pages;     /* finished pages */
     uint32_t page_count, page_cap;
@@ -52,8 +57,8 @@ struct hexz_writer {
     uint8_t archive_id[HX_ARCHIVE_ID_LEN];
     uint32_t page_entries;
 
-    hx_wstream *streams;
-    uint32_t stream_count, stream_cap;
+    hx_wstream *streams[HX_STREAM_MAX_COUNT]; /* never moved once created: threads hold them */
+    uint32_t stream_count;
     int current;            /* index of the current stream, -1 before the first */
 
     uint8_t *stage;         /* input waiting to be cut into chunks */
@@ -65,14 +70,19 @@ struct hexz_writer {
     size_t file_count, file_cap;
     int in_file;            /* between begin_file and end_file */
 
-    hexz_progress progress;
+    struct hx_pipeline *pipeline; /* NULL when packing without threads */
+
+    hexz_progress progress; /* blocks, dedup_hits, bytes_out: atomics, set by the committer */
     uint64_t next_progress;
     int failed;             /* a call failed: only free() is allowed */
     int finished;
 };
 
 /* writer_blocks.c */
-int hx_writer_emit_chunk(hexz_writer *w, const uint8_t *data, size_t len);
+/* Dedups, writes and indexes one prepared chunk of `stream`, in input order. If the chunk was
+ * only hashed (p->compressed == 0) it is compressed here when it turns out to be new. */
+int hx_writer_commit_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data, size_t len,
+                           hx_prepared *p);
 int hx_writer_flush_hole(hexz_writer *w, hx_wstream *s);
 int hx_writer_flush_page(hexz_writer *w, hx_wstream *s);
 

@@ -1,0 +1,242 @@
+/*
+ * pipeline.c - see pipeline.h. One mutex guards the ring's counters and slot states; three
+ * condition variables wake the three kinds of waiter (a free slot for the caller, work for the
+ * workers, the next finished slot for the writer thread). The lock is never held while
+ * hashing, compressing or writing.
+ */
+#include "pack/pipeline.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "pack/block_prep.h"
+#include "pack/writer_impl.h"
+
+enum { SLOT_FREE, SLOT_FILLED, SLOT_WORKING, SLOT_DONE };
+
+typedef struct {
+    int state;          /* guarded by the pipeline lock */
+    uint32_t stream;
+    size_t len;
+    uint8_t *in;        /* the chunk, max_size bytes of room */
+    uint8_t *out;       /* compressed bytes, codec bound of room */
+    hx_prepared prep;   /* written by the worker, read by the writer thread */
+} slot;
+
+struct hx_pipeline {
+    hexz_writer *w;
+    pthread_mutex_t lock;
+    pthread_cond_t has_free, has_work, has_done;
+    slot *slots;
+    size_t slot_count;
+    size_t out_cap;
+    uint64_t submitted, claimed, committed; /* sequence numbers; slot = seq % slot_count */
+    int stop;                               /* set on error or free: every stage exits */
+    int error;                              /* the first error code, 0 if none */
+    char error_msg[1024];
+    pthread_t *threads;
+    unsigned thread_count;
+    hx_codec_ctx **codecs;                  /* one per worker */
+};
+
+typedef struct {
+    hx_pipeline *p;
+    unsigned index;
+} worker_arg;
+
+/* Records the first failure (with this thread's message) and stops everything. Lock held. */
+static void fail_locked(hx_pipeline *p, int rc)
+{
+    if (!p->error) {
+        p->error = rc;
+        snprintf(p->error_msg, sizeof p->error_msg, "%s", hexz_last_error());
+    }
+    p->stop = 1;
+    pthread_cond_broadcast(&p->has_free);
+    pthread_cond_broadcast(&p->has_work);
+    pthread_cond_broadcast(&p->has_done);
+}
+
+static int prepare(hx_pipeline *p, hx_codec_ctx *ctx, slot *s)
+{
+    hx_block_prepare_hash(s->in, s->len, &s->prep);
+    if (s->prep.is_zero) return 0;
+    int rc = hx_block_prepare_store(ctx, (int)p->w->opts.codec, s->in, s->len, s->out, p->out_cap, &s->prep);
+    return rc ? hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error()) : 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_arg *a = arg;
+    hx_pipeline *p = a->p;
+    hx_codec_ctx *ctx = p->codecs[a->index];
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->stop && p->claimed == p->submitted) pthread_cond_wait(&p->has_work, &p->lock);
+        if (p->stop) break;
+        slot *s = &p->slots[p->claimed++ % p->slot_count];
+        s->state = SLOT_WORKING;
+        pthread_mutex_unlock(&p->lock);
+        int rc = prepare(p, ctx, s);
+        pthread_mutex_lock(&p->lock);
+        if (rc) {
+            fail_locked(p, rc);
+            break;
+        }
+        s->state = SLOT_DONE;
+        pthread_cond_broadcast(&p->has_done);
+    }
+    pthread_mutex_unlock(&p->lock);
+    free(a);
+    return NULL;
+}
+
+static void *writer_main(void *arg)
+{
+    hx_pipeline *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        slot *s = &p->slots[p->committed % p->slot_count];
+        while (!p->stop && (p->committed == p->submitted || s->state != SLOT_DONE))
+            pthread_cond_wait(&p->has_done, &p->lock);
+        if (p->stop) break;
+        pthread_mutex_unlock(&p->lock);
+        int rc = hx_writer_commit_chunk(p->w, s->stream, s->in, s->len, &s->prep);
+        pthread_mutex_lock(&p->lock);
+        if (rc) {
+            fail_locked(p, rc);
+            break;
+        }
+        s->state = SLOT_FREE;
+        p->committed++;
+        pthread_cond_broadcast(&p->has_free);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static int alloc_slots(hx_pipeline *p, unsigned workers)
+{
+    size_t max = hx_chunker_max(&p->w->chunker);
+    p->slot_count = (size_t)workers * 4;
+    p->slots = calloc(p->slot_count, sizeof *p->slots);
+    p->codecs = calloc(workers, sizeof *p->codecs);
+    if (!p->slots || !p->codecs) return hx_error(HEXZ_ENOMEM, "%s: out of memory", p->w->out.dest);
+    for (unsigned i = 0; i < workers; i++) {
+        int rc = hx_codec_ctx_create(&p->codecs[i], (int)p->w->opts.codec, p->w->opts.level);
+        if (rc) return hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error());
+    }
+    p->out_cap = hx_codec_bound(p->codecs[0], max);
+    for (size_t i = 0; i < p->slot_count; i++) {
+        p->slots[i].in = malloc(max);
+        p->slots[i].out = malloc(p->out_cap);
+        if (!p->slots[i].in || !p->slots[i].out)
+            return hx_error(HEXZ_ENOMEM, "%s: out of memory for pipeline buffers", p->w->out.dest);
+    }
+    return 0;
+}
+
+static int start_threads(hx_pipeline *p, unsigned workers)
+{
+    p->threads = calloc(workers + 1, sizeof *p->threads);
+    if (!p->threads) return hx_error(HEXZ_ENOMEM, "%s: out of memory", p->w->out.dest);
+    if (pthread_create(&p->threads[0], NULL, writer_main, p) != 0)
+        return hx_error(HEXZ_ENOMEM, "%s: cannot start the writer thread", p->w->out.dest);
+    p->thread_count = 1;
+    for (unsigned i = 0; i < workers; i++) {
+        worker_arg *a = malloc(sizeof *a);
+        if (!a) return hx_error(HEXZ_ENOMEM, "%s: out of memory", p->w->out.dest);
+        *a = (worker_arg){p, i};
+        if (pthread_create(&p->threads[p->thread_count], NULL, worker_main, a) != 0) {
+            free(a);
+            return hx_error(HEXZ_ENOMEM, "%s: cannot start worker threads", p->w->out.dest);
+        }
+        p->thread_count++;
+    }
+    return 0;
+}
+
+int hx_pipeline_start(hx_pipeline **out, hexz_writer *w, unsigned workers)
+{
+    hx_pipeline *p = calloc(1, sizeof *p);
+    if (!p) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    p->w = w;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->has_free, NULL);
+    pthread_cond_init(&p->has_work, NULL);
+    pthread_cond_init(&p->has_done, NULL);
+    int rc = alloc_slots(p, workers);
+    if (!rc) rc = start_threads(p, workers);
+    if (rc) {
+        hx_pipeline_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+static int error_locked(hx_pipeline *p)
+{
+    return p->error ? hx_error(p->error, "%s", p->error_msg) : HEXZ_ECANCELED;
+}
+
+int hx_pipeline_submit(hx_pipeline *p, uint32_t stream, const uint8_t *data, size_t len)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop && p->submitted - p->committed == p->slot_count)
+        pthread_cond_wait(&p->has_free, &p->lock);
+    if (p->stop) {
+        int rc = error_locked(p);
+        pthread_mutex_unlock(&p->lock);
+        return rc;
+    }
+    slot *s = &p->slots[p->submitted % p->slot_count];
+    pthread_mutex_unlock(&p->lock);
+    /* The slot is FREE and only this thread fills slots: copy outside the lock. */
+    memcpy(s->in, data, len);
+    s->len = len;
+    s->stream = stream;
+    pthread_mutex_lock(&p->lock);
+    s->state = SLOT_FILLED;
+    p->submitted++;
+    pthread_cond_signal(&p->has_work);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+int hx_pipeline_drain(hx_pipeline *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (!p->stop && p->committed != p->submitted) pthread_cond_wait(&p->has_free, &p->lock);
+    int rc = p->stop ? error_locked(p) : 0;
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+void hx_pipeline_free(hx_pipeline *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->has_free);
+    pthread_cond_broadcast(&p->has_work);
+    pthread_cond_broadcast(&p->has_done);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->thread_count; i++) pthread_join(p->threads[i], NULL);
+    for (size_t i = 0; p->slots && i < p->slot_count; i++) {
+        free(p->slots[i].in);
+        free(p->slots[i].out);
+    }
+    for (size_t i = 0; p->codecs && i < p->slot_count / 4; i++) hx_codec_ctx_free(p->codecs[i]);
+    free(p->codecs);
+    free(p->slots);
+    free(p->threads);
+    pthread_cond_destroy(&p->has_free);
+    pthread_cond_destroy(&p->has_work);
+    pthread_cond_destroy(&p->has_done);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
