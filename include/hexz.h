@@ -29,7 +29,7 @@ extern "C" {
 
 /* The archive format version this library writes (docs/FORMAT.md). */
 #define HEXZ_FORMAT_MAJOR 1
-#define HEXZ_FORMAT_MINOR 0
+#define HEXZ_FORMAT_MINOR 1
 
 /* ---- Errors -------------------------------------------------------------------------------- */
 
@@ -261,6 +261,54 @@ typedef struct {
 
 /* Gathers the figures above; reads every index page (not the blocks). Thread-safe. */
 int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out);
+
+/* ---- Signing ------------------------------------------------------------------------------- */
+
+#define HEXZ_PUBLIC_KEY_LEN 32
+#define HEXZ_SECRET_KEY_LEN 64
+#define HEXZ_KEY_ID_LEN 8
+#define HEXZ_COMMENT_MAX 1024
+
+/* A new Ed25519 key pair from the system's random source. Thread-safe. */
+int hexz_keygen(uint8_t public_key[HEXZ_PUBLIC_KEY_LEN], uint8_t secret_key[HEXZ_SECRET_KEY_LEN]);
+
+/* Writes the key pair as text files (docs/FORMAT.md §11): the secret key with mode 0600, the
+ * public key with mode 0644. An existing file is HEXZ_EEXIST unless `force`. Thread-safe. */
+int hexz_key_write(const char *secret_path, const char *public_path,
+                   const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN],
+                   const uint8_t secret_key[HEXZ_SECRET_KEY_LEN], int force);
+
+/* Reads a key file written by hexz_key_write(), checking its type tag and key id. Thread-safe. */
+int hexz_secret_key_load(const char *path, uint8_t secret_key[HEXZ_SECRET_KEY_LEN]);
+int hexz_public_key_load(const char *path, uint8_t public_key[HEXZ_PUBLIC_KEY_LEN]);
+
+/* The 8-byte id that names a public key in signatures. Thread-safe. */
+void hexz_key_id(const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN], uint8_t id[HEXZ_KEY_ID_LEN]);
+
+/* Adds a signature by `secret_key` over the archive's root hash (which commits to every byte),
+ * its id and format version, the time and `trusted_comment` (NULL or at most HEXZ_COMMENT_MAX
+ * bytes; stored and signed). Existing signatures are kept. The archive is rewritten beside
+ * itself and renamed into place atomically. It is not verified first (see hexz_reader_verify).
+ * Not safe against concurrent writers of the same archive. */
+int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN],
+              const char *trusted_comment);
+
+typedef struct {
+    uint8_t key_id[HEXZ_KEY_ID_LEN];
+    int64_t signed_at;                  /* seconds since the epoch, as claimed by the signer */
+    char comment[HEXZ_COMMENT_MAX + 1]; /* the trusted comment, NUL-terminated */
+} hexz_signature_info;
+
+/* Number of signatures the archive carries, and each one's details (not verified). Thread-safe. */
+unsigned hexz_reader_signature_count(const hexz_reader *r);
+int hexz_reader_signature_at(const hexz_reader *r, unsigned index, hexz_signature_info *out);
+
+/* Checks whether a signature made by `public_key` covers this archive: 0 (and *out, if not NULL,
+ * describes it) or HEXZ_EBADSIG. This checks the signature over the root hash, which open has
+ * checked against the section table; call hexz_reader_verify() too to check every page and block
+ * against it. Thread-safe. */
+int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN],
+                                 hexz_signature_info *out);
 
 /* ---- Extracting ----------------------------------------------------------------------------- */
 

@@ -116,6 +116,22 @@ int hx_outfile_skip(hx_outfile *f, uint64_t len)
     return rc;
 }
 
+int hx_outfile_copy_from(hx_outfile *f, int fd, uint64_t offset, uint64_t len, const char *src_name)
+{
+    int rc = flush(f);
+    if (rc) return rc;
+    loff_t in = (loff_t)offset, out = (loff_t)f->pos;
+    while (len > 0) {
+        ssize_t n = copy_file_range(fd, &in, f->fd, &out, len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s: cannot copy from %s", f->dest, src_name);
+        if (n == 0) return hx_error(HEXZ_EIO, "%s: %s ended early", f->dest, src_name);
+        len -= (uint64_t)n;
+    }
+    f->pos = (uint64_t)out;
+    return 0;
+}
+
 int hx_outfile_pwrite(hx_outfile *f, const void *data, size_t len, uint64_t offset)
 {
     int rc = flush(f);

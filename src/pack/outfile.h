@@ -30,6 +30,9 @@ int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite);
 int hx_outfile_write(hx_outfile *f, const void *data, size_t len);
 /* Moves f->pos forward by `len` bytes without writing them (they read as zeros: a hole). */
 int hx_outfile_skip(hx_outfile *f, uint64_t len);
+/* Appends `len` bytes copied from `fd` at `offset` (copy_file_range, so the kernel may share
+ * or clone the data instead of moving it through memory). */
+int hx_outfile_copy_from(hx_outfile *f, int fd, uint64_t offset, uint64_t len, const char *src_name);
 /* Writes at an absolute offset already passed (e.g. the header at 0), after flushing. */
 int hx_outfile_pwrite(hx_outfile *f, const void *data, size_t len, uint64_t offset);
 /* Flushes, sets the length to f->pos, fsyncs, renames over `dest` and fsyncs the directory. */

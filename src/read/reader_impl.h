@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h"
+#include "crypto/sign.h"
 #include "format/format.h"
 #include "hexz.h"
 #include "read/cache.h"
@@ -67,6 +68,8 @@ struct hexz_reader {
     hx_mpage_ref *mpages;
     uint32_t mpage_count;
     uint64_t file_count;
+    hx_signature *signatures;
+    uint32_t signature_count;
     uint64_t data_end;  /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */
     hx_cache pages;     /* key: stream << 32 | page index */
     hx_cache blocks;    /* key: stored_offset */

@@ -148,6 +148,7 @@ static int parse_page_dir(hexz_reader *r, hx_rstream *s, const uint8_t *buf, siz
 }
 
 static int parse_manifest_dir(hexz_reader *r, const uint8_t *buf, size_t len);
+static int read_signatures(hexz_reader *r);
 
 static const hx_section *find_section(const hexz_reader *r, uint32_t type, uint32_t aux, int *dup)
 {
@@ -177,10 +178,16 @@ static int check_unknown_sections(hexz_reader *r)
 {
     for (uint32_t i = 0; i < r->header.section_count; i++) {
         const hx_section *s = &r->sections[i];
-        int known = s->type >= HX_SECTION_PARAMS && s->type <= HX_SECTION_MANIFEST_DIR;
+        int known = s->type >= HX_SECTION_PARAMS && s->type <= HX_SECTION_LAST_KNOWN;
         if (!known && (s->flags & HX_SECTION_CRITICAL))
             return hx_error(HEXZ_EUNSUPPORTED, "%s: archive needs section type %u, unknown to this hexz",
                             r->path, s->type);
+        /* Known sections have exactly their documented flags: signatures stand outside the root
+         * hash and may be ignored by older readers, everything else is critical and rooted.
+         * Only page directories use `aux`. Nothing in a table entry may vary unnoticed. */
+        uint32_t want = s->type == HX_SECTION_SIGNATURE ? HX_SECTION_OUTSIDE_ROOT : HX_SECTION_CRITICAL;
+        if (known && (s->flags != want || (s->type != HX_SECTION_PAGE_DIR && s->aux != 0)))
+            return hx_error(HEXZ_ECORRUPT, "%s: section %u has the wrong flags", r->path, s->type);
         if (s->type == HX_SECTION_PAGE_DIR && s->aux >= r->stream_count)
             return hx_error(HEXZ_ECORRUPT, "%s: page directory for a stream that does not exist", r->path);
     }
@@ -194,10 +201,12 @@ static int read_sections(hexz_reader *r)
     int rc = load_section(r, HX_SECTION_PARAMS, 0, 1, HX_PARAMS_LEN, &buf, &len);
     if (!rc) rc = hx_params_decode(&r->params, buf, len, r->path);
     free(buf);
+    buf = NULL;
     if (!rc) rc = load_section(r, HX_SECTION_STREAMS, 0, 1, 1u << 20, &buf, &len);
     hx_stream_desc *descs = NULL;
     if (!rc) rc = hx_streams_decode(&descs, &r->stream_count, buf, len, r->path);
     free(buf);
+    buf = NULL;
     if (rc) return rc;
     r->streams = calloc(r->stream_count, sizeof *r->streams);
     if (!r->streams) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
@@ -207,12 +216,15 @@ static int read_sections(hexz_reader *r)
         rc = load_section(r, HX_SECTION_PAGE_DIR, i, 1, limit, &buf, &len);
         if (!rc) rc = parse_page_dir(r, &r->streams[i], buf, len);
         free(buf);
+        buf = NULL;
     }
     free(descs);
     if (!rc) rc = check_unknown_sections(r);
     if (!rc) rc = load_section(r, HX_SECTION_MANIFEST_DIR, 0, 0, r->file_size, &buf, &len);
     if (!rc && buf) rc = parse_manifest_dir(r, buf, len);
     free(buf);
+    buf = NULL;
+    if (!rc) rc = read_signatures(r);
     return rc;
 }
 
@@ -269,6 +281,30 @@ static int parse_manifest_dir(hexz_reader *r, const uint8_t *buf, size_t len)
     return 0;
 }
 
+static int read_signatures(hexz_reader *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->header.section_count; i++)
+        if (r->sections[i].type == HX_SECTION_SIGNATURE) n++;
+    if (n == 0) return 0;
+    if (n > HX_SIGNATURE_MAX_COUNT)
+        return hx_error(HEXZ_ECORRUPT, "%s: too many signatures (%u)", r->path, n);
+    r->signatures = calloc(n, sizeof *r->signatures);
+    if (!r->signatures) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+    for (uint32_t i = 0; i < r->header.section_count; i++) {
+        const hx_section *s = &r->sections[i];
+        if (s->type != HX_SECTION_SIGNATURE) continue;
+        uint8_t *buf;
+        int rc = read_section(r, s, HX_SIG_FIXED_LEN + HX_SIG_COMMENT_MAX, &buf);
+        if (rc) return rc;
+        rc = hx_signature_decode(&r->signatures[r->signature_count], buf, s->length, r->path);
+        free(buf);
+        if (rc) return rc;
+        r->signature_count++;
+    }
+    return 0;
+}
+
 static int init_runtime(hexz_reader *r)
 {
     if (hx_cache_init(&r->pages, HX_PAGE_CACHE_BYTES) || hx_cache_init(&r->blocks, HX_BLOCK_CACHE_BYTES) ||
@@ -311,6 +347,7 @@ void hexz_reader_free(hexz_reader *r)
     for (uint32_t i = 0; r->mpages && i < r->mpage_count; i++) free(r->mpages[i].first_path);
     free(r->mpages);
     free(r->sections);
+    free(r->signatures);
     hx_cache_destroy(&r->pages);
     hx_cache_destroy(&r->blocks);
     hx_cache_destroy(&r->mpages_cache);
