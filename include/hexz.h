@@ -29,7 +29,7 @@ extern "C" {
 
 /* The archive format version this library writes (docs/FORMAT.md). */
 #define HEXZ_FORMAT_MAJOR 1
-#define HEXZ_FORMAT_MINOR 1
+#define HEXZ_FORMAT_MINOR 2
 
 /* ---- Errors -------------------------------------------------------------------------------- */
 
@@ -44,7 +44,8 @@ enum {
     HEXZ_ENOTFOUND = -7,    /* no such stream, file or entry */
     HEXZ_ERANGE = -8,       /* an offset or index outside the object */
     HEXZ_ECANCELED = -9,    /* the caller's progress callback asked to stop */
-    HEXZ_EEXIST = -10       /* the destination exists and overwriting was not asked for */
+    HEXZ_EEXIST = -10,      /* the destination exists and overwriting was not asked for */
+    HEXZ_EPASSWORD = -11    /* the archive is encrypted and the password is missing or wrong */
 };
 
 /* A static, human-readable name for an error code. Thread-safe. */
@@ -86,6 +87,16 @@ typedef int (*hexz_progress_fn)(const hexz_progress *progress, void *user);
 
 /* ---- Writing -------------------------------------------------------------------------------- */
 
+/* Argon2id work factors (libsodium's named limits): INTERACTIVE takes about 0.1 s and 64 MiB,
+ * MODERATE about 0.7 s and 256 MiB, to derive the key from the password. MINIMAL (libsodium's
+ * minimum limits) offers no real resistance to password guessing: it exists so that tests can
+ * open an encrypted archive thousands of times; never use it for data that matters. */
+typedef enum {
+    HEXZ_KDF_INTERACTIVE = 0,
+    HEXZ_KDF_MODERATE = 1,
+    HEXZ_KDF_MINIMAL = 2
+} hexz_kdf_strength;
+
 typedef struct {
     unsigned version;        /* HEXZ_WRITE_OPTIONS_VERSION */
     hexz_chunking chunking;  /* default HEXZ_CHUNK_CDC */
@@ -103,12 +114,15 @@ typedef struct {
                                 The archive's bytes do not depend on it. */
     const uint8_t *archive_id; /* 16 bytes to use as the archive id, or NULL for random ones
                                   (set it to make packing reproducible, e.g. in tests) */
+    const char *password;    /* non-NULL: encrypt the archive with this password (bytes up to
+                                the NUL; docs/FORMAT.md §12). Borrowed during create only. */
+    hexz_kdf_strength kdf;   /* how hard the password is stretched; default HEXZ_KDF_INTERACTIVE */
 } hexz_write_options;
 
 #define HEXZ_WRITE_OPTIONS_VERSION 1
 #define HEXZ_WRITE_OPTIONS_INIT                                                                  \
     {HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, \
-     1, 1, NULL, NULL, 0, NULL}
+     1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE}
 
 /* Fills *opts with the defaults above. Thread-safe. */
 void hexz_write_options_init(hexz_write_options *opts);
@@ -159,8 +173,23 @@ int hexz_pack_path(const char *input, const char *output, const hexz_write_optio
 typedef struct hexz_reader hexz_reader;
 
 /* Opens the archive at `path`, validating its header, section table, root hash and index
- * directories. Index pages and blocks are read (and verified) on demand. Thread-safe. */
+ * directories. Index pages and blocks are read (and verified) on demand. An encrypted archive
+ * needs hexz_reader_open_password(); here it fails with HEXZ_EPASSWORD. Thread-safe. */
 int hexz_reader_open(hexz_reader **out, const char *path);
+
+/* Like hexz_reader_open(), with the password for an encrypted archive (ignored, may be NULL,
+ * for one that is not). A wrong password is HEXZ_EPASSWORD. Thread-safe. */
+int hexz_reader_open_password(hexz_reader **out, const char *path, const char *password);
+
+/* Non-zero if the archive is encrypted. Thread-safe. */
+int hexz_reader_is_encrypted(const hexz_reader *r);
+
+/* Re-wraps the data key of encrypted `archive` under `new_password` (with a new salt and the
+ * given strength), without re-encrypting any data; the archive is rewritten beside itself and
+ * renamed into place atomically. Signatures cover the key record, so they must be made again.
+ * Thread-safe. */
+int hexz_change_password(const char *archive, const char *old_password, const char *new_password,
+                         hexz_kdf_strength kdf);
 
 /* Frees the reader. No other call on it may be in progress. */
 void hexz_reader_free(hexz_reader *r);

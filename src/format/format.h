@@ -21,7 +21,7 @@
 #define HX_MAGIC "\x89HXZ\r\n\x1a\n"
 #define HX_MAGIC_LEN 8
 #define HX_FORMAT_MAJOR 1
-#define HX_FORMAT_MINOR 1
+#define HX_FORMAT_MINOR 2
 #define HX_HEADER_LEN 128
 #define HX_HEADER_CHECKSUM_OFF 120
 #define HX_ARCHIVE_ID_LEN 16
@@ -37,9 +37,14 @@ enum {
     HX_SECTION_STREAMS = 2,
     HX_SECTION_PAGE_DIR = 3,
     HX_SECTION_MANIFEST_DIR = 4,
-    HX_SECTION_SIGNATURE = 5
+    HX_SECTION_SIGNATURE = 5,
+    HX_SECTION_ENCRYPTION = 6
 };
-#define HX_SECTION_LAST_KNOWN HX_SECTION_SIGNATURE
+#define HX_SECTION_LAST_KNOWN HX_SECTION_ENCRYPTION
+
+/* Required feature bits (header). */
+#define HX_FEATURE_ENCRYPTED 1ull
+#define HX_FEATURES_KNOWN HX_FEATURE_ENCRYPTED
 #define HX_SIGNATURE_MAX_COUNT 256
 
 #define HX_PARAMS_LEN 64
@@ -169,12 +174,12 @@ int hx_page_header_decode(hx_page_header *h, const uint8_t in[HX_PAGE_HEADER_LEN
                           const char *name);
 void hx_block_entry_encode(const hx_block_entry *e, uint8_t out[HX_BLOCK_ENTRY_LEN]);
 /* Checks kind, codec, reserved bytes and the per-entry length rules (given the archive's
- * max_size). */
+ * max_size, and the bytes encryption adds to each stored block: 0 or 40). */
 int hx_block_entry_decode(hx_block_entry *e, const uint8_t in[HX_BLOCK_ENTRY_LEN],
-                          uint32_t max_size, const char *name);
+                          uint32_t max_size, uint32_t overhead, const char *name);
 
 /* The largest stored_length a block of `max_size` logical bytes may have. */
-uint64_t hx_stored_length_limit(uint32_t max_size);
+uint64_t hx_stored_length_limit(uint32_t max_size, uint32_t overhead);
 
 /* ---- Manifest --------------------------------------------------------------------------------- */
 

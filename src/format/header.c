@@ -50,9 +50,9 @@ int hx_header_decode(hx_header *h, const uint8_t in[HX_HEADER_LEN], const char *
                         HX_HEADER_LEN);
     h->required_features = hx_get64(in + 16);
     h->optional_features = hx_get64(in + 24);
-    if (h->required_features != 0)
+    if (h->required_features & ~HX_FEATURES_KNOWN)
         return hx_error(HEXZ_EUNSUPPORTED, "%s: archive needs features this hexz lacks (0x%llx)",
-                        name, (unsigned long long)h->required_features);
+                        name, (unsigned long long)(h->required_features & ~HX_FEATURES_KNOWN));
     memcpy(h->archive_id, in + 32, HX_ARCHIVE_ID_LEN);
     h->section_table_offset = hx_get64(in + 48);
     h->section_count = hx_get32(in + 56);

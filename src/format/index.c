@@ -64,9 +64,9 @@ void hx_block_entry_encode(const hx_block_entry *e, uint8_t out[HX_BLOCK_ENTRY_L
     memcpy(out + 40, e->content_hash, HX_HASH_LEN);
 }
 
-uint64_t hx_stored_length_limit(uint32_t max_size)
+uint64_t hx_stored_length_limit(uint32_t max_size, uint32_t overhead)
 {
-    return (uint64_t)max_size + max_size / 16 + 1024;
+    return (uint64_t)max_size + max_size / 16 + 1024 + overhead;
 }
 
 static int hole_check(const hx_block_entry *e, const char *name)
@@ -80,22 +80,22 @@ static int hole_check(const hx_block_entry *e, const char *name)
     return 0;
 }
 
-static int stored_check(const hx_block_entry *e, uint32_t max_size, const char *name)
+static int stored_check(const hx_block_entry *e, uint32_t max_size, uint32_t overhead, const char *name)
 {
     if (e->logical_length == 0 || e->logical_length > max_size)
         return hx_error(HEXZ_ECORRUPT, "%s: block of %u bytes exceeds the archive's maximum %u",
                         name, e->logical_length, max_size);
     if (!hx_codec_valid(e->codec))
         return hx_error(HEXZ_ECORRUPT, "%s: block has unknown codec %u", name, e->codec);
-    if (e->stored_length == 0 || e->stored_length > hx_stored_length_limit(max_size))
+    if (e->stored_length <= overhead || e->stored_length > hx_stored_length_limit(max_size, overhead))
         return hx_error(HEXZ_ECORRUPT, "%s: stored length %u out of range", name, e->stored_length);
-    if (e->codec == HX_CODEC_NONE && e->stored_length != e->logical_length)
+    if (e->codec == HX_CODEC_NONE && e->stored_length != (uint64_t)e->logical_length + overhead)
         return hx_error(HEXZ_ECORRUPT, "%s: raw block length mismatch", name);
     return 0;
 }
 
 int hx_block_entry_decode(hx_block_entry *e, const uint8_t in[HX_BLOCK_ENTRY_LEN],
-                          uint32_t max_size, const char *name)
+                          uint32_t max_size, uint32_t overhead, const char *name)
 {
     e->logical_offset = hx_get64(in);
     e->stored_offset = hx_get64(in + 8);
@@ -108,6 +108,6 @@ int hx_block_entry_decode(hx_block_entry *e, const uint8_t in[HX_BLOCK_ENTRY_LEN
     if (hx_get16(in + 26) != 0 || hx_get32(in + 28) != 0)
         return hx_error(HEXZ_ECORRUPT, "%s: block entry has reserved bytes set", name);
     if (e->kind == HX_BLOCK_HOLE) return hole_check(e, name);
-    if (e->kind == HX_BLOCK_STORED) return stored_check(e, max_size, name);
+    if (e->kind == HX_BLOCK_STORED) return stored_check(e, max_size, overhead, name);
     return hx_error(HEXZ_ECORRUPT, "%s: unknown block kind %u", name, e->kind);
 }

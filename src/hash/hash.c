@@ -28,6 +28,14 @@ void hx_hash(const void *data, size_t len, uint8_t out[HX_HASH_LEN])
     hx_hasher_final(&h, out);
 }
 
+void hx_hash_keyed(const uint8_t key[HX_HASH_LEN], const void *data, size_t len, uint8_t out[HX_HASH_LEN])
+{
+    blake3_hasher h;
+    blake3_hasher_init_keyed(&h, key);
+    blake3_hasher_update(&h, data, len);
+    blake3_hasher_finalize(&h, out, HX_HASH_LEN);
+}
+
 uint64_t hx_checksum64(const void *data, size_t len)
 {
     /* XXH3 accepts (NULL, 0), but pass a valid pointer anyway for sanitizers' sake. */

@@ -23,6 +23,7 @@ typedef struct {
     size_t len;
     uint8_t *in;        /* the chunk, max_size bytes of room */
     uint8_t *out;       /* compressed bytes, codec bound of room */
+    uint8_t *enc;       /* sealed bytes when encrypting, codec bound + AEAD overhead */
     hx_prepared prep;   /* written by the worker, read by the writer thread */
 } slot;
 
@@ -62,9 +63,10 @@ static void fail_locked(hx_pipeline *p, int rc)
 
 static int prepare(hx_pipeline *p, hx_codec_ctx *ctx, slot *s)
 {
-    hx_block_prepare_hash(s->in, s->len, &s->prep);
+    hx_block_prepare_hash(s->in, s->len, &p->w->crypto, &s->prep);
     if (s->prep.is_zero) return 0;
-    int rc = hx_block_prepare_store(ctx, (int)p->w->opts.codec, s->in, s->len, s->out, p->out_cap, &s->prep);
+    int rc = hx_block_prepare_store(ctx, (int)p->w->opts.codec, s->in, s->len, s->out, p->out_cap,
+                                    s->enc, &p->w->crypto, &s->prep);
     return rc ? hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error()) : 0;
 }
 
@@ -133,7 +135,8 @@ static int alloc_slots(hx_pipeline *p, unsigned workers)
     for (size_t i = 0; i < p->slot_count; i++) {
         p->slots[i].in = malloc(max);
         p->slots[i].out = malloc(p->out_cap);
-        if (!p->slots[i].in || !p->slots[i].out)
+        p->slots[i].enc = p->w->encrypted ? malloc(p->out_cap + HX_AEAD_OVERHEAD) : NULL;
+        if (!p->slots[i].in || !p->slots[i].out || (p->w->encrypted && !p->slots[i].enc))
             return hx_error(HEXZ_ENOMEM, "%s: out of memory for pipeline buffers", p->w->out.dest);
     }
     return 0;
@@ -229,6 +232,7 @@ void hx_pipeline_free(hx_pipeline *p)
     for (size_t i = 0; p->slots && i < p->slot_count; i++) {
         free(p->slots[i].in);
         free(p->slots[i].out);
+        free(p->slots[i].enc);
     }
     for (size_t i = 0; p->codecs && i < p->slot_count / 4; i++) hx_codec_ctx_free(p->codecs[i]);
     free(p->codecs);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "crypto/sign.h"
 #include "pack/pipeline.h"
 #include "pack/writer_impl.h"
 
@@ -53,7 +54,10 @@ static int alloc_buffers(hexz_writer *w)
     w->stage = malloc(w->stage_cap);
     w->cbuf_cap = hx_codec_bound(w->codec, max);
     w->cbuf = malloc(w->cbuf_cap);
-    if (!w->stage || !w->cbuf) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    w->ebuf = malloc(w->cbuf_cap + HX_AEAD_OVERHEAD);
+    w->seal_buf = malloc(HX_PAGE_HEADER_LEN + (size_t)w->page_entries * HX_BLOCK_ENTRY_LEN + HX_AEAD_OVERHEAD);
+    if (!w->stage || !w->cbuf || !w->ebuf || !w->seal_buf)
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     return 0;
 }
 
@@ -66,6 +70,28 @@ static int choose_archive_id(hexz_writer *w, const char *path)
     if (getrandom(w->archive_id, sizeof w->archive_id, 0) != (ssize_t)sizeof w->archive_id)
         return hx_error(HEXZ_EIO, "%s: cannot get random bytes for the archive id", path);
     return 0;
+}
+
+/* A random data key, wrapped under the password; the subkeys that seal everything. */
+static int setup_encryption(hexz_writer *w, const char *path)
+{
+    if (!w->opts.password) return 0;
+    if (w->opts.password[0] == '\0') return hx_error(HEXZ_EINVAL, "%s: the password is empty", path);
+    int rc = hx_crypto_init();
+    if (rc) return rc;
+    uint8_t data_key[HX_KEY_LEN];
+    hx_random_bytes(data_key, sizeof data_key);
+    hx_key_record rec;
+    rc = hx_key_record_wrap(&rec, data_key, w->opts.password, w->opts.kdf, w->archive_id);
+    if (!rc) {
+        hx_key_record_encode(&rec, w->key_record);
+        hx_keys_derive(&w->keys, data_key);
+        w->encrypted = 1;
+        w->crypto.keys = &w->keys;
+    }
+    hx_wipe(data_key, sizeof data_key);
+    w->opts.password = NULL; /* borrowed for create only */
+    return rc ? hx_error(rc, "%s: %s", path, hexz_last_error()) : 0;
 }
 
 static int start_pipeline(hexz_writer *w)
@@ -99,6 +125,8 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
     if (!rc) rc = hx_outfile_open(&w->out, path, w->opts.overwrite);
     if (!rc) rc = alloc_buffers(w);
     if (!rc) rc = choose_archive_id(w, path);
+    w->crypto.archive_id = w->archive_id;
+    if (!rc) rc = setup_encryption(w, path);
     if (!rc) rc = start_pipeline(w);
     /* The header is written last; reserve its place. */
     uint8_t zeros[HX_HEADER_LEN] = {0};
@@ -148,7 +176,7 @@ static int emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)
     w->progress.bytes_in += len;
     if (w->pipeline) return hx_pipeline_submit(w->pipeline, s->index, data, len);
     hx_prepared p;
-    hx_block_prepare_hash(data, len, &p);
+    hx_block_prepare_hash(data, len, &w->crypto, &p);
     return hx_writer_commit_chunk(w, s->index, data, len, &p);
 }
 
@@ -382,6 +410,9 @@ void hexz_writer_free(hexz_writer *w)
     free(w->files);
     free(w->stage);
     free(w->cbuf);
+    free(w->ebuf);
+    free(w->seal_buf);
+    hx_wipe(&w->keys, sizeof w->keys);
     hx_codec_ctx_free(w->codec);
     hx_dedup_free(&w->dedup);
     free(w);

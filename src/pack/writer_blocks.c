@@ -35,15 +35,29 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s)
     ref->first_logical = s->page_first_logical;
     ref->first_block = s->page_first_block;
     ref->page_offset = w->out.pos;
-    ref->page_length = (uint32_t)len;
     ref->entry_count = s->page_entries;
-    hx_hash(s->page_buf, len, ref->page_hash);
-    rc = hx_outfile_write(&w->out, s->page_buf, len);
+    const uint8_t *stored = hx_writer_seal_meta(w, s->page_buf, len, w->seal_buf, "hexz-index-v1",
+                                                s->index, s->page_count, &len);
+    ref->page_length = (uint32_t)len;
+    hx_hash(stored, len, ref->page_hash);
+    rc = hx_outfile_write(&w->out, stored, len);
     if (rc) return rc;
     __atomic_store_n(&w->progress.bytes_out, w->out.pos, __ATOMIC_RELAXED);
     s->page_count++;
     s->page_entries = 0;
     return 0;
+}
+
+const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len, uint8_t *sealed,
+                                   const char *domain, uint32_t a, uint32_t b, size_t *out_len)
+{
+    *out_len = len;
+    if (!w->encrypted) return plain;
+    uint8_t ad[HX_AD_MAX];
+    size_t ad_len = hx_ad(ad, domain, w->archive_id, a, b, NULL);
+    hx_seal(sealed, plain, len, ad, ad_len, NULL, w->keys.meta);
+    *out_len = len + HX_AEAD_OVERHEAD;
+    return sealed;
 }
 
 static int add_entry(hexz_writer *w, hx_wstream *s, const hx_block_entry *e)
@@ -89,7 +103,8 @@ static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, siz
                      hx_prepared *p)
 {
     if (!p->compressed) {
-        int rc = hx_block_prepare_store(w->codec, (int)w->opts.codec, data, len, w->cbuf, w->cbuf_cap, p);
+        int rc = hx_block_prepare_store(w->codec, (int)w->opts.codec, data, len, w->cbuf, w->cbuf_cap,
+                                        w->ebuf, &w->crypto, p);
         if (rc) return hx_error(rc, "%s: %s", w->out.dest, hexz_last_error());
     }
     e->codec = p->codec;

@@ -37,13 +37,24 @@ typedef struct {
     uint32_t count, cap;
 } section_list;
 
+/* Writes a section. When encrypting, every section but PARAMS and ENCRYPTION is sealed
+ * (docs/FORMAT.md §12); its hash is over the stored bytes. */
 static int write_section(hexz_writer *w, section_list *l, uint32_t type, uint32_t aux,
                          const uint8_t *data, size_t len)
 {
+    uint8_t *sealed = NULL;
+    if (w->encrypted && type != HX_SECTION_PARAMS && type != HX_SECTION_ENCRYPTION) {
+        sealed = malloc(len + HX_AEAD_OVERHEAD);
+        if (!sealed) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+        data = hx_writer_seal_meta(w, data, len, sealed, "hexz-section-v1", type, aux, &len);
+    }
     if (l->count == l->cap) {
         uint32_t cap = l->cap ? l->cap * 2 : 8;
         hx_section *p = realloc(l->items, cap * sizeof *p);
-        if (!p) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+        if (!p) {
+            free(sealed);
+            return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+        }
         l->items = p;
         l->cap = cap;
     }
@@ -54,7 +65,9 @@ static int write_section(hexz_writer *w, section_list *l, uint32_t type, uint32_
     s->length = len;
     s->aux = aux;
     hx_hash(data, len, s->hash);
-    return hx_outfile_write(&w->out, data, len);
+    int rc = hx_outfile_write(&w->out, data, len);
+    free(sealed);
+    return rc;
 }
 
 static int compare_files(const void *a, const void *b)
@@ -75,7 +88,7 @@ static hx_manifest_entry entry_of(const hx_wfile *f)
 
 /* Writes one manifest page of files[first, first+count) and appends its directory record. */
 static int write_manifest_page(hexz_writer *w, bytes_buf *dir, size_t first, size_t count,
-                               bytes_buf *page)
+                               bytes_buf *page, uint32_t page_no)
 {
     page->len = 0;
     uint8_t *h = bb_reserve(page, HX_MANIFEST_PAGE_HEADER_LEN);
@@ -91,14 +104,21 @@ static int write_manifest_page(hexz_writer *w, bytes_buf *dir, size_t first, siz
     size_t plen = strlen(first_path);
     uint8_t *r = bb_reserve(dir, 8 + 4 + 4 + 8 + HX_HASH_LEN + 2 + plen);
     if (!r) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    size_t plain_len = page->len, len;
+    uint8_t *sealed = w->encrypted ? malloc(plain_len + HX_AEAD_OVERHEAD) : NULL;
+    if (w->encrypted && !sealed) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    const uint8_t *stored = hx_writer_seal_meta(w, page->p, plain_len, sealed, "hexz-manifest-v1",
+                                                page_no, 0, &len);
     hx_put64(r, w->out.pos);
-    hx_put32(r + 8, (uint32_t)page->len);
+    hx_put32(r + 8, (uint32_t)len);
     hx_put32(r + 12, (uint32_t)count);
     hx_put64(r + 16, first);
-    hx_hash(page->p, page->len, r + 24);
+    hx_hash(stored, len, r + 24);
     hx_put16(r + 24 + HX_HASH_LEN, (uint16_t)plen);
     memcpy(r + 26 + HX_HASH_LEN, first_path, plen);
-    return hx_outfile_write(&w->out, page->p, page->len);
+    int rc = hx_outfile_write(&w->out, stored, len);
+    free(sealed);
+    return rc;
 }
 
 static int write_manifest(hexz_writer *w, section_list *l)
@@ -121,7 +141,7 @@ static int write_manifest(hexz_writer *w, section_list *l)
             bytes += n;
             count++;
         }
-        rc = write_manifest_page(w, &dir, first, count, &page);
+        rc = write_manifest_page(w, &dir, first, count, &page, pages);
         first += count;
         pages++;
     }
@@ -200,7 +220,8 @@ static int write_table_and_header(hexz_writer *w, const section_list *l)
         hx_section_encode(&l->items[i], table + (size_t)i * HX_SECTION_ENTRY_LEN);
     hx_header h = {.major = HX_FORMAT_MAJOR, .minor = HX_FORMAT_MINOR,
                    .header_length = HX_HEADER_LEN, .section_table_offset = w->out.pos,
-                   .section_count = l->count};
+                   .section_count = l->count,
+                   .required_features = w->encrypted ? HX_FEATURE_ENCRYPTED : 0};
     memcpy(h.archive_id, w->archive_id, HX_ARCHIVE_ID_LEN);
     h.file_length = w->out.pos + len;
     uint8_t hbuf[HX_HEADER_LEN];
@@ -219,6 +240,8 @@ int hx_writer_write_metadata(hexz_writer *w)
     int rc = 0;
     if (w->file_count) rc = write_manifest(w, &l);
     if (!rc) rc = write_params(w, &l);
+    if (!rc && w->encrypted)
+        rc = write_section(w, &l, HX_SECTION_ENCRYPTION, 0, w->key_record, sizeof w->key_record);
     if (!rc) rc = write_streams(w, &l);
     if (!rc) rc = write_page_dirs(w, &l);
     if (!rc) rc = write_table_and_header(w, &l);

@@ -65,6 +65,13 @@ struct hexz_writer {
     size_t stage_start, stage_len, stage_cap;
     uint8_t *cbuf;          /* compression output */
     size_t cbuf_cap;
+    uint8_t *ebuf;          /* encryption output (cbuf_cap + HX_AEAD_OVERHEAD) */
+
+    int encrypted;
+    hx_keys keys;           /* derived from the random data key; wiped on free */
+    uint8_t key_record[HX_KEY_RECORD_LEN];
+    hx_block_crypto crypto; /* points at keys and archive_id, or keys NULL */
+    uint8_t *seal_buf;      /* a sealed index page (committer thread only) */
 
     hx_wfile *files;
     size_t file_count, file_cap;
@@ -85,6 +92,11 @@ int hx_writer_commit_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data,
                            hx_prepared *p);
 int hx_writer_flush_hole(hexz_writer *w, hx_wstream *s);
 int hx_writer_flush_page(hexz_writer *w, hx_wstream *s);
+/* Seals metadata (an index or manifest page, a section) when encrypting: returns `plain` as it
+ * is, or `sealed` (len + HX_AEAD_OVERHEAD bytes) holding it encrypted with associated data
+ * (domain, archive id, a, b). *out_len gets the stored length. */
+const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len, uint8_t *sealed,
+                                   const char *domain, uint32_t a, uint32_t b, size_t *out_len);
 
 /* writer_finish.c */
 int hx_writer_write_metadata(hexz_writer *w);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "codec/codec.h"
+#include "crypto/aead.h"
 #include "crypto/sign.h"
 #include "format/format.h"
 #include "hexz.h"
@@ -46,6 +47,7 @@ typedef struct {
 typedef struct {
     uint32_t count;
     uint8_t *bytes;
+    size_t length; /* of bytes: the page's plaintext */
     hx_manifest_entry entries[];
 } hx_manifest_page;
 
@@ -71,11 +73,20 @@ struct hexz_reader {
     hx_signature *signatures;
     uint32_t signature_count;
     uint64_t data_end;  /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */
+    int encrypted;
+    uint32_t overhead;  /* bytes sealing adds to a block, page or section: 0 or 40 */
+    hx_keys keys;       /* wiped on free */
     hx_cache pages;     /* key: stream << 32 | page index */
     hx_cache blocks;    /* key: stored_offset */
     hx_cache mpages_cache; /* key: manifest page index */
     hx_codec_pool codecs;
 };
+
+/* reader_open.c */
+/* Opens like hexz_reader_open_password(). With structure_only set, an encrypted archive opened
+ * without its password stops after the header, the section table (checked against the root
+ * hash) and the signatures: enough to sign it or check a signature, nothing to read. */
+int hx_reader_open_ex(hexz_reader **out, const char *path, const char *password, int structure_only);
 
 /* reader_pages.c */
 /* Reads and checks page `page` of `stream` without the cache; *out is malloc'd. */
@@ -95,6 +106,11 @@ static inline const uint8_t *hx_block_bytes(const hx_cache_item *it)
 uint32_t hx_find_page_by_offset(const hx_rstream *s, uint64_t off);
 /* Index of the entry of `page` holding logical offset `off`. */
 uint32_t hx_find_entry_by_offset(const hx_index_page *page, uint64_t off);
+/* Decrypts sealed metadata in[0..len) into a malloc'd *out (len - 40 bytes) when the archive is
+ * encrypted (associated data: domain, archive id, a, b); otherwise copies nothing and sets *out
+ * to NULL. `what` names the structure in messages. */
+int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *domain, uint32_t a,
+                     uint32_t b, uint8_t **out, const char *what);
 /* pread exactly len bytes at off, or fail naming the file. */
 int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off);
 

@@ -55,14 +55,15 @@ static int decode_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page 
     if (count != m->entry_count || first != m->first_index)
         return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u header disagrees with the directory", r->path, page);
     size_t pos = HX_MANIFEST_PAGE_HEADER_LEN;
+    if (p->length < pos) return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is too short", r->path, page);
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
-        rc = hx_manifest_entry_decode(&p->entries[i], p->bytes + pos, m->page_length - pos, &used, r->path);
+        rc = hx_manifest_entry_decode(&p->entries[i], p->bytes + pos, p->length - pos, &used, r->path);
         if (!rc) rc = entry_in_order(r, page, i ? &p->entries[i - 1] : NULL, &p->entries[i]);
         if (rc) return rc;
         pos += used;
     }
-    if (pos != m->page_length)
+    if (pos != p->length)
         return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u has trailing bytes", r->path, page);
     p->count = count;
     return 0;
@@ -74,6 +75,7 @@ int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out)
     if (m->page_length < HX_MANIFEST_PAGE_HEADER_LEN)
         return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is too short", r->path, page);
     hx_manifest_page *p = calloc(1, sizeof *p + (size_t)m->entry_count * sizeof p->entries[0]);
+    if (p) p->length = m->page_length;
     if (!p || !(p->bytes = malloc(m->page_length))) {
         free(p);
         return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
@@ -84,6 +86,14 @@ int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out)
         hx_hash(p->bytes, m->page_length, hash);
         if (memcmp(hash, m->hash, HX_HASH_LEN) != 0)
             rc = hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is damaged (hash mismatch)", r->path, page);
+    }
+    uint8_t *plain = NULL;
+    if (!rc) rc = hx_reader_unseal(r, p->bytes, m->page_length, "hexz-manifest-v1", page, 0, &plain,
+                                   "manifest page");
+    if (plain) {
+        free(p->bytes);
+        p->bytes = plain;
+        p->length = m->page_length - r->overhead;
     }
     if (!rc) rc = decode_manifest_page(r, page, p);
     if (rc) {
@@ -122,7 +132,7 @@ static int get_manifest_page(hexz_reader *r, uint32_t page, hx_cache_item **out)
         int rc = hx_load_manifest_page(r, page, &p);
         if (rc) return rc;
         size_t size;
-        void *flat = flatten(p, r->mpages[page].page_length, &size);
+        void *flat = flatten(p, (uint32_t)p->length, &size);
         hx_manifest_page_free(p);
         if (!flat) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
         it = hx_cache_put(&r->mpages_cache, page, flat, size);

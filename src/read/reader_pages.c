@@ -48,7 +48,7 @@ static int decode_page(hexz_reader *r, uint32_t stream, uint32_t page, const uin
     p->count = h.entry_count;
     for (uint32_t i = 0; i < p->count; i++) {
         rc = hx_block_entry_decode(&p->entries[i], buf + HX_PAGE_HEADER_LEN + (size_t)i * HX_BLOCK_ENTRY_LEN,
-                                   r->params.max_size, r->path);
+                                   r->params.max_size, r->overhead, r->path);
         if (rc) return rc;
     }
     return page_entries_check(r, &r->streams[stream], page, p);
@@ -68,7 +68,10 @@ int hx_load_index_page(hexz_reader *r, uint32_t stream, uint32_t page, hx_index_
             rc = hx_error(HEXZ_ECORRUPT, "%s: index page %u of stream %s is damaged (hash mismatch)",
                           r->path, page, r->streams[stream].desc.name);
     }
-    if (!rc) rc = decode_page(r, stream, page, buf, p);
+    uint8_t *plain = NULL;
+    if (!rc) rc = hx_reader_unseal(r, buf, ref->page_length, "hexz-index-v1", stream, page, &plain, "index page");
+    if (!rc) rc = decode_page(r, stream, page, plain ? plain : buf, p);
+    free(plain);
     free(buf);
     if (rc) {
         free(p);
@@ -128,13 +131,13 @@ static void codec_give_back(hexz_reader *r, hx_codec_ctx *c)
 static int decode_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *stored, uint8_t *dst)
 {
     if (e->codec == HX_CODEC_NONE) {
-        memcpy(dst, stored, e->logical_length);
+        if (stored != dst) memcpy(dst, stored, e->logical_length);
         return 0;
     }
     hx_codec_ctx *c;
     int rc = codec_take(r, &c);
     if (rc) return rc;
-    rc = hx_codec_decompress(c, e->codec, stored, e->stored_length, dst, e->logical_length);
+    rc = hx_codec_decompress(c, e->codec, stored, e->stored_length - r->overhead, dst, e->logical_length);
     codec_give_back(r, c);
     if (rc)
         return hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu does not decode: %s", r->path,
@@ -142,19 +145,38 @@ static int decode_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *
     return 0;
 }
 
+/* Opens a sealed block into a malloc'd buffer (*plain), bound to its content hash and codec. */
+static int unseal_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *stored, uint8_t **plain)
+{
+    uint8_t ad[HX_AD_MAX];
+    size_t ad_len = hx_ad(ad, "hexz-block-v1", r->header.archive_id, e->codec, e->logical_length,
+                          e->content_hash);
+    *plain = malloc(e->stored_length - HX_AEAD_OVERHEAD + 1);
+    if (!*plain) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+    if (hx_open(*plain, stored, e->stored_length, ad, ad_len, r->keys.block) != 0)
+        return hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu does not decrypt (damaged or moved)",
+                        r->path, (unsigned long long)e->stored_offset);
+    return 0;
+}
+
 int hx_load_block(hexz_reader *r, const hx_block_entry *e, uint8_t *dst)
 {
-    uint8_t *stored = e->codec == HX_CODEC_NONE ? dst : malloc(e->stored_length);
+    int direct = e->codec == HX_CODEC_NONE && !r->encrypted; /* raw bytes land in dst */
+    uint8_t *stored = direct ? dst : malloc(e->stored_length);
+    uint8_t *plain = NULL;
     if (!stored) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
     int rc = hx_pread_exact(r, stored, e->stored_length, e->stored_offset);
     if (!rc && hx_checksum64(stored, e->stored_length) != e->stored_checksum)
         rc = hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu is damaged (checksum mismatch)", r->path,
                       (unsigned long long)e->stored_offset);
-    if (!rc) rc = decode_block(r, e, stored, dst);
+    if (!rc && r->encrypted) rc = unseal_block(r, e, stored, &plain);
+    if (!rc) rc = decode_block(r, e, plain ? plain : stored, dst);
     if (stored != dst) free(stored);
+    free(plain);
     if (rc) return rc;
     uint8_t hash[HX_HASH_LEN];
-    hx_hash(dst, e->logical_length, hash);
+    if (r->encrypted) hx_hash_keyed(r->keys.hash, dst, e->logical_length, hash);
+    else hx_hash(dst, e->logical_length, hash);
     if (memcmp(hash, e->content_hash, HX_HASH_LEN) != 0)
         return hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu has the wrong content (hash mismatch)",
                         r->path, (unsigned long long)e->stored_offset);
