@@ -82,7 +82,9 @@ typedef struct {
 } hexz_progress;
 
 /* Called from the thread that drives the operation, at most every few MiB. Return non-zero to
- * cancel: the operation then stops, removes its partial output and returns HEXZ_ECANCELED. */
+ * cancel: the operation then stops and returns HEXZ_ECANCELED. An archive or a single extracted
+ * file being written is removed (outputs appear only when complete); a file tree being
+ * extracted keeps the entries already written. */
 typedef int (*hexz_progress_fn)(const hexz_progress *progress, void *user);
 
 /* ---- Writing -------------------------------------------------------------------------------- */
@@ -181,6 +183,33 @@ int hexz_reader_open(hexz_reader **out, const char *path);
  * for one that is not). A wrong password is HEXZ_EPASSWORD. Thread-safe. */
 int hexz_reader_open_password(hexz_reader **out, const char *path, const char *password);
 
+/* ---- Storage backends ----------------------------------------------------------------------- */
+
+/* Where a reader gets its bytes. hexz_reader_open*() build one from their `path`: a local file,
+ * or an `http://`, `https://` or `s3://bucket/key` URL (see docs/REMOTE.md). A program may
+ * supply its own. */
+typedef struct {
+    unsigned version; /* HEXZ_BACKEND_VERSION */
+    void *ctx;        /* passed to the functions below */
+    uint64_t size;    /* total bytes of the archive */
+    /* Reads exactly `len` bytes at `offset` into `buf`; returns 0, or a HEXZ_E* code after
+     * calling hexz_error_set() with a message naming the source. Called from many threads at
+     * once. */
+    int (*read_at)(void *ctx, void *buf, size_t len, uint64_t offset);
+    /* Releases ctx; called once by hexz_reader_free() (or when open fails). May be NULL. */
+    void (*close)(void *ctx);
+} hexz_backend;
+
+#define HEXZ_BACKEND_VERSION 1
+
+/* Opens an archive read through `backend` (copied; the reader owns ctx from now on, even when
+ * this fails). `name` names the archive in messages. Thread-safe. */
+int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
+                             const char *password);
+
+/* Sets this thread's hexz_last_error() message and returns `code`: for backends. */
+int hexz_error_set(int code, const char *message);
+
 /* Non-zero if the archive is encrypted. Thread-safe. */
 int hexz_reader_is_encrypted(const hexz_reader *r);
 
@@ -233,6 +262,10 @@ typedef struct {
 
 /* Number of file-tree entries (0 for an archive packed from a single file). Thread-safe. */
 uint64_t hexz_reader_file_count(const hexz_reader *r);
+
+/* Non-zero if the archive holds a file tree (even an empty one, packed from an empty
+ * directory); zero if it holds only streams. Thread-safe. */
+int hexz_reader_has_file_tree(const hexz_reader *r);
 
 /* The index-th entry in manifest order (see docs/FORMAT.md: parents before children).
  * O(log n). Thread-safe. */

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   liblz4-dev libzstd-dev libsodium-dev libxxhash-dev librust-blake3-dev
   libcmocka-dev
+  libfuse3-dev fuse3
   b3sum xxhash lz4 zstd
 )
 

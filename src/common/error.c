@@ -62,4 +62,9 @@ int hx_error_errno(int code, int errnum, const char *fmt, ...)
     return code;
 }
 
+int hexz_error_set(int code, const char *message)
+{
+    return hx_error(code, "%s", message ? message : "");
+}
+
 void hx_error_clear(void) { last_error[0] = '\0'; }

@@ -45,6 +45,10 @@ static int open_dir_nofollow(extract_ctx *x, const char *rel, size_t len)
         memcpy(name, rel + pos, end - pos);
         name[end - pos] = '\0';
         int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        /* A parent with no entry of its own (the writer API allows that) is made here; its
+         * mode and time are left at the defaults. */
+        if (next < 0 && errno == ENOENT && mkdirat(fd, name, 0755) == 0)
+            next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) hx_error_errno(HEXZ_EIO, errno, "%s/%.*s", x->dest, (int)end, rel);
         close(fd);
         fd = next;
@@ -217,15 +221,26 @@ static int extract_tree(hexz_reader *r, const char *dest, hexz_progress_fn fn, v
 
 typedef struct {
     hx_outfile *out;
+    hexz_progress progress;
+    hexz_progress_fn fn;
+    void *user;
+    uint64_t next_report;
 } stream_sink;
 
 static int stream_extent(const uint8_t *data, uint64_t len, void *user)
 {
     stream_sink *s = user;
-    return data ? hx_outfile_write(s->out, data, len) : hx_outfile_skip(s->out, len);
+    int rc = data ? hx_outfile_write(s->out, data, len) : hx_outfile_skip(s->out, len);
+    s->progress.bytes_in += len;
+    s->progress.bytes_out += data ? len : 0;
+    if (rc || !s->fn || s->progress.bytes_in < s->next_report) return rc;
+    s->next_report = s->progress.bytes_in + (4u << 20);
+    return s->fn(&s->progress, s->user) ? hx_error(HEXZ_ECANCELED, "%s: extract canceled", s->out->dest) : 0;
 }
 
-static int extract_stream(hexz_reader *r, const char *dest)
+/* The "main" stream into one file, written beside it and renamed into place: a failed or
+ * canceled extract leaves no partial file. */
+static int extract_stream(hexz_reader *r, const char *dest, hexz_progress_fn fn, void *user)
 {
     unsigned stream;
     int rc = hexz_reader_find_stream(r, "main", &stream);
@@ -233,7 +248,8 @@ static int extract_stream(hexz_reader *r, const char *dest)
     hx_outfile out;
     rc = hx_outfile_open(&out, dest, 1);
     if (rc) return rc;
-    stream_sink sink = {&out};
+    stream_sink sink = {.out = &out, .fn = fn, .user = user};
+    sink.progress.bytes_total = r->streams[stream].desc.size;
     rc = hx_for_each_extent(r, stream, 0, r->streams[stream].desc.size, stream_extent, &sink);
     if (!rc) rc = hx_outfile_commit(&out);
     hx_outfile_discard(&out);
@@ -243,6 +259,6 @@ static int extract_stream(hexz_reader *r, const char *dest)
 int hexz_extract(hexz_reader *r, const char *dest, hexz_progress_fn progress, void *user)
 {
     if (!r || !dest) return hx_error(HEXZ_EINVAL, "hexz_extract: NULL argument");
-    if (r->file_count > 0) return extract_tree(r, dest, progress, user);
-    return extract_stream(r, dest);
+    if (r->has_tree) return extract_tree(r, dest, progress, user);
+    return extract_stream(r, dest, progress, user);
 }

@@ -152,6 +152,7 @@ static int pack_input(pack_ctx *c, const char *input, const struct stat *st)
     if (fd < 0) return hx_error_errno(HEXZ_EIO, errno, "%s", input);
     int rc;
     if (S_ISDIR(st->st_mode)) {
+        c->w->tree = 1;
         rc = pack_dir(c, fd, NULL);
     } else {
         rc = hexz_writer_begin_stream(c->w, "main");

@@ -103,6 +103,7 @@ int hexz_change_password(const char *archive, const char *old_password, const ch
     if (!r->encrypted || !sec) rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);
     if (!rc) rc = kept_end(r, &cut);
     if (!rc) rc = rewrap(r, sec, old_password, new_password, kdf, record);
+    if (!rc && r->fd < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
     if (!rc) rc = hx_outfile_open(&out, archive, 1);
     struct stat st;
     if (!rc && fstat(r->fd, &st) == 0) fchmod(out.fd, st.st_mode & 07777);

@@ -74,6 +74,7 @@ int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN]
     memset(&out, 0, sizeof out);
     out.fd = -1;
     rc = make_signature(r, secret_key, trusted_comment, &sig, &sig_len);
+    if (!rc && r->fd < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
     if (!rc) rc = hx_outfile_open(&out, archive, 1);
     struct stat st;
     if (!rc && fstat(r->fd, &st) == 0) fchmod(out.fd, st.st_mode & 07777);

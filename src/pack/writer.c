@@ -322,6 +322,7 @@ static int new_entry(hexz_writer *w, uint8_t type, const char *path, uint32_t mo
     if (target && (target[0] == '\0' || strlen(target) > HX_PATH_MAX))
         return hx_error(HEXZ_EINVAL, "%s: %s: bad symbolic link target", w->out.dest, path);
     hx_wfile f = {.type = type, .mode = mode, .mtime_sec = sec, .mtime_nsec = nsec};
+    w->tree = 1;
     f.path = strdup(path);
     f.target = target ? strdup(target) : NULL;
     if (!f.path || (target && !f.target)) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);

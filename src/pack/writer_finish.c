@@ -238,7 +238,7 @@ int hx_writer_write_metadata(hexz_writer *w)
 {
     section_list l = {0};
     int rc = 0;
-    if (w->file_count) rc = write_manifest(w, &l);
+    if (w->tree) rc = write_manifest(w, &l);
     if (!rc) rc = write_params(w, &l);
     if (!rc && w->encrypted)
         rc = write_section(w, &l, HX_SECTION_ENCRYPTION, 0, w->key_record, sizeof w->key_record);

@@ -76,6 +76,8 @@ struct hexz_writer {
     hx_wfile *files;
     size_t file_count, file_cap;
     int in_file;            /* between begin_file and end_file */
+    int tree;               /* write a manifest, even an empty one (set by any file entry, and
+                               by hexz_pack_path for a directory) */
 
     struct hx_pipeline *pipeline; /* NULL when packing without threads */
 

@@ -60,7 +60,8 @@ typedef struct {
 
 struct hexz_reader {
     char *path;
-    int fd;
+    hexz_backend backend; /* where the bytes come from; ctx owned, closed on free */
+    int fd;               /* the local file's descriptor (owned by the backend), or -1 */
     uint64_t file_size;
     hx_header header;
     hx_params params;
@@ -70,6 +71,7 @@ struct hexz_reader {
     hx_mpage_ref *mpages;
     uint32_t mpage_count;
     uint64_t file_count;
+    int has_tree;       /* a MANIFEST_DIR exists (possibly with no entries: an empty tree) */
     hx_signature *signatures;
     uint32_t signature_count;
     uint64_t data_end;  /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */

@@ -14,6 +14,7 @@
 #include "common/bytes.h"
 #include "common/error.h"
 #include "read/reader_impl.h"
+#include "store/store.h"
 
 #define HX_PAGE_CACHE_BYTES (16u << 20)
 #define HX_BLOCK_CACHE_BYTES (64u << 20)
@@ -21,17 +22,9 @@
 
 int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off)
 {
-    uint8_t *p = buf;
-    while (len > 0) {
-        ssize_t n = pread(r->fd, p, len, (off_t)off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s: read failed", r->path);
-        if (n == 0) return hx_error(HEXZ_ECORRUPT, "%s: unexpected end of file", r->path);
-        p += n;
-        len -= (size_t)n;
-        off += (uint64_t)n;
-    }
-    return 0;
+    if (!hx_range_within(off, len, 0, r->file_size))
+        return hx_error(HEXZ_ECORRUPT, "%s: read past the end of the archive", r->path);
+    return r->backend.read_at(r->backend.ctx, buf, len, off);
 }
 
 /* Reads a section's bytes and checks its hash; *out is malloc'd (at least 1 byte). */
@@ -76,11 +69,7 @@ int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *
 
 static int read_header(hexz_reader *r)
 {
-    struct stat st;
-    if (fstat(r->fd, &st) != 0) return hx_error_errno(HEXZ_EIO, errno, "%s", r->path);
-    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-        return hx_error(HEXZ_EINVAL, "%s: not a regular file", r->path);
-    r->file_size = (uint64_t)st.st_size;
+    r->file_size = r->backend.size;
     uint8_t buf[HX_HEADER_LEN];
     if (r->file_size < HX_HEADER_LEN)
         return hx_error(HEXZ_ECORRUPT, "%s: not a hexz archive (too short)", r->path);
@@ -284,6 +273,8 @@ static int parse_manifest_dir(hexz_reader *r, const uint8_t *buf, size_t len)
     if (len < 12) return hx_error(HEXZ_ECORRUPT, "%s: manifest directory truncated", r->path);
     r->file_count = hx_get64(buf);
     uint32_t n = hx_get32(buf + 8);
+    r->has_tree = 1;
+    if (n == 0 && r->file_count == 0 && len == 12) return 0; /* an empty tree */
     if (n == 0 || n > len / 58 || r->file_count < n)
         return hx_error(HEXZ_ECORRUPT, "%s: manifest directory has a bad page count", r->path);
     r->mpages = calloc(n, sizeof *r->mpages);
@@ -368,6 +359,9 @@ static int init_runtime(hexz_reader *r)
     return 0;
 }
 
+static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, const char *path,
+                     const char *password, int structure_only);
+
 int hexz_reader_open(hexz_reader **out, const char *path)
 {
     return hexz_reader_open_password(out, path, NULL);
@@ -383,16 +377,41 @@ int hexz_reader_open_password(hexz_reader **out, const char *path, const char *p
 int hx_reader_open_ex(hexz_reader **out, const char *path, const char *password, int structure_only)
 {
     if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_reader_open: NULL argument");
+    hexz_backend b;
+    int fd;
+    int rc = hx_store_open(&b, path, &fd);
+    if (rc) return rc;
+    return open_with(out, &b, fd, path, password, structure_only);
+}
+
+int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
+                             const char *password)
+{
+    if (!out || !backend || !name) {
+        if (backend && backend->close) backend->close(backend->ctx);
+        return hx_error(HEXZ_EINVAL, "hexz_reader_open_backend: NULL argument");
+    }
+    if (backend->version != HEXZ_BACKEND_VERSION || !backend->read_at) {
+        if (backend->close) backend->close(backend->ctx);
+        return hx_error(HEXZ_EINVAL, "%s: backend version %u is not %u", name, backend->version,
+                        HEXZ_BACKEND_VERSION);
+    }
+    return open_with(out, backend, -1, name, password, 0);
+}
+
+static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, const char *path,
+                     const char *password, int structure_only)
+{
     hexz_reader *r = calloc(1, sizeof *r);
-    if (!r) return hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
-    r->fd = -1;
+    if (!r) {
+        if (backend->close) backend->close(backend->ctx);
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
+    }
+    r->backend = *backend;
+    r->fd = fd;
     r->path = strdup(path);
     int rc = r->path ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
     if (!rc) rc = init_runtime(r);
-    if (!rc) {
-        r->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (r->fd < 0) rc = hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", path);
-    }
     if (!rc) rc = read_header(r);
     if (!rc) rc = read_section_table(r);
     int sealed = (r->header.required_features & HX_FEATURE_ENCRYPTED) && !password;
@@ -414,7 +433,7 @@ int hx_reader_open_ex(hexz_reader **out, const char *path, const char *password,
 void hexz_reader_free(hexz_reader *r)
 {
     if (!r) return;
-    if (r->fd >= 0) close(r->fd);
+    if (r->backend.close) r->backend.close(r->backend.ctx);
     for (uint32_t i = 0; r->streams && i < r->stream_count; i++) free(r->streams[i].pages);
     free(r->streams);
     for (uint32_t i = 0; r->mpages && i < r->mpage_count; i++) free(r->mpages[i].first_path);
@@ -460,3 +479,5 @@ int hexz_reader_find_stream(const hexz_reader *r, const char *name, unsigned *ou
 }
 
 uint64_t hexz_reader_file_count(const hexz_reader *r) { return r ? r->file_count : 0; }
+
+int hexz_reader_has_file_tree(const hexz_reader *r) { return r ? r->has_tree : 0; }

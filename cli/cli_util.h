@@ -1,0 +1,70 @@
+/*
+ * cli_util.h - what every hexz verb shares: the command descriptor, exit codes, one-line error
+ * reporting, opening archives, interrupt handling, and small formatting helpers.
+ *
+ * The CLI is built on the public API (include/hexz.h) only.
+ */
+#ifndef HEXZ_CLI_UTIL_H
+#define HEXZ_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hexz.h"
+
+/* Exit codes: success, a failure (I/O, damaged archive, ...), a usage error. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+/* One verb of the command line. run() gets argv with argv[0] = the verb's name. */
+typedef struct cli_command {
+    const char *name;
+    const char *summary;  /* one line, for 'hexz help' */
+    const char *synopsis; /* "hexz pack INPUT -o OUTPUT [OPTIONS]" */
+    const char *help;     /* the text printed after the synopsis by --help */
+    int (*run)(const struct cli_command *self, int argc, char **argv);
+} cli_command;
+
+/* Prints "hexz VERB: MESSAGE" as one line on stderr. `verb` may be NULL ("hexz: MESSAGE"). */
+void cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reports a failed library call: the library's hexz_last_error() message, or, when that is
+ * empty, "WHAT: <hexz_strerror(code)>". Returns CLI_FAIL. */
+int cli_lib_error(const char *verb, int code, const char *what);
+
+/* Reports a usage error: the one-line message, then the verb's synopsis on a second line.
+ * Returns CLI_USAGE. `cmd` may be NULL for the top level. */
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints the full help of `cmd` to stdout. Returns CLI_OK. */
+int cli_print_help(const cli_command *cmd);
+
+/* Opens `path` as an archive; on failure reports it and returns CLI_FAIL, else CLI_OK. */
+int cli_open(const char *verb, const char *path, hexz_reader **out);
+
+/* Makes SIGINT and SIGTERM request cancellation; cli_progress_cancel() (a hexz_progress_fn)
+ * then asks the running library operation to stop. A second signal kills the process. */
+void cli_catch_interrupts(void);
+int cli_progress_cancel(const hexz_progress *progress, void *user);
+int cli_interrupted(void);
+
+/* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or an errno value. */
+int cli_write_all(int fd, const void *buf, size_t len);
+
+/* Names for the library's enums. */
+const char *cli_codec_name(hexz_codec codec);
+const char *cli_chunking_name(hexz_chunking chunking);
+
+/* Lower-case hex of `len` bytes into `out`, which holds at least 2 * len + 1 bytes. */
+void cli_hex(const uint8_t *bytes, size_t len, char *out);
+
+/* A power-of-two size as "512", "16K", "1M", "2G" (exact multiples only; else plain digits). */
+void cli_size_label(uint64_t n, char *out, size_t cap);
+
+/* A byte count for humans: "1234 B", "16.0 KiB", "24.0 MiB". */
+void cli_human_bytes(uint64_t n, char *out, size_t cap);
+
+/* A time as ISO-8601 UTC, "2024-05-01T12:00:00Z". */
+void cli_iso_time(int64_t sec, char *out, size_t cap);
+
+#endif

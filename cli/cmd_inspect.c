@@ -1,0 +1,303 @@
+/*
+ * cmd_inspect.c - 'hexz inspect': prints everything hexz_reader_inspect() reports about an
+ * archive (format, identity, parameters, streams, space accounting, dedup, holes, codecs, file
+ * tree counts, chunk-size histogram), aligned for people or as JSON.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "json.h"
+#include "opt.h"
+
+#define LABEL_WIDTH 18
+
+enum { OPT_JSON = OPT_LONG_BASE };
+
+static const struct option inspect_longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+/* Everything inspect shows: the library's figures plus the per-stream details. */
+typedef struct {
+    const char *archive;
+    hexz_inspect_info info;
+    hexz_stream_info *streams;
+    char id_hex[33], root_hex[65];
+} inspect_data;
+
+/* Parses argv; returns -1 to go on, or the exit code to return. */
+static int parse_inspect(int argc, char **argv, const char **archive, int *json)
+{
+    opt_parser p;
+    opt_init(&p, &cli_cmd_inspect, argc, argv, "", inspect_longopts);
+    for (int c; (c = opt_next(&p)) != OPT_END;) {
+        if (c == OPT_HELP) return cli_print_help(&cli_cmd_inspect);
+        if (c == OPT_BAD) return CLI_USAGE;
+        if (c == OPT_JSON) *json = 1;
+    }
+    static const char *const names[] = {"ARCHIVE", NULL};
+    char **ops;
+    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
+    *archive = ops[0];
+    return -1;
+}
+
+static double ratio_of(const hexz_inspect_info *in)
+{
+    return in->file_size ? (double)in->logical_bytes / (double)in->file_size : 0.0;
+}
+
+static void bucket_label(unsigned i, char *out, size_t cap)
+{
+    char lo[16], hi[16];
+    cli_size_label((uint64_t)1 << i, lo, sizeof lo);
+    cli_size_label((uint64_t)1 << (i + 1), hi, sizeof hi);
+    snprintf(out, cap, "%s-%s", lo, hi);
+}
+
+/* ---- human-readable output ------------------------------------------------------------------ */
+
+static void row(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void row(const char *label, const char *fmt, ...)
+{
+    printf("%-*s", LABEL_WIDTH, label);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+static void row_bytes(const char *label, uint64_t n)
+{
+    char h[32];
+    cli_human_bytes(n, h, sizeof h);
+    if (n < 1024)
+        row(label, "%llu", (unsigned long long)n);
+    else
+        row(label, "%llu (%s)", (unsigned long long)n, h);
+}
+
+static void row_count(const char *label, uint64_t n) { row(label, "%llu", (unsigned long long)n); }
+
+static void print_params(const hexz_inspect_info *in)
+{
+    if (in->chunking == HEXZ_CHUNK_FIXED)
+        row("chunking", "fixed, block size %u", in->block_size);
+    else
+        row("chunking", "%s, min %u, avg %u, max %u", cli_chunking_name(in->chunking), in->min_size,
+            in->avg_size, in->max_size);
+    if (in->codec == HEXZ_CODEC_NONE)
+        row("codec", "none");
+    else if (in->level == 0)
+        row("codec", "%s, default level", cli_codec_name(in->codec));
+    else
+        row("codec", "%s, level %d", cli_codec_name(in->codec), in->level);
+}
+
+static void print_streams(const inspect_data *d)
+{
+    row("streams", "%u", d->info.stream_count);
+    for (unsigned i = 0; i < d->info.stream_count; i++) {
+        const hexz_stream_info *s = &d->streams[i];
+        printf("  %-*s%llu bytes, %llu blocks\n", LABEL_WIDTH - 2, s->name,
+               (unsigned long long)s->size, (unsigned long long)s->block_count);
+    }
+}
+
+static void print_space(const hexz_inspect_info *in)
+{
+    row_bytes("logical bytes", in->logical_bytes);
+    row_bytes("stored bytes", in->stored_bytes);
+    row("ratio", "%.2f", ratio_of(in));
+    row_count("blocks", in->blocks);
+    row("unique blocks", "%llu (%llu logical bytes)", (unsigned long long)in->unique_blocks,
+        (unsigned long long)in->unique_logical_bytes);
+    row("dedup", "%llu blocks, %llu bytes", (unsigned long long)in->dedup_blocks,
+        (unsigned long long)in->dedup_bytes);
+    row("holes", "%llu blocks, %llu bytes", (unsigned long long)in->hole_blocks,
+        (unsigned long long)in->hole_bytes);
+    row("stored by codec", "none %llu, lz4 %llu, zstd %llu", (unsigned long long)in->raw_blocks,
+        (unsigned long long)in->lz4_blocks, (unsigned long long)in->zstd_blocks);
+    row_bytes("index bytes", in->index_bytes);
+    row_bytes("manifest bytes", in->manifest_bytes);
+}
+
+static void print_histogram(const hexz_inspect_info *in)
+{
+    puts("chunk sizes");
+    for (unsigned i = 0; i < HEXZ_HISTOGRAM_BUCKETS; i++) {
+        if (!in->histogram[i]) continue;
+        char label[40];
+        bucket_label(i, label, sizeof label);
+        printf("  %-*s%llu\n", LABEL_WIDTH - 2, label, (unsigned long long)in->histogram[i]);
+    }
+}
+
+static void print_human(const inspect_data *d)
+{
+    const hexz_inspect_info *in = &d->info;
+    row("archive", "%s", d->archive);
+    row("format", "%u.%u", in->format_major, in->format_minor);
+    row("archive id", "%s", d->id_hex);
+    row("root hash", "%s", d->root_hex);
+    row_bytes("file size", in->file_size);
+    print_params(in);
+    print_streams(d);
+    print_space(in);
+    row_count("files", in->files);
+    row_count("dirs", in->dirs);
+    row_count("symlinks", in->symlinks);
+    print_histogram(in);
+}
+
+/* ---- JSON output ---------------------------------------------------------------------------- */
+
+static void json_params(json_writer *w, const hexz_inspect_info *in)
+{
+    json_kv_string(w, "chunking", cli_chunking_name(in->chunking));
+    json_kv_u64(w, "block_size", in->block_size);
+    json_kv_u64(w, "min_size", in->min_size);
+    json_kv_u64(w, "avg_size", in->avg_size);
+    json_kv_u64(w, "max_size", in->max_size);
+    json_kv_string(w, "codec", cli_codec_name(in->codec));
+    json_kv_i64(w, "level", in->level);
+}
+
+static void json_streams(json_writer *w, const inspect_data *d)
+{
+    json_key(w, "streams");
+    json_begin_array(w);
+    for (unsigned i = 0; i < d->info.stream_count; i++) {
+        json_begin_object(w);
+        json_kv_string(w, "name", d->streams[i].name);
+        json_kv_u64(w, "size", d->streams[i].size);
+        json_kv_u64(w, "blocks", d->streams[i].block_count);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void json_space(json_writer *w, const hexz_inspect_info *in)
+{
+    json_kv_u64(w, "logical_bytes", in->logical_bytes);
+    json_kv_u64(w, "stored_bytes", in->stored_bytes);
+    json_key(w, "ratio");
+    json_fixed(w, ratio_of(in), 4);
+    json_kv_u64(w, "blocks", in->blocks);
+    json_kv_u64(w, "unique_blocks", in->unique_blocks);
+    json_kv_u64(w, "unique_logical_bytes", in->unique_logical_bytes);
+    json_kv_u64(w, "dedup_blocks", in->dedup_blocks);
+    json_kv_u64(w, "dedup_bytes", in->dedup_bytes);
+    json_kv_u64(w, "hole_blocks", in->hole_blocks);
+    json_kv_u64(w, "hole_bytes", in->hole_bytes);
+    json_key(w, "codec_blocks");
+    json_begin_object(w);
+    json_kv_u64(w, "none", in->raw_blocks);
+    json_kv_u64(w, "lz4", in->lz4_blocks);
+    json_kv_u64(w, "zstd", in->zstd_blocks);
+    json_end_object(w);
+    json_kv_u64(w, "index_bytes", in->index_bytes);
+    json_kv_u64(w, "manifest_bytes", in->manifest_bytes);
+}
+
+static void json_histogram(json_writer *w, const hexz_inspect_info *in)
+{
+    json_key(w, "chunk_sizes");
+    json_begin_array(w);
+    for (unsigned i = 0; i < HEXZ_HISTOGRAM_BUCKETS; i++) {
+        if (!in->histogram[i]) continue;
+        char label[40];
+        bucket_label(i, label, sizeof label);
+        json_begin_object(w);
+        json_kv_string(w, "bucket", label);
+        json_kv_u64(w, "min", (uint64_t)1 << i);
+        json_kv_u64(w, "max", (uint64_t)1 << (i + 1));
+        json_kv_u64(w, "count", in->histogram[i]);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void print_json(const inspect_data *d)
+{
+    const hexz_inspect_info *in = &d->info;
+    char version[16];
+    snprintf(version, sizeof version, "%u.%u", in->format_major, in->format_minor);
+    json_writer w;
+    json_init(&w, stdout);
+    json_begin_object(&w);
+    json_kv_string(&w, "archive", d->archive);
+    json_kv_string(&w, "format_version", version);
+    json_kv_string(&w, "archive_id", d->id_hex);
+    json_kv_string(&w, "root_hash", d->root_hex);
+    json_kv_u64(&w, "file_size", in->file_size);
+    json_params(&w, in);
+    json_streams(&w, d);
+    json_space(&w, in);
+    json_kv_u64(&w, "files", in->files);
+    json_kv_u64(&w, "dirs", in->dirs);
+    json_kv_u64(&w, "symlinks", in->symlinks);
+    json_histogram(&w, in);
+    json_end_object(&w);
+    json_finish(&w);
+}
+
+/* ---- gathering ------------------------------------------------------------------------------ */
+
+static int gather(hexz_reader *r, inspect_data *d)
+{
+    int rc = hexz_reader_inspect(r, &d->info);
+    if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
+    cli_hex(d->info.archive_id, sizeof d->info.archive_id, d->id_hex);
+    cli_hex(d->info.root_hash, sizeof d->info.root_hash, d->root_hex);
+    unsigned n = d->info.stream_count;
+    d->streams = calloc(n ? n : 1, sizeof *d->streams);
+    if (!d->streams) return cli_lib_error("inspect", HEXZ_ENOMEM, d->archive);
+    for (unsigned i = 0; i < n; i++) {
+        rc = hexz_reader_stream_info(r, i, &d->streams[i]);
+        if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
+    }
+    return CLI_OK;
+}
+
+static int run_inspect(const cli_command *self, int argc, char **argv)
+{
+    (void)self;
+    inspect_data d = {0};
+    int json = 0;
+    int rc = parse_inspect(argc, argv, &d.archive, &json);
+    if (rc >= 0) return rc;
+    hexz_reader *r;
+    if (cli_open("inspect", d.archive, &r) != CLI_OK) return CLI_FAIL;
+    rc = gather(r, &d);
+    hexz_reader_free(r);
+    if (rc == CLI_OK) {
+        if (json)
+            print_json(&d);
+        else
+            print_human(&d);
+    }
+    free(d.streams);
+    return rc;
+}
+
+static const char inspect_help[] =
+    "Shows what ARCHIVE holds and how it is stored: format version, archive id, root hash,\n"
+    "file size, chunking parameters, codec and level, the streams, logical and stored bytes,\n"
+    "the ratio (logical bytes / file size), blocks, unique and deduplicated blocks, holes\n"
+    "(runs of zeros stored as nothing), stored blocks by codec, index and manifest bytes,\n"
+    "file tree counts, and a histogram of chunk sizes. Reads the index, not the data blocks;\n"
+    "use 'hexz verify' to check the data.\n"
+    "\n"
+    "Options:\n"
+    "      --json              print one JSON object instead\n"
+    "  -h, --help              show this help\n";
+
+const cli_command cli_cmd_inspect = {"inspect",
+                                     "show an archive's parameters, layout and statistics",
+                                     "hexz inspect ARCHIVE [--json]", inspect_help, run_inspect};

@@ -1,0 +1,181 @@
+/*
+ * cmd_ls.c - 'hexz ls': lists the file-tree entries of an archive (paths; with -l type, mode,
+ * size, mtime and symlink targets; or JSON), or, for an archive without a file tree, its
+ * streams.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "json.h"
+#include "opt.h"
+
+enum { OPT_JSON = OPT_LONG_BASE };
+
+static const struct option ls_longopts[] = {
+    {"long", no_argument, NULL, 'l'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct {
+    const char *archive;
+    int long_format, json;
+} ls_args;
+
+/* Parses argv; returns -1 to go on, or the exit code to return. */
+static int parse_ls(ls_args *a, int argc, char **argv)
+{
+    opt_parser p;
+    opt_init(&p, &cli_cmd_ls, argc, argv, "l", ls_longopts);
+    for (int c; (c = opt_next(&p)) != OPT_END;) {
+        if (c == OPT_HELP) return cli_print_help(&cli_cmd_ls);
+        if (c == OPT_BAD) return CLI_USAGE;
+        if (c == 'l') a->long_format = 1;
+        if (c == OPT_JSON) a->json = 1;
+    }
+    static const char *const names[] = {"ARCHIVE", NULL};
+    char **ops;
+    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
+    a->archive = ops[0];
+    return -1;
+}
+
+static char type_char(hexz_file_type t)
+{
+    return t == HEXZ_FILE_DIR ? 'd' : t == HEXZ_FILE_SYMLINK ? 'l' : '-';
+}
+
+static const char *type_name(hexz_file_type t)
+{
+    return t == HEXZ_FILE_DIR ? "dir" : t == HEXZ_FILE_SYMLINK ? "symlink" : "file";
+}
+
+static void print_entry(const hexz_file_info *fi, int long_format)
+{
+    if (!long_format) {
+        printf("%s\n", fi->path);
+        return;
+    }
+    char when[64];
+    cli_iso_time(fi->mtime_sec, when, sizeof when);
+    printf("%c %04o %12llu %s %s", type_char(fi->type), (unsigned)fi->mode,
+           (unsigned long long)fi->size, when, fi->path);
+    if (fi->type == HEXZ_FILE_SYMLINK) printf(" -> %s", fi->target);
+    putchar('\n');
+}
+
+static void json_entry(json_writer *w, const hexz_file_info *fi)
+{
+    char when[64], mode[16];
+    cli_iso_time(fi->mtime_sec, when, sizeof when);
+    snprintf(mode, sizeof mode, "%04o", (unsigned)fi->mode);
+    json_begin_object(w);
+    json_kv_string(w, "path", fi->path);
+    json_kv_string(w, "type", type_name(fi->type));
+    json_kv_string(w, "mode", mode);
+    json_kv_u64(w, "size", fi->size);
+    json_kv_string(w, "mtime", when);
+    json_kv_i64(w, "mtime_sec", fi->mtime_sec);
+    json_kv_u64(w, "mtime_nsec", fi->mtime_nsec);
+    if (fi->type == HEXZ_FILE_REGULAR) json_kv_u64(w, "offset", fi->offset);
+    if (fi->type == HEXZ_FILE_SYMLINK) json_kv_string(w, "target", fi->target);
+    json_end_object(w);
+}
+
+static int list_files(hexz_reader *r, const ls_args *a, json_writer *w)
+{
+    hexz_file_info *fi = malloc(sizeof *fi);
+    if (!fi) return cli_lib_error("ls", HEXZ_ENOMEM, a->archive);
+    uint64_t count = hexz_reader_file_count(r);
+    int status = CLI_OK;
+    if (w) {
+        json_key(w, "entries");
+        json_begin_array(w);
+    }
+    for (uint64_t i = 0; i < count && status == CLI_OK && !ferror(stdout); i++) {
+        int rc = hexz_reader_file_at(r, i, fi);
+        if (rc < 0)
+            status = cli_lib_error("ls", rc, a->archive);
+        else if (w)
+            json_entry(w, fi);
+        else
+            print_entry(fi, a->long_format);
+    }
+    if (w) json_end_array(w);
+    free(fi);
+    return status;
+}
+
+static int list_streams(hexz_reader *r, const ls_args *a, json_writer *w)
+{
+    unsigned count = hexz_reader_stream_count(r);
+    if (w) {
+        json_key(w, "streams");
+        json_begin_array(w);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        hexz_stream_info si;
+        int rc = hexz_reader_stream_info(r, i, &si);
+        if (rc < 0) return cli_lib_error("ls", rc, a->archive);
+        if (w) {
+            json_begin_object(w);
+            json_kv_string(w, "name", si.name);
+            json_kv_u64(w, "size", si.size);
+            json_kv_u64(w, "blocks", si.block_count);
+            json_end_object(w);
+        } else if (a->long_format) {
+            printf("%s %llu bytes, %llu blocks\n", si.name, (unsigned long long)si.size,
+                   (unsigned long long)si.block_count);
+        } else {
+            printf("%s %llu\n", si.name, (unsigned long long)si.size);
+        }
+    }
+    if (w) json_end_array(w);
+    return CLI_OK;
+}
+
+static int ls_archive(hexz_reader *r, const ls_args *a)
+{
+    json_writer jw, *w = a->json ? &jw : NULL;
+    if (w) {
+        json_init(w, stdout);
+        json_begin_object(w);
+        json_kv_string(w, "archive", a->archive);
+    }
+    int has_tree = hexz_reader_file_count(r) > 0;
+    int rc = has_tree ? list_files(r, a, w) : list_streams(r, a, w);
+    if (w && rc == CLI_OK) {
+        json_end_object(w);
+        json_finish(w);
+    }
+    return rc;
+}
+
+static int run_ls(const cli_command *self, int argc, char **argv)
+{
+    (void)self;
+    ls_args a = {0};
+    int rc = parse_ls(&a, argc, argv);
+    if (rc >= 0) return rc;
+    hexz_reader *r;
+    if (cli_open("ls", a.archive, &r) != CLI_OK) return CLI_FAIL;
+    rc = ls_archive(r, &a);
+    hexz_reader_free(r);
+    return rc;
+}
+
+static const char ls_help[] =
+    "Lists the entries of the file tree in ARCHIVE, one path per line, parents before their\n"
+    "contents. An archive packed from a single file or device has no file tree; for it, ls\n"
+    "lists the streams with their sizes in bytes.\n"
+    "\n"
+    "Options:\n"
+    "  -l, --long              also show the type (d, - or l), permission bits in octal, the\n"
+    "                          size in bytes, the modification time (UTC) and symlink targets\n"
+    "                          (for streams: the size and the number of blocks)\n"
+    "      --json              print a JSON object instead (\"entries\" or \"streams\")\n"
+    "  -h, --help              show this help\n";
+
+const cli_command cli_cmd_ls = {"ls", "list the files (or the streams) of an archive",
+                                "hexz ls ARCHIVE [-l] [--json]", ls_help, run_ls};

@@ -1,0 +1,44 @@
+/*
+ * json.h - a tiny streaming JSON writer for the --json output of 'hexz ls' and 'hexz inspect':
+ * objects, arrays, strings (escaped; invalid UTF-8 becomes U+FFFD), integers and fixed-point
+ * numbers, pretty-printed with two-space indentation.
+ */
+#ifndef HEXZ_CLI_JSON_H
+#define HEXZ_CLI_JSON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH 16
+
+typedef struct {
+    FILE *f;
+    int depth;
+    int count[JSON_MAX_DEPTH]; /* values written so far at each depth */
+    int after_key;             /* a key was just written; its value follows on the same line */
+} json_writer;
+
+void json_init(json_writer *w, FILE *f);
+/* Ends the document with a newline. */
+void json_finish(json_writer *w);
+
+void json_begin_object(json_writer *w);
+void json_end_object(json_writer *w);
+void json_begin_array(json_writer *w);
+void json_end_array(json_writer *w);
+
+/* Inside an object: the key of the next value. */
+void json_key(json_writer *w, const char *key);
+
+void json_string(json_writer *w, const char *s);
+void json_u64(json_writer *w, uint64_t v);
+void json_i64(json_writer *w, int64_t v);
+/* A finite number with `decimals` digits after the point (non-finite values become 0). */
+void json_fixed(json_writer *w, double v, int decimals);
+
+/* Shorthands for a key and its value. */
+void json_kv_string(json_writer *w, const char *key, const char *s);
+void json_kv_u64(json_writer *w, const char *key, uint64_t v);
+void json_kv_i64(json_writer *w, const char *key, int64_t v);
+
+#endif

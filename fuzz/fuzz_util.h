@@ -1,0 +1,55 @@
+/*
+ * fuzz_util.h - helpers shared by the fuzz targets in fuzz/: a checked-assertion macro that
+ * aborts (so libFuzzer and the standalone driver both report it as a crash), a byte reader
+ * that turns the fuzzer's input into parameters, scratch directories on tmpfs, memfd-backed
+ * archive files, and "fix-up" of an archive's hashes so that structural mutations get past the
+ * integrity checks and reach the structural ones.
+ */
+#ifndef HEXZ_FUZZ_UTIL_H
+#define HEXZ_FUZZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every fuzz target defines this; the standalone driver and libFuzzer call it. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Aborts with a message naming the broken invariant. Used for oracles, never for input checks. */
+#define FZ_ASSERT(cond)                                                                         \
+    do {                                                                                        \
+        if (!(cond)) fz_fail(__FILE__, __LINE__, #cond);                                        \
+    } while (0)
+
+_Noreturn void fz_fail(const char *file, int line, const char *what);
+
+/* Consumes the front of the input: each call takes bytes while they last, then yields zeros. */
+typedef struct {
+    const uint8_t *p;
+    size_t left;
+} fz_bytes;
+
+uint8_t fz_u8(fz_bytes *b);
+uint16_t fz_u16(fz_bytes *b);
+uint32_t fz_u32(fz_bytes *b);
+uint64_t fz_u64(fz_bytes *b);
+
+/* A fresh scratch directory (on /dev/shm when it is writable, else $TMPDIR or /tmp); malloc'd. */
+char *fz_mkdtemp(const char *tag);
+/* rm -rf that first makes directories searchable and writable, so that an extracted tree with
+ * mode 0000 directories can still be removed. Aborts if anything is left behind. */
+void fz_rmtree(const char *path);
+/* Lists the names in directory `dir` except "." and ".."; returns their count and writes up to
+ * `max` malloc'd names into `names` (NULL allowed). */
+size_t fz_list_dir(const char *dir, char **names, size_t max);
+
+/* Puts `data` in an anonymous memory file; *path_out gets a "/proc/self/fd/N" name that
+ * hexz_reader_open() can open. Returns the fd (close it when done) or -1. */
+int fz_memfd(const uint8_t *data, size_t size, char path_out[64]);
+
+/* Rewrites, in place, every hash and checksum of a (possibly mutated) archive image that can be
+ * located: block checksums and content hashes (when the block decodes), index page hashes,
+ * manifest page hashes, section hashes, the root hash and the header checksum. Leaves anything
+ * it cannot parse alone. Returns 1 if the image has a plausible header, else 0. */
+int fz_fixup_archive(uint8_t *img, size_t size);
+
+#endif

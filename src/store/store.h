@@ -1,0 +1,27 @@
+/*
+ * store.h - opening the bytes of an archive from a location: a local file, or a URL handled by
+ * a remote backend. Every backend is a hexz_backend (include/hexz.h); the reader sees only that.
+ *
+ * Remote backends live in their own files (store_http.c, store_s3.c) and register here by
+ * scheme, so this file never needs an #ifdef.
+ */
+#ifndef HX_STORE_H
+#define HX_STORE_H
+
+#include "hexz.h"
+
+/* Opens `location`. For a local file, *fd_out (if not NULL) gets a descriptor that stays owned
+ * by the backend (valid until its close), for callers that copy files; -1 for remote ones. */
+int hx_store_open(hexz_backend *out, const char *location, int *fd_out);
+
+/* Is `location` a URL (scheme://...) rather than a local path? */
+int hx_store_is_url(const char *location);
+
+/* Local files (store_file.c). */
+int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out);
+
+/* Remote backends (store_http.c, store_s3.c): HEXZ_EUNSUPPORTED until built. */
+int hx_store_http_open(hexz_backend *out, const char *url);
+int hx_store_s3_open(hexz_backend *out, const char *url);
+
+#endif
