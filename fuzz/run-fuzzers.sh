@@ -10,7 +10,8 @@
 # regression inputs (fuzz/regressions/<target>/). A crashing input is written to
 # build-fuzz/fuzz/artifacts/<target>/; copy it into fuzz/regressions/<target>/ once the bug is
 # fixed, so that `make check` replays it for ever. Environment: BUILD (default build-fuzz),
-# JOBS (build parallelism), FUZZ_FLAGS (extra libFuzzer flags).
+# JOBS (build parallelism), FUZZ_FLAGS (extra libFuzzer flags), NO_BUILD=1 (run what is built,
+# e.g. when several runs share one build directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +33,12 @@ if [[ -z $CC_FUZZ ]]; then
     exit 1
 fi
 
-echo "== building libFuzzer targets in $BUILD with $CC_FUZZ"
-cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DHEXZ_WERROR=ON -DHEXZ_SANITIZE=ON -DHEXZ_LIBFUZZER=ON -DBUILD_TESTING=OFF >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" hexz_fuzz_corpus
+if [[ -z ${NO_BUILD:-} ]]; then
+    echo "== building libFuzzer targets in $BUILD with $CC_FUZZ"
+    cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER="$CC_FUZZ" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DHEXZ_WERROR=ON -DHEXZ_SANITIZE=ON -DHEXZ_LIBFUZZER=ON -DBUILD_TESTING=OFF >/dev/null
+    cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" hexz_fuzz_corpus
+fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -274,6 +274,15 @@ int hexz_reader_file_at(hexz_reader *r, uint64_t index, hexz_file_info *out);
 /* Looks an entry up by its path, in O(log n). HEXZ_ENOTFOUND if absent. Thread-safe. */
 int hexz_reader_file_lookup(hexz_reader *r, const char *path, hexz_file_info *out);
 
+/* The index of the first entry whose path is not before `path` in manifest order (so the
+ * entry itself if present; for a directory "d", the entries of "d/..." follow it). It is
+ * hexz_reader_file_count() if every entry comes before. O(log n). Thread-safe. */
+int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index);
+
+/* Sets how many bytes of decompressed blocks the reader keeps (default 64 MiB; 0 turns the
+ * block cache off). Call before reading from several threads; thread-safe with itself. */
+void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes);
+
 typedef struct {
     uint64_t logical_offset; /* within the stream */
     uint32_t logical_length;

@@ -95,7 +95,7 @@ static int list_dir(int fd, const char *rel, char ***out, size_t *count)
         free(names);
         return rc;
     }
-    qsort(names, n, sizeof *names, compare_names);
+    if (n) qsort(names, n, sizeof *names, compare_names);
     *out = names;
     *count = n;
     return 0;

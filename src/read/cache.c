@@ -165,6 +165,13 @@ hx_cache_item *hx_cache_put(hx_cache *c, uint64_t key, void *data, size_t size)
     return it;
 }
 
+void hx_cache_set_capacity(hx_cache *c, size_t capacity_bytes)
+{
+    pthread_mutex_lock(&c->lock);
+    c->capacity = capacity_bytes;
+    pthread_mutex_unlock(&c->lock);
+}
+
 void hx_cache_release(hx_cache *c, hx_cache_item *it)
 {
     if (!it) return;

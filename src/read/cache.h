@@ -40,5 +40,7 @@ hx_cache_item *hx_cache_get(hx_cache *c, uint64_t key);
  * (then `data` is freed). */
 hx_cache_item *hx_cache_put(hx_cache *c, uint64_t key, void *data, size_t size);
 void hx_cache_release(hx_cache *c, hx_cache_item *item);
+/* Changes the capacity; items over it are evicted by later inserts. */
+void hx_cache_set_capacity(hx_cache *c, size_t capacity_bytes);
 
 #endif

@@ -176,6 +176,40 @@ int hexz_reader_file_at(hexz_reader *r, uint64_t index, hexz_file_info *out)
     return 0;
 }
 
+int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index)
+{
+    if (!r || !path || !out_index) return hx_error(HEXZ_EINVAL, "hexz_reader_file_seek: NULL argument");
+    size_t len = strlen(path);
+    /* The last page whose first path is <= path holds the answer, or it is the next page's
+     * first entry. */
+    uint32_t lo = 0, hi = r->mpage_count;
+    if (r->mpage_count == 0 ||
+        hx_path_compare(path, len, r->mpages[0].first_path, r->mpages[0].first_path_length) <= 0) {
+        *out_index = 0;
+        return 0;
+    }
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (hx_path_compare(r->mpages[mid].first_path, r->mpages[mid].first_path_length, path, len) <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    hx_cache_item *it;
+    int rc = get_manifest_page(r, lo, &it);
+    if (rc) return rc;
+    const hx_manifest_page *p = it->data;
+    uint32_t a = 0, b = p->count;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (hx_path_compare(p->entries[mid].path, p->entries[mid].path_length, path, len) < 0) a = mid + 1;
+        else b = mid;
+    }
+    *out_index = r->mpages[lo].first_index + a;
+    hx_cache_release(&r->mpages_cache, it);
+    return 0;
+}
+
 int hexz_reader_file_lookup(hexz_reader *r, const char *path, hexz_file_info *out)
 {
     if (!r || !path || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_file_lookup: NULL argument");

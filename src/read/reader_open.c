@@ -481,3 +481,8 @@ int hexz_reader_find_stream(const hexz_reader *r, const char *name, unsigned *ou
 uint64_t hexz_reader_file_count(const hexz_reader *r) { return r ? r->file_count : 0; }
 
 int hexz_reader_has_file_tree(const hexz_reader *r) { return r ? r->has_tree : 0; }
+
+void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes)
+{
+    if (r) hx_cache_set_capacity(&r->blocks, bytes);
+}

@@ -10,9 +10,11 @@
  * all-zero input, and a 4 GiB sparse file whose holes must stay holes both in the archive and
  * in the extracted file. Writes delivered in odd-sized pieces (1, 7, 1 MiB + 3 bytes) must give
  * the same blocks as one big write, since chunking must not depend on the caller's buffering.
+ * Failed, canceled and misused packing must leave no archive and no temporary file behind.
  */
 #include "archive_fixtures.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -512,6 +514,143 @@ static void test_streams(void **state)
     free(dir);
 }
 
+/* ---- what does not make an archive ------------------------------------------------------------- */
+
+/* Entries of a directory, not counting "." and "..". */
+static unsigned dir_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+static int cancel_at_once(const hexz_progress *p, void *user)
+{
+    (void)p;
+    (void)user;
+    return 1;
+}
+
+/* Failed packing leaves nothing behind: no archive under the name, no temporary file, and an
+ * existing destination untouched when overwriting is off. */
+static void test_pack_failures(void **state)
+{
+    (void)state;
+    tu_rng rng;
+    tu_rng_seed(&rng, tu_test_seed());
+    char *dir = tu_mkdtemp("rt-fail");
+    char *in = tu_strf("%s/input", dir), *a = tu_strf("%s/out.hxz", dir);
+    const size_t len = 9u << 20;
+    uint8_t *data = random_bytes(&rng, len);
+    tu_write_file(in, data, len);
+
+    char *missing = tu_strf("%s/no-such-input", dir);
+    assert_int_equal(hexz_pack_path(missing, a, NULL), HEXZ_ENOTFOUND);
+    assert_non_null(strstr(hexz_last_error(), missing));
+    free(missing);
+    assert_int_not_equal(hexz_pack_path(in, dir, NULL), 0); /* the output is a directory */
+    assert_int_equal(dir_entries(dir), 1);
+
+    /* Bad options. */
+    hexz_write_options bad[6];
+    for (int i = 0; i < 6; i++) hexz_write_options_init(&bad[i]);
+    bad[0].version = 0;
+    bad[1].chunking = HEXZ_CHUNK_FIXED;
+    bad[1].block_size = 10;
+    bad[2].avg_size = 65535; /* CDC average not a power of two */
+    bad[3].codec = (hexz_codec)99;
+    bad[4].codec = HEXZ_CODEC_ZSTD;
+    bad[4].level = 1000;
+    bad[5].min_size = 1u << 20; /* min above avg */
+    for (int i = 0; i < 6; i++) {
+        int rc = hexz_pack_path(in, a, &bad[i]);
+        if (rc != HEXZ_EINVAL) fail_msg("bad options %d: %d, not HEXZ_EINVAL", i, rc);
+        hexz_writer *w = NULL;
+        assert_int_equal(hexz_writer_create(&w, a, &bad[i]), HEXZ_EINVAL);
+        assert_null(w);
+    }
+    assert_int_equal(dir_entries(dir), 1);
+
+    /* Canceled by the progress callback. */
+    hexz_write_options o = af_fixed(65536, HEXZ_CODEC_LZ4, 0);
+    o.progress = cancel_at_once;
+    assert_int_equal(hexz_pack_path(in, a, &o), HEXZ_ECANCELED);
+    assert_int_equal(dir_entries(dir), 1);
+
+    /* No overwriting when asked not to: the old archive stays as it was. */
+    o = af_fixed(65536, HEXZ_CODEC_LZ4, 0);
+    AF_OK(hexz_pack_path(in, a, &o));
+    size_t old_len;
+    uint8_t *old = tu_read_file(a, &old_len);
+    o.overwrite = 0;
+    tu_write_file(in, data, 1000);
+    assert_int_equal(hexz_pack_path(in, a, &o), HEXZ_EEXIST);
+    hexz_writer *w = NULL;
+    if (hexz_writer_create(&w, a, &o) == 0) {
+        /* Creating may succeed (the check can happen at the rename); finishing must not. */
+        AF_OK(hexz_writer_write(w, data, 1000));
+        assert_int_equal(hexz_writer_finish(w), HEXZ_EEXIST);
+        hexz_writer_free(w);
+    }
+    af_assert_file(a, old, old_len);
+    assert_int_equal(dir_entries(dir), 2);
+    free(old);
+
+    /* Writer misuse. */
+    char *b = tu_strf("%s/b.hxz", dir);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    assert_int_equal(hexz_writer_begin_file(w, "../escape", 0644, 0, 0), HEXZ_EINVAL);
+    hexz_writer_free(w); /* a failed call makes the writer unusable; free discards it */
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    assert_int_equal(hexz_writer_begin_file(w, "/abs", 0644, 0, 0), HEXZ_EINVAL);
+    hexz_writer_free(w);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    assert_int_equal(hexz_writer_add_dir(w, "a/./b", 0755, 0, 0), HEXZ_EINVAL);
+    hexz_writer_free(w);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    assert_int_equal(hexz_writer_begin_file(w, "m", 010000, 0, 0), HEXZ_EINVAL); /* mode > 07777 */
+    hexz_writer_free(w);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    assert_int_equal(hexz_writer_add_dir(w, "d", 0755, 0, 1000000000u), HEXZ_EINVAL); /* nsec */
+    hexz_writer_free(w);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    AF_OK(hexz_writer_add_dir(w, "same", 0755, 0, 0));
+    AF_OK(hexz_writer_add_dir(w, "same", 0755, 0, 0));
+    assert_int_equal(hexz_writer_finish(w), HEXZ_EINVAL); /* the tree names a path twice */
+    hexz_writer_free(w);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    AF_OK(hexz_writer_begin_file(w, "open", 0644, 0, 0));
+    assert_int_equal(hexz_writer_finish(w), HEXZ_EINVAL); /* a file is still open */
+    hexz_writer_free(w);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    AF_OK(hexz_writer_write(w, data, 100));
+    hexz_writer_free(w); /* never finished */
+    assert_int_equal(dir_entries(dir), 2);
+    AF_OK(hexz_writer_create(&w, b, NULL));
+    AF_OK(hexz_writer_write(w, data, 100));
+    AF_OK(hexz_writer_finish(w));
+    assert_int_equal(hexz_writer_write(w, data, 100), HEXZ_EINVAL);
+    assert_int_equal(hexz_writer_finish(w), HEXZ_EINVAL);
+    hexz_writer_free(w);
+    hexz_writer_free(NULL);
+    hexz_reader_free(NULL);
+    hexz_reader *r = af_open(b);
+    af_assert_stream(r, 0, data, 100, 0, "finished before the misuse");
+    hexz_reader_free(r);
+    assert_int_equal(dir_entries(dir), 3);
+
+    free(b);
+    free(data);
+    free(in);
+    free(a);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* ---- the 4 GiB sparse file ---------------------------------------------------------------------- */
 
 #define SPARSE_SIZE (4ull << 30)
@@ -689,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_zeros_and_holes),
         cmocka_unit_test(test_odd_pieces),
         cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_pack_failures),
         cmocka_unit_test(test_sparse_4gib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
