@@ -29,7 +29,7 @@ extern "C" {
 
 /* The archive format version this library writes (docs/FORMAT.md). */
 #define HEXZ_FORMAT_MAJOR 1
-#define HEXZ_FORMAT_MINOR 2
+#define HEXZ_FORMAT_MINOR 3
 
 /* ---- Errors -------------------------------------------------------------------------------- */
 
@@ -47,6 +47,9 @@ enum {
     HEXZ_EEXIST = -10,      /* the destination exists and overwriting was not asked for */
     HEXZ_EPASSWORD = -11    /* the archive is encrypted and the password is missing or wrong */
 };
+
+/* The longest path (file-tree entries, symlink targets) plus its NUL. */
+#define HEXZ_PATH_MAX 4096
 
 /* A static, human-readable name for an error code. Thread-safe. */
 const char *hexz_strerror(int code);
@@ -119,15 +122,22 @@ typedef struct {
     const char *password;    /* non-NULL: encrypt the archive with this password (bytes up to
                                 the NUL; docs/FORMAT.md §12). Borrowed during create only. */
     hexz_kdf_strength kdf;   /* how hard the password is stretched; default HEXZ_KDF_INTERACTIVE */
+    const char *base;        /* non-NULL: make a thin archive against this (unencrypted) archive:
+                                blocks it already holds are stored as references to it. Use
+                                hexz_base_chunking() first so that chunks line up. */
 } hexz_write_options;
 
 #define HEXZ_WRITE_OPTIONS_VERSION 1
 #define HEXZ_WRITE_OPTIONS_INIT                                                                  \
     {HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, \
-     1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE}
+     1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE, NULL}
 
 /* Fills *opts with the defaults above. Thread-safe. */
 void hexz_write_options_init(hexz_write_options *opts);
+
+/* Copies the chunking settings (mode and sizes) of the archive `base` into *opts, so that a
+ * thin archive cuts its input where the base did. Thread-safe. */
+int hexz_base_chunking(const char *base, hexz_write_options *opts);
 
 typedef struct hexz_writer hexz_writer;
 
@@ -210,6 +220,42 @@ int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, con
 /* Sets this thread's hexz_last_error() message and returns `code`: for backends. */
 int hexz_error_set(int code, const char *message);
 
+typedef struct {
+    unsigned version;     /* HEXZ_OPEN_OPTIONS_VERSION */
+    const char *password; /* for an encrypted archive, or NULL */
+    const char *base_dir; /* thin archives: where to look for bases not found at their recorded
+                             path (relative to the archive), or NULL */
+} hexz_open_options;
+
+#define HEXZ_OPEN_OPTIONS_VERSION 1
+#define HEXZ_OPEN_OPTIONS_INIT {HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL}
+
+/* Opens with options (NULL: as hexz_reader_open). A thin archive's chain of bases is opened
+ * too, each checked against the archive id and root hash recorded for it. Thread-safe. */
+int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_options *opts);
+
+/* ---- Thin archives ---------------------------------------------------------------------------- */
+
+/* How many archives stand below this one (0 if it is self-contained). Thread-safe. */
+unsigned hexz_reader_chain_length(const hexz_reader *r);
+
+typedef struct {
+    char path[HEXZ_PATH_MAX];  /* where it was opened from */
+    uint8_t archive_id[16];
+    uint8_t root_hash[32];
+    uint64_t file_size;
+} hexz_base_info;
+
+/* The base at `level` (1 = this archive's base, 2 = its base, ...). Thread-safe. */
+int hexz_reader_base_info(const hexz_reader *r, unsigned level, hexz_base_info *out);
+
+/* Writes a self-contained copy of `src` (opened with `open_opts`, which may be NULL) to `dest`:
+ * a thin archive's references are resolved through its chain of bases. Block boundaries,
+ * streams and the file tree are kept; `write_opts` (NULL for defaults) chooses codec, threads,
+ * encryption; its chunking fields are replaced by the source's. Thread-safe. */
+int hexz_flatten(const char *src, const hexz_open_options *open_opts, const char *dest,
+                 const hexz_write_options *write_opts);
+
 /* Non-zero if the archive is encrypted. Thread-safe. */
 int hexz_reader_is_encrypted(const hexz_reader *r);
 
@@ -244,8 +290,6 @@ int hexz_reader_find_stream(const hexz_reader *r, const char *name, unsigned *ou
  * Thread-safe and reentrant (pread semantics): many threads may read one reader at once. */
 int hexz_reader_read_at(hexz_reader *r, unsigned stream, void *buf, size_t len, uint64_t offset,
                         size_t *out_read);
-
-#define HEXZ_PATH_MAX 4096
 
 typedef enum { HEXZ_FILE_REGULAR = 1, HEXZ_FILE_DIR = 2, HEXZ_FILE_SYMLINK = 3 } hexz_file_type;
 
@@ -289,6 +333,8 @@ typedef struct {
     uint64_t stored_offset;  /* absolute file offset; 0 for holes */
     uint32_t stored_length;  /* 0 for holes */
     int is_hole;             /* a run of zeros, no stored bytes */
+    int is_base_ref;         /* the bytes are in the base archive (stored_offset is then the
+                                logical offset in base stream number stored_length) */
     hexz_codec codec;        /* how the stored bytes are encoded (NONE for holes) */
     uint8_t content_hash[32];/* BLAKE3 of the logical bytes (zero for holes) */
 } hexz_block_info;
@@ -303,6 +349,7 @@ int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_b
 int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user);
 
 #define HEXZ_HISTOGRAM_BUCKETS 32
+#define HEXZ_CHAIN_MAX 16 /* the deepest chain of bases a reader follows */
 
 typedef struct {
     uint16_t format_major, format_minor;
@@ -328,6 +375,12 @@ typedef struct {
     uint64_t files, dirs, symlinks;
     /* Chunk sizes of data blocks: bucket i counts logical lengths in [2^i, 2^(i+1)). */
     uint64_t histogram[HEXZ_HISTOGRAM_BUCKETS];
+    /* Thin archives: entries whose bytes are in a base, and where they end up. */
+    unsigned chain_length;       /* bases below this archive */
+    uint64_t base_blocks, base_bytes;
+    /* Logical bytes of data (not holes) served by each level: 0 = this archive's own stored
+     * blocks, k = the k-th base. */
+    uint64_t level_bytes[HEXZ_CHAIN_MAX + 1];
 } hexz_inspect_info;
 
 /* Gathers the figures above; reads every index page (not the blocks). Thread-safe. */

@@ -21,7 +21,7 @@
 #define HX_MAGIC "\x89HXZ\r\n\x1a\n"
 #define HX_MAGIC_LEN 8
 #define HX_FORMAT_MAJOR 1
-#define HX_FORMAT_MINOR 2
+#define HX_FORMAT_MINOR 3
 #define HX_HEADER_LEN 128
 #define HX_HEADER_CHECKSUM_OFF 120
 #define HX_ARCHIVE_ID_LEN 16
@@ -38,13 +38,18 @@ enum {
     HX_SECTION_PAGE_DIR = 3,
     HX_SECTION_MANIFEST_DIR = 4,
     HX_SECTION_SIGNATURE = 5,
-    HX_SECTION_ENCRYPTION = 6
+    HX_SECTION_ENCRYPTION = 6,
+    HX_SECTION_BASES = 7
 };
-#define HX_SECTION_LAST_KNOWN HX_SECTION_ENCRYPTION
+#define HX_SECTION_LAST_KNOWN HX_SECTION_BASES
 
 /* Required feature bits (header). */
 #define HX_FEATURE_ENCRYPTED 1ull
-#define HX_FEATURES_KNOWN HX_FEATURE_ENCRYPTED
+#define HX_FEATURE_THIN 2ull
+#define HX_FEATURES_KNOWN (HX_FEATURE_ENCRYPTED | HX_FEATURE_THIN)
+
+/* Thin archives: how deep a chain of bases may go. */
+#define HX_BASE_DEPTH_MAX 16
 #define HX_SIGNATURE_MAX_COUNT 256
 
 #define HX_PARAMS_LEN 64
@@ -60,6 +65,7 @@ enum {
 
 #define HX_BLOCK_HOLE 0
 #define HX_BLOCK_STORED 1
+#define HX_BLOCK_BASE 2 /* the bytes are in the base archive (FORMAT.md §13) */
 #define HX_HOLE_MAX (1u << 30)
 #define HX_BLOCK_MAX_LIMIT (64u << 20)
 
@@ -180,6 +186,19 @@ int hx_block_entry_decode(hx_block_entry *e, const uint8_t in[HX_BLOCK_ENTRY_LEN
 
 /* The largest stored_length a block of `max_size` logical bytes may have. */
 uint64_t hx_stored_length_limit(uint32_t max_size, uint32_t overhead);
+
+/* ---- Bases of a thin archive ------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t archive_id[HX_ARCHIVE_ID_LEN];
+    uint8_t root_hash[HX_HASH_LEN];
+    char path[HX_PATH_MAX + 1]; /* relative to the thin archive's directory, or absolute */
+} hx_base_ref;
+
+/* Encoded BASES section for one base (the only kind libhexz writes). */
+size_t hx_bases_encode(const hx_base_ref *b, uint8_t *out, size_t cap);
+/* Decodes the single base of a BASES section. */
+int hx_bases_decode(hx_base_ref *b, const uint8_t *in, size_t len, const char *name);
 
 /* ---- Manifest --------------------------------------------------------------------------------- */
 

@@ -94,6 +94,16 @@ static int stored_check(const hx_block_entry *e, uint32_t max_size, uint32_t ove
     return 0;
 }
 
+/* A reference into the base: stored_offset is the logical offset in the base stream whose index
+ * is stored_length; the base's block there must have this length and content hash. */
+static int base_check(const hx_block_entry *e, const char *name)
+{
+    if (e->logical_length == 0 || e->logical_length > HX_BLOCK_MAX_LIMIT || e->codec != 0 ||
+        e->stored_checksum != 0 || e->stored_length >= HX_STREAM_MAX_COUNT)
+        return hx_error(HEXZ_ECORRUPT, "%s: bad base reference", name);
+    return 0;
+}
+
 int hx_block_entry_decode(hx_block_entry *e, const uint8_t in[HX_BLOCK_ENTRY_LEN],
                           uint32_t max_size, uint32_t overhead, const char *name)
 {
@@ -109,5 +119,6 @@ int hx_block_entry_decode(hx_block_entry *e, const uint8_t in[HX_BLOCK_ENTRY_LEN
         return hx_error(HEXZ_ECORRUPT, "%s: block entry has reserved bytes set", name);
     if (e->kind == HX_BLOCK_HOLE) return hole_check(e, name);
     if (e->kind == HX_BLOCK_STORED) return stored_check(e, max_size, overhead, name);
+    if (e->kind == HX_BLOCK_BASE) return base_check(e, name);
     return hx_error(HEXZ_ECORRUPT, "%s: unknown block kind %u", name, e->kind);
 }

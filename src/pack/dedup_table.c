@@ -40,7 +40,7 @@ static void place(hx_dedup_slot *slots, size_t capacity, const hx_dedup_slot *sl
     size_t i = slot_index(slot->hash, capacity);
     while (slots[i].used) i = (i + 1) & (capacity - 1);
     slots[i] = *slot;
-    slots[i].used = 1;
+    if (!slots[i].used) slots[i].used = HX_DEDUP_STORED;
 }
 
 static int grow(hx_dedup_table *t)

@@ -1,6 +1,9 @@
 /*
  * dedup_table.h - the map from a block's content hash to where its stored bytes already are.
  *
+ * For a thin archive it also holds every block of the base chain, marked as such, so that
+ * content the base already has becomes a reference to it rather than new stored bytes.
+ *
  * Owned by the one thread that writes blocks, so it has no lock. Open addressing with linear
  * probing over a power-of-two array, grown at 3/4 load: 56 bytes a slot, so between 75 and 150
  * bytes per unique block (docs/PERFORMANCE.md states the figure).
@@ -13,13 +16,16 @@
 
 #include "hash/hash.h"
 
+enum { HX_DEDUP_EMPTY = 0, HX_DEDUP_STORED = 1, HX_DEDUP_BASE = 2 };
+
 typedef struct {
     uint8_t hash[HX_HASH_LEN];
-    uint64_t stored_offset;
-    uint64_t stored_checksum;
-    uint32_t stored_length;
-    uint8_t codec;
-    uint8_t used;
+    uint64_t stored_offset;   /* STORED: where the bytes are; BASE: logical offset in the base stream */
+    uint64_t stored_checksum; /* STORED only */
+    uint32_t stored_length;   /* STORED: stored bytes; BASE: the block's logical length */
+    uint16_t base_stream;     /* BASE only: stream index in the base */
+    uint8_t codec;            /* STORED only */
+    uint8_t used;             /* HX_DEDUP_* */
 } hx_dedup_slot;
 
 typedef struct {

@@ -20,6 +20,7 @@ enum { SLOT_FREE, SLOT_FILLED, SLOT_WORKING, SLOT_DONE };
 typedef struct {
     int state;          /* guarded by the pipeline lock */
     uint32_t stream;
+    int is_hole;        /* a run of zeros of len bytes; `in` holds nothing */
     size_t len;
     uint8_t *in;        /* the chunk, max_size bytes of room */
     uint8_t *out;       /* compressed bytes, codec bound of room */
@@ -63,6 +64,11 @@ static void fail_locked(hx_pipeline *p, int rc)
 
 static int prepare(hx_pipeline *p, hx_codec_ctx *ctx, slot *s)
 {
+    if (s->is_hole) {
+        memset(&s->prep, 0, sizeof s->prep);
+        s->prep.is_zero = 1;
+        return 0;
+    }
     hx_block_prepare_hash(s->in, s->len, &p->w->crypto, &s->prep);
     if (s->prep.is_zero) return 0;
     int rc = hx_block_prepare_store(ctx, (int)p->w->opts.codec, s->in, s->len, s->out, p->out_cap,
@@ -199,7 +205,8 @@ int hx_pipeline_submit(hx_pipeline *p, uint32_t stream, const uint8_t *data, siz
     slot *s = &p->slots[p->submitted % p->slot_count];
     pthread_mutex_unlock(&p->lock);
     /* The slot is FREE and only this thread fills slots: copy outside the lock. */
-    memcpy(s->in, data, len);
+    if (data) memcpy(s->in, data, len); /* NULL: a run of zeros, nothing to copy */
+    s->is_hole = data == NULL;
     s->len = len;
     s->stream = stream;
     pthread_mutex_lock(&p->lock);

@@ -22,7 +22,8 @@ struct hexz_writer;
 
 /* Starts `workers` (>= 1) worker threads and the writer thread for writer `w`. */
 int hx_pipeline_start(hx_pipeline **out, struct hexz_writer *w, unsigned workers);
-/* Copies a chunk of `stream` into a free slot (waiting for one) and queues it. */
+/* Copies a chunk of `stream` into a free slot (waiting for one) and queues it. `data` NULL
+ * queues a run of `len` zero bytes (a hole) without copying anything. */
 int hx_pipeline_submit(hx_pipeline *p, uint32_t stream, const uint8_t *data, size_t len);
 /* Waits until every submitted chunk is written; returns the first error of any stage. */
 int hx_pipeline_drain(hx_pipeline *p);

@@ -66,7 +66,8 @@ int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN]
 {
     if (!archive || !secret_key) return hx_error(HEXZ_EINVAL, "hexz_sign: NULL argument");
     hexz_reader *r;
-    int rc = hx_reader_open_ex(&r, archive, NULL, 1);
+    hx_open_ctx ctx = {.structure_only = 1};
+    int rc = hx_reader_open_ex(&r, archive, &ctx);
     if (rc) return rc;
     uint8_t *sig = NULL;
     size_t sig_len = 0;

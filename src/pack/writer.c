@@ -127,6 +127,8 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
     if (!rc) rc = choose_archive_id(w, path);
     w->crypto.archive_id = w->archive_id;
     if (!rc) rc = setup_encryption(w, path);
+    if (!rc && w->opts.base) rc = hx_writer_setup_base(w, w->opts.base);
+    w->opts.base = NULL; /* borrowed for create only */
     if (!rc) rc = start_pipeline(w);
     /* The header is written last; reserve its place. */
     uint8_t zeros[HX_HEADER_LEN] = {0};
@@ -178,6 +180,28 @@ static int emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)
     hx_prepared p;
     hx_block_prepare_hash(data, len, &w->crypto, &p);
     return hx_writer_commit_chunk(w, s->index, data, len, &p);
+}
+
+int hx_writer_put_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data, size_t len)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (w->stage_len) return hx_error(HEXZ_EINVAL, "%s: staged bytes before a whole block", w->out.dest);
+    w->current = (int)stream;
+    hx_wstream *s = w->streams[stream];
+    if (!data) {
+        s->queued_size += len;
+        w->progress.bytes_in += len;
+        if (w->pipeline) rc = hx_pipeline_submit(w->pipeline, s->index, NULL, len);
+        else {
+            hx_prepared p = {.is_zero = 1};
+            rc = hx_writer_commit_chunk(w, s->index, NULL, len, &p);
+        }
+    } else {
+        rc = emit_chunk(w, data, len);
+    }
+    if (!rc) rc = report_progress(w);
+    return outcome(w, rc);
 }
 
 /* Cuts and emits chunks from data[0..len) while a full window is there (or all, at_end). */
@@ -417,4 +441,29 @@ void hexz_writer_free(hexz_writer *w)
     hx_codec_ctx_free(w->codec);
     hx_dedup_free(&w->dedup);
     free(w);
+}
+
+int hx_writer_add_entry(hexz_writer *w, const hx_wfile *f)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    hx_wfile copy = *f;
+    copy.path = strdup(f->path);
+    copy.target = f->target ? strdup(f->target) : NULL;
+    if (!copy.path || (f->target && !copy.target)) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    if (!rc) rc = add_file_entry(w, &copy);
+    if (rc) {
+        free(copy.path);
+        free(copy.target);
+    }
+    w->tree = 1;
+    return outcome(w, rc);
+}
+
+int hx_writer_stream(hexz_writer *w, const char *name, uint32_t *index)
+{
+    int rc = usable(w);
+    if (!rc) rc = outcome(w, switch_stream(w, name));
+    if (!rc) *index = (uint32_t)w->current;
+    return rc;
 }

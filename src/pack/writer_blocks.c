@@ -134,8 +134,12 @@ int hx_writer_commit_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data,
     e.logical_offset = s->size;
     e.logical_length = (uint32_t)len;
     memcpy(e.content_hash, p->content_hash, HX_HASH_LEN);
-    const hx_dedup_slot *dup = w->opts.dedup ? hx_dedup_find(&w->dedup, e.content_hash) : NULL;
-    if (dup) {
+    const hx_dedup_slot *dup = w->opts.dedup || w->thin ? hx_dedup_find(&w->dedup, e.content_hash) : NULL;
+    if (dup && dup->used == HX_DEDUP_BASE && dup->stored_length == len) {
+        e.kind = HX_BLOCK_BASE;
+        e.stored_offset = dup->stored_offset;
+        e.stored_length = dup->base_stream;
+    } else if (dup && dup->used == HX_DEDUP_STORED && w->opts.dedup) {
         e.stored_offset = dup->stored_offset;
         e.stored_length = dup->stored_length;
         e.stored_checksum = dup->stored_checksum;

@@ -123,7 +123,7 @@ static int write_manifest_page(hexz_writer *w, bytes_buf *dir, size_t first, siz
 
 static int write_manifest(hexz_writer *w, section_list *l)
 {
-    qsort(w->files, w->file_count, sizeof *w->files, compare_files);
+    if (w->file_count > 1) qsort(w->files, w->file_count, sizeof *w->files, compare_files);
     for (size_t i = 1; i < w->file_count; i++)
         if (strcmp(w->files[i - 1].path, w->files[i].path) == 0)
             return hx_error(HEXZ_EINVAL, "%s: the file tree names %s twice", w->out.dest, w->files[i].path);
@@ -221,7 +221,8 @@ static int write_table_and_header(hexz_writer *w, const section_list *l)
     hx_header h = {.major = HX_FORMAT_MAJOR, .minor = HX_FORMAT_MINOR,
                    .header_length = HX_HEADER_LEN, .section_table_offset = w->out.pos,
                    .section_count = l->count,
-                   .required_features = w->encrypted ? HX_FEATURE_ENCRYPTED : 0};
+                   .required_features = (w->encrypted ? HX_FEATURE_ENCRYPTED : 0) |
+                                        (w->thin ? HX_FEATURE_THIN : 0)};
     memcpy(h.archive_id, w->archive_id, HX_ARCHIVE_ID_LEN);
     h.file_length = w->out.pos + len;
     uint8_t hbuf[HX_HEADER_LEN];
@@ -242,6 +243,11 @@ int hx_writer_write_metadata(hexz_writer *w)
     if (!rc) rc = write_params(w, &l);
     if (!rc && w->encrypted)
         rc = write_section(w, &l, HX_SECTION_ENCRYPTION, 0, w->key_record, sizeof w->key_record);
+    if (!rc && w->thin) {
+        uint8_t buf[4 + HX_ARCHIVE_ID_LEN + HX_HASH_LEN + 2 + HX_PATH_MAX];
+        size_t len = hx_bases_encode(&w->base_ref, buf, sizeof buf);
+        rc = write_section(w, &l, HX_SECTION_BASES, 0, buf, len);
+    }
     if (!rc) rc = write_streams(w, &l);
     if (!rc) rc = write_page_dirs(w, &l);
     if (!rc) rc = write_table_and_header(w, &l);

@@ -73,6 +73,9 @@ struct hexz_writer {
     hx_block_crypto crypto; /* points at keys and archive_id, or keys NULL */
     uint8_t *seal_buf;      /* a sealed index page (committer thread only) */
 
+    int thin;               /* blocks the base holds become references to it */
+    hx_base_ref base_ref;   /* the base's id, root hash and path relative to the archive */
+
     hx_wfile *files;
     size_t file_count, file_cap;
     int in_file;            /* between begin_file and end_file */
@@ -99,6 +102,18 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s);
  * (domain, archive id, a, b). *out_len gets the stored length. */
 const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len, uint8_t *sealed,
                                    const char *domain, uint32_t a, uint32_t b, size_t *out_len);
+
+/* writer.c, for copying an archive block by block (flatten.c) */
+/* Appends one whole block to `stream` (created beforehand), bypassing the chunker; `data` NULL
+ * appends `len` zero bytes as a hole. */
+int hx_writer_put_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data, size_t len);
+/* Adds a file-tree entry as it is (its offset and size already refer to stream "main"). */
+int hx_writer_add_entry(hexz_writer *w, const hx_wfile *f);
+/* Makes `name` a stream (creating it) and the current one. */
+int hx_writer_stream(hexz_writer *w, const char *name, uint32_t *index);
+
+/* writer_base.c */
+int hx_writer_setup_base(hexz_writer *w, const char *base_path);
 
 /* writer_finish.c */
 int hx_writer_write_metadata(hexz_writer *w);

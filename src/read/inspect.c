@@ -9,9 +9,23 @@
 #include "read/block_set.h"
 #include "read/reader_impl.h"
 
-static void count_entry(hexz_inspect_info *o, hx_block_set *seen, const hx_block_entry *e, int *rc,
-                        const char *path)
+/* A base reference: counted by the level of the chain that stores its bytes. */
+static void count_base_ref(hexz_reader *r, hexz_inspect_info *o, const hx_block_entry *e, int *rc)
 {
+    hexz_reader *owner;
+    hx_block_entry target;
+    unsigned levels = 0;
+    *rc = hx_resolve_entry(r, e, &owner, &target, &levels);
+    if (*rc) return;
+    o->base_blocks++;
+    o->base_bytes += e->logical_length;
+    if (levels <= HEXZ_CHAIN_MAX) o->level_bytes[levels] += e->logical_length;
+}
+
+static void count_entry(hexz_reader *r, hexz_inspect_info *o, hx_block_set *seen, const hx_block_entry *e,
+                        int *rc)
+{
+    const char *path = r->path;
     o->blocks++;
     if (e->kind == HX_BLOCK_HOLE) {
         o->hole_blocks++;
@@ -20,6 +34,11 @@ static void count_entry(hexz_inspect_info *o, hx_block_set *seen, const hx_block
     }
     int bucket = 31 - __builtin_clz(e->logical_length);
     o->histogram[bucket]++;
+    if (e->kind == HX_BLOCK_BASE) {
+        count_base_ref(r, o, e, rc);
+        return;
+    }
+    o->level_bytes[0] += e->logical_length;
     if (hx_block_set_find(seen, e->stored_offset)) {
         o->dedup_blocks++;
         o->dedup_bytes += e->logical_length;
@@ -50,7 +69,7 @@ static int inspect_streams(hexz_reader *r, hexz_inspect_info *o)
             rc = hx_load_index_page(r, s, p, &page);
             if (rc) break;
             o->index_bytes += st->pages[p].page_length;
-            for (uint32_t i = 0; i < page->count && !rc; i++) count_entry(o, &seen, &page->entries[i], &rc, r->path);
+            for (uint32_t i = 0; i < page->count && !rc; i++) count_entry(r, o, &seen, &page->entries[i], &rc);
             free(page);
         }
     }
@@ -102,6 +121,7 @@ int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out)
     o.codec = (hexz_codec)r->params.codec;
     o.level = r->params.level;
     o.stream_count = r->stream_count;
+    o.chain_length = hexz_reader_chain_length(r);
     int rc = inspect_streams(r, &o);
     if (!rc) rc = inspect_manifest(r, &o);
     if (rc) return rc;

@@ -22,11 +22,15 @@ static int walk_page(hexz_reader *r, const hx_index_page *page, uint64_t *off, u
         if (e->kind == HX_BLOCK_HOLE) {
             rc = fn(NULL, n, user);
         } else {
+            /* A base reference is served from the base archive that stores the bytes. */
+            hexz_reader *owner;
+            hx_block_entry target;
             hx_cache_item *it;
-            rc = hx_get_block(r, e, &it);
+            rc = hx_resolve_entry(r, e, &owner, &target, NULL);
+            if (!rc) rc = hx_get_block(owner, &target, &it);
             if (rc) return rc;
             rc = fn(hx_block_bytes(it) + skip, n, user);
-            hx_cache_release(&r->blocks, it);
+            hx_cache_release(&owner->blocks, it);
         }
         if (rc) return rc;
         *off += n;
@@ -91,7 +95,8 @@ static void to_public(const hx_block_entry *e, hexz_block_info *out)
     out->stored_offset = e->stored_offset;
     out->stored_length = e->stored_length;
     out->is_hole = e->kind == HX_BLOCK_HOLE;
-    out->codec = out->is_hole ? HEXZ_CODEC_NONE : (hexz_codec)e->codec;
+    out->is_base_ref = e->kind == HX_BLOCK_BASE;
+    out->codec = e->kind == HX_BLOCK_STORED ? (hexz_codec)e->codec : HEXZ_CODEC_NONE;
     memcpy(out->content_hash, e->content_hash, HX_HASH_LEN);
 }
 

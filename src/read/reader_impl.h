@@ -72,6 +72,10 @@ struct hexz_reader {
     uint32_t mpage_count;
     uint64_t file_count;
     int has_tree;       /* a MANIFEST_DIR exists (possibly with no entries: an empty tree) */
+    int thin;           /* has a base (BASES section) */
+    hx_base_ref base_ref;
+    hexz_reader *base;  /* the opened base, owned */
+    int depth;          /* 0 for the archive the caller opened, 1 for its base, ... */
     hx_signature *signatures;
     uint32_t signature_count;
     uint64_t data_end;  /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */
@@ -85,10 +89,33 @@ struct hexz_reader {
 };
 
 /* reader_open.c */
-/* Opens like hexz_reader_open_password(). With structure_only set, an encrypted archive opened
- * without its password stops after the header, the section table (checked against the root
- * hash) and the signatures: enough to sign it or check a signature, nothing to read. */
-int hx_reader_open_ex(hexz_reader **out, const char *path, const char *password, int structure_only);
+/* How to open: the password, where else to look for bases, and how deep in a chain of bases
+ * this archive is (with the ids of the archives above it, to refuse cycles). With
+ * structure_only set, an archive stops after the header, the section table (checked against
+ * the root hash) and the signatures, if it is encrypted and no password was given, and its
+ * base is not opened: enough to sign it or check a signature. */
+typedef struct {
+    const char *password;
+    const char *base_dir;
+    int structure_only;
+    int depth;
+    const uint8_t (*above)[HX_ARCHIVE_ID_LEN]; /* ids of the `depth` archives above this one */
+} hx_open_ctx;
+
+int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ctx);
+/* The same, telling apart "nothing at `path`" (*missing set) from any other failure, such as a
+ * base further down the chain that is missing. */
+int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
+
+/* reader_chain.c */
+/* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir), checking its
+ * id and root hash against the BASES record, the depth limit and cycles. */
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx);
+/* Follows base references from `e` to the stored block that holds its bytes: *owner is the
+ * archive (r or a base) whose stored bytes *out describes. A hole or stored entry resolves to
+ * itself in r. */
+int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner, hx_block_entry *out,
+                     unsigned *levels);
 
 /* reader_pages.c */
 /* Reads and checks page `page` of `stream` without the cache; *out is malloc'd. */

@@ -156,6 +156,7 @@ static int parse_page_dir(hexz_reader *r, hx_rstream *s, const uint8_t *buf, siz
 
 static int parse_manifest_dir(hexz_reader *r, const uint8_t *buf, size_t len);
 static int read_signatures(hexz_reader *r);
+static int read_bases(hexz_reader *r);
 
 static const hx_section *find_section(const hexz_reader *r, uint32_t type, uint32_t aux, int *dup)
 {
@@ -239,6 +240,24 @@ static int read_sections(hexz_reader *r)
     free(buf);
     buf = NULL;
     if (!rc) rc = read_signatures(r);
+    if (!rc) rc = read_bases(r);
+    return rc;
+}
+
+/* A thin archive names its base in a BASES section; the feature bit and the section go
+ * together. */
+static int read_bases(hexz_reader *r)
+{
+    int thin = (r->header.required_features & HX_FEATURE_THIN) != 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = load_section(r, HX_SECTION_BASES, 0, thin, 4 + HX_ARCHIVE_ID_LEN + HX_HASH_LEN + 2 + HX_PATH_MAX, &buf, &len);
+    if (!rc && buf && !thin) rc = hx_error(HEXZ_ECORRUPT, "%s: bases section in an archive not marked thin", r->path);
+    if (!rc && thin) {
+        rc = hx_bases_decode(&r->base_ref, buf, len, r->path);
+        r->thin = !rc;
+    }
+    free(buf);
     return rc;
 }
 
@@ -360,7 +379,7 @@ static int init_runtime(hexz_reader *r)
 }
 
 static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, const char *path,
-                     const char *password, int structure_only);
+                     const hx_open_ctx *ctx);
 
 int hexz_reader_open(hexz_reader **out, const char *path)
 {
@@ -371,17 +390,41 @@ int hexz_reader_is_encrypted(const hexz_reader *r) { return r ? r->encrypted : 0
 
 int hexz_reader_open_password(hexz_reader **out, const char *path, const char *password)
 {
-    return hx_reader_open_ex(out, path, password, 0);
+    hx_open_ctx ctx = {.password = password};
+    return hx_reader_open_ex(out, path, &ctx);
 }
 
-int hx_reader_open_ex(hexz_reader **out, const char *path, const char *password, int structure_only)
+int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_options *opts)
 {
+    if (opts && opts->version != HEXZ_OPEN_OPTIONS_VERSION)
+        return hx_error(HEXZ_EINVAL, "%s: open options version %u is not %u", path ? path : "(null)",
+                        opts->version, HEXZ_OPEN_OPTIONS_VERSION);
+    hx_open_ctx ctx = {0};
+    if (opts) {
+        ctx.password = opts->password;
+        ctx.base_dir = opts->base_dir;
+    }
+    return hx_reader_open_ex(out, path, &ctx);
+}
+
+int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ctx)
+{
+    int missing;
+    return hx_reader_try_open(out, path, ctx, &missing);
+}
+
+int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing)
+{
+    *missing = 0;
     if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_reader_open: NULL argument");
     hexz_backend b;
     int fd;
     int rc = hx_store_open(&b, path, &fd);
-    if (rc) return rc;
-    return open_with(out, &b, fd, path, password, structure_only);
+    if (rc) {
+        *missing = rc == HEXZ_ENOTFOUND;
+        return rc;
+    }
+    return open_with(out, &b, fd, path, ctx);
 }
 
 int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
@@ -396,11 +439,12 @@ int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, con
         return hx_error(HEXZ_EINVAL, "%s: backend version %u is not %u", name, backend->version,
                         HEXZ_BACKEND_VERSION);
     }
-    return open_with(out, backend, -1, name, password, 0);
+    hx_open_ctx ctx = {.password = password};
+    return open_with(out, backend, -1, name, &ctx);
 }
 
 static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, const char *path,
-                     const char *password, int structure_only)
+                     const hx_open_ctx *ctx)
 {
     hexz_reader *r = calloc(1, sizeof *r);
     if (!r) {
@@ -409,18 +453,20 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
     }
     r->backend = *backend;
     r->fd = fd;
+    r->depth = ctx->depth;
     r->path = strdup(path);
     int rc = r->path ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
     if (!rc) rc = init_runtime(r);
     if (!rc) rc = read_header(r);
     if (!rc) rc = read_section_table(r);
-    int sealed = (r->header.required_features & HX_FEATURE_ENCRYPTED) && !password;
-    if (structure_only && sealed) {
+    int sealed = (r->header.required_features & HX_FEATURE_ENCRYPTED) && !ctx->password;
+    if (ctx->structure_only && sealed) {
         /* Only what needs no key: the table is checked against the root hash; signatures. */
         if (!rc) rc = read_signatures(r);
     } else {
-        if (!rc) rc = setup_encryption(r, password);
+        if (!rc) rc = setup_encryption(r, ctx->password);
         if (!rc) rc = read_sections(r);
+        if (!rc && !ctx->structure_only) rc = hx_open_base(r, ctx);
     }
     if (rc) {
         hexz_reader_free(r);
@@ -433,6 +479,7 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
 void hexz_reader_free(hexz_reader *r)
 {
     if (!r) return;
+    hexz_reader_free(r->base);
     if (r->backend.close) r->backend.close(r->backend.ctx);
     for (uint32_t i = 0; r->streams && i < r->stream_count; i++) free(r->streams[i].pages);
     free(r->streams);

@@ -28,6 +28,8 @@ static int page_entries_check(hexz_reader *r, const hx_rstream *s, uint32_t page
             !hx_range_within(e->stored_offset, e->stored_length, HX_HEADER_LEN, r->data_end))
             return hx_error(HEXZ_ECORRUPT, "%s: block %u of index page %u points outside the data region",
                             r->path, i, page);
+        if (e->kind == HX_BLOCK_BASE && !r->thin)
+            return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base", r->path);
     }
     if (expect != end)
         return hx_error(HEXZ_ECORRUPT, "%s: index page %u of stream %s does not end where the next begins",

@@ -68,6 +68,13 @@ static int verify_entry(verify_state *v, const hx_block_entry *e)
     v->progress.blocks++;
     v->progress.bytes_in += e->logical_length;
     if (e->kind == HX_BLOCK_HOLE) return 0;
+    if (e->kind == HX_BLOCK_BASE) {
+        /* The reference must land on a base block with the same length and hash; that block's
+         * bytes are checked when the base itself is verified, below. */
+        hexz_reader *owner;
+        hx_block_entry target;
+        return hx_resolve_entry(v->r, e, &owner, &target, NULL);
+    }
     const hx_block_entry *seen = hx_block_set_find(&v->seen, e->stored_offset);
     if (seen) return check_shared(v, seen, e);
     /* Distinct stored blocks cannot overlap, so together they fit in the data region; more
@@ -182,6 +189,8 @@ int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user)
     if (!rc) rc = verify_manifest(&v);
     if (!rc) rc = verify_sections(&v);
     if (!rc) rc = verify_tiling(&v);
+    /* Checking a thin archive checks the chain it stands on. */
+    if (!rc && r->base) rc = hexz_reader_verify(r->base, NULL, NULL);
     if (!rc && progress) progress(&v.progress, user);
     hx_block_set_free(&v.seen);
     free(v.ranges);

@@ -1,0 +1,166 @@
+/*
+ * reader_chain.c - thin archives on the read side: opening the chain of bases, and following a
+ * base reference to the stored bytes it names (docs/FORMAT.md §13).
+ *
+ * A base is found by the path recorded in the thin archive, relative to the thin archive's own
+ * location (a directory or a URL), then in the caller's base directory. It must carry the
+ * archive id and root hash the thin archive recorded: a base that was replaced or modified is
+ * refused, never read. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its
+ * own ancestor is refused. A reference whose target is missing or disagrees is an error, never
+ * zeros.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "read/reader_impl.h"
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+/* dir-of(archive) + "/" + rel, or rel itself when it is absolute. malloc'd. */
+static char *beside(const char *archive, const char *rel)
+{
+    const char *slash = strrchr(archive, '/');
+    size_t dlen = rel[0] == '/' || !slash ? 0 : (size_t)(slash - archive) + 1;
+    char *p = malloc(dlen + strlen(rel) + 1);
+    if (!p) return NULL;
+    memcpy(p, archive, dlen);
+    strcpy(p + dlen, rel);
+    return p;
+}
+
+static char *in_dir(const char *dir, const char *name)
+{
+    size_t len = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(len);
+    if (p) snprintf(p, len, "%s/%s", dir, name);
+    return p;
+}
+
+static int check_identity(hexz_reader *r, hexz_reader *b)
+{
+    char want[2 * HX_ARCHIVE_ID_LEN + 1];
+    hex(r->base_ref.archive_id, HX_ARCHIVE_ID_LEN, want);
+    if (memcmp(b->header.archive_id, r->base_ref.archive_id, HX_ARCHIVE_ID_LEN) != 0)
+        return hx_error(HEXZ_ECORRUPT, "%s: base %s is a different archive (id is not %s)", r->path,
+                        b->path, want);
+    if (memcmp(b->header.root_hash, r->base_ref.root_hash, HX_HASH_LEN) != 0)
+        return hx_error(HEXZ_ECORRUPT, "%s: base %s (id %s) has changed since the thin archive was made "
+                        "(root hash differs)", r->path, b->path, want);
+    return 0;
+}
+
+/* Opens the first of the candidate places that exists. *missing stays set only if none does;
+ * any other failure (a damaged base, or a base of the base missing) is final. */
+static int open_first(hexz_reader **out, char *const *places, int n, const hx_open_ctx *child, int *missing)
+{
+    int rc = HEXZ_ENOTFOUND;
+    *missing = 1;
+    for (int i = 0; i < n && *missing; i++) {
+        if (!places[i]) continue;
+        rc = hx_reader_try_open(out, places[i], child, missing);
+    }
+    return rc;
+}
+
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
+{
+    if (!r->thin) return 0;
+    char id[2 * HX_ARCHIVE_ID_LEN + 1];
+    hex(r->base_ref.archive_id, HX_ARCHIVE_ID_LEN, id);
+    if (ctx->depth + 1 > HX_BASE_DEPTH_MAX)
+        return hx_error(HEXZ_ECORRUPT, "%s: chain of bases deeper than %d", r->path, HX_BASE_DEPTH_MAX);
+    uint8_t(*above)[HX_ARCHIVE_ID_LEN] = malloc(((size_t)ctx->depth + 1) * HX_ARCHIVE_ID_LEN);
+    if (!above) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+    if (ctx->depth) memcpy(above, ctx->above, (size_t)ctx->depth * HX_ARCHIVE_ID_LEN);
+    memcpy(above[ctx->depth], r->header.archive_id, HX_ARCHIVE_ID_LEN);
+    int rc = 0;
+    for (int i = 0; i <= ctx->depth && !rc; i++)
+        if (memcmp(above[i], r->base_ref.archive_id, HX_ARCHIVE_ID_LEN) == 0)
+            rc = hx_error(HEXZ_ECORRUPT, "%s: its chain of bases loops back to archive %s", r->path, id);
+    hx_open_ctx child = {.base_dir = ctx->base_dir, .depth = ctx->depth + 1,
+                         .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above};
+    const char *slash = strrchr(r->base_ref.path, '/');
+    char *places[3] = {beside(r->path, r->base_ref.path), NULL, NULL};
+    if (ctx->base_dir) {
+        places[1] = in_dir(ctx->base_dir, r->base_ref.path);
+        if (slash) places[2] = in_dir(ctx->base_dir, slash + 1);
+    }
+    int missing = 0;
+    if (!rc) rc = open_first(&r->base, places, 3, &child, &missing);
+    if (rc && missing)
+        rc = hx_error(HEXZ_ENOTFOUND, "%s: base archive %s (id %s) not found%s%s%s", r->path,
+                      places[0] ? places[0] : r->base_ref.path, id, ctx->base_dir ? " (nor in " : "",
+                      ctx->base_dir ? ctx->base_dir : "", ctx->base_dir ? ")" : "");
+    for (int i = 0; i < 3; i++) free(places[i]);
+    free(above);
+    if (!rc) rc = check_identity(r, r->base);
+    return rc;
+}
+
+/* One step down: the entry of base `b` that a reference `e` names, checked to agree with it. */
+static int follow(hexz_reader *r, hexz_reader *b, const hx_block_entry *e, hx_block_entry *out)
+{
+    uint32_t stream = e->stored_length;
+    uint64_t off = e->stored_offset;
+    if (stream >= b->stream_count || off >= b->streams[stream].desc.size)
+        return hx_error(HEXZ_ECORRUPT, "%s: base reference points outside base %s", r->path, b->path);
+    hx_cache_item *it;
+    int rc = hx_get_index_page(b, stream, hx_find_page_by_offset(&b->streams[stream], off), &it);
+    if (rc) return rc;
+    const hx_index_page *page = it->data;
+    *out = page->entries[hx_find_entry_by_offset(page, off)];
+    hx_cache_release(&b->pages, it);
+    if (out->logical_offset != off || out->logical_length != e->logical_length ||
+        memcmp(out->content_hash, e->content_hash, HX_HASH_LEN) != 0 || out->kind == HX_BLOCK_HOLE)
+        return hx_error(HEXZ_ECORRUPT, "%s: base reference to offset %llu of %s does not match the base's block",
+                        r->path, (unsigned long long)off, b->path);
+    return 0;
+}
+
+int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner, hx_block_entry *out,
+                     unsigned *levels)
+{
+    hexz_reader *cur = r;
+    *out = *e;
+    unsigned n = 0;
+    while (out->kind == HX_BLOCK_BASE) {
+        if (!cur->base) return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base", cur->path);
+        hx_block_entry next;
+        int rc = follow(cur, cur->base, out, &next);
+        if (rc) return rc;
+        *out = next;
+        cur = cur->base;
+        n++;
+    }
+    *owner = cur;
+    if (levels) *levels = n;
+    return 0;
+}
+
+unsigned hexz_reader_chain_length(const hexz_reader *r)
+{
+    unsigned n = 0;
+    for (const hexz_reader *b = r ? r->base : NULL; b; b = b->base) n++;
+    return n;
+}
+
+int hexz_reader_base_info(const hexz_reader *r, unsigned level, hexz_base_info *out)
+{
+    if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_base_info: NULL argument");
+    const hexz_reader *b = r->base;
+    for (unsigned i = 1; b && i < level; i++) b = b->base;
+    if (level == 0 || !b)
+        return hx_error(HEXZ_ERANGE, "%s: no base at level %u (the chain has %u)", r->path, level,
+                        hexz_reader_chain_length(r));
+    memset(out, 0, sizeof *out);
+    snprintf(out->path, sizeof out->path, "%s", b->path);
+    memcpy(out->archive_id, b->header.archive_id, sizeof out->archive_id);
+    memcpy(out->root_hash, b->header.root_hash, sizeof out->root_hash);
+    out->file_size = b->file_size;
+    return 0;
+}
