@@ -155,6 +155,11 @@ int hexz_writer_begin_stream(hexz_writer *w, const char *name);
  * Not thread-safe on the same writer. */
 int hexz_writer_write(hexz_writer *w, const void *buf, size_t len);
 
+/* Appends `len` zero bytes to the current stream without the caller providing them: the same
+ * archive as writing that many zeros, found far faster (a sparse file's holes cost nothing).
+ * Not thread-safe on the same writer. */
+int hexz_writer_write_zeros(hexz_writer *w, uint64_t len);
+
 /* File-tree entries. A regular file's content is the bytes written between
  * hexz_writer_begin_file() and hexz_writer_end_file(); it goes to the "main" stream and starts on
  * a chunk boundary. Paths are relative, '/'-separated, without "." or ".." components, unique,
@@ -179,6 +184,34 @@ void hexz_writer_free(hexz_writer *w);
  * A directory becomes a file tree (regular files, directories, symlinks with modes and mtimes);
  * anything else becomes the "main" stream. Thread-safe (uses no shared state). */
 int hexz_pack_path(const char *input, const char *output, const hexz_write_options *opts);
+
+typedef struct {
+    const char *name; /* stream name, 1..255 bytes, not "main" */
+    const char *path; /* a file or block device whose bytes become the stream */
+} hexz_stream_source;
+
+/* Called with a one-line warning (naming the file) about something packing went past. */
+typedef void (*hexz_warn_fn)(const char *message, void *user);
+
+typedef struct {
+    unsigned version;                      /* HEXZ_PACK_OPTIONS_VERSION */
+    const hexz_stream_source *extra_streams; /* added after the input, in order */
+    size_t extra_stream_count;
+    int skip_unreadable;  /* a file or directory of the tree that cannot be read is skipped with a
+                             warning instead of failing the pack */
+    hexz_warn_fn warn;    /* warnings: special files skipped (fifos, sockets, devices), files
+                             that changed while they were read, unreadable files skipped */
+    void *warn_user;
+} hexz_pack_options;
+
+#define HEXZ_PACK_OPTIONS_VERSION 1
+#define HEXZ_PACK_OPTIONS_INIT {HEXZ_PACK_OPTIONS_VERSION, NULL, 0, 0, NULL, NULL}
+
+/* hexz_pack_path() with more: `input` "-" reads standard input (of any length) into "main";
+ * extra named streams; warnings; skipping unreadable files. Holes of sparse input files are
+ * found with SEEK_DATA/SEEK_HOLE and cost no reading. `pack_opts` may be NULL. Thread-safe. */
+int hexz_pack(const char *input, const char *output, const hexz_write_options *opts,
+              const hexz_pack_options *pack_opts);
 
 /* ---- Reading -------------------------------------------------------------------------------- */
 

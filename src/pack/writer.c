@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "common/bytes.h"
 #include "common/error.h"
 #include "crypto/sign.h"
 #include "pack/pipeline.h"
@@ -310,6 +311,58 @@ static int append(hexz_writer *w, const uint8_t *p, size_t len)
     return 0;
 }
 
+/* Appends one hole chunk of `len` zero bytes without touching any buffer. */
+static int emit_hole_chunk(hexz_writer *w, size_t len)
+{
+    hx_wstream *s = w->streams[w->current];
+    s->queued_size += len;
+    w->progress.bytes_in += len;
+    if (w->pipeline) return hx_pipeline_submit(w->pipeline, s->index, NULL, len);
+    hx_prepared p = {.is_zero = 1};
+    return hx_writer_commit_chunk(w, s->index, NULL, len, &p);
+}
+
+/* Zeros go through the chunker like any bytes until the chunk being cut starts inside the zero
+ * run; from there every chunk has the same length (cuts depend only on the bytes from the chunk
+ * start, here all zeros), so whole chunks are emitted as holes without scanning anything. The
+ * archive is byte for byte the one that writing the zeros would give. */
+static int write_zeros(hexz_writer *w, uint64_t len)
+{
+    size_t max = hx_chunker_max(&w->chunker);
+    if (!w->zeros) {
+        w->zeros = calloc(1, max);
+        if (!w->zeros) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+        w->zero_chunk = hx_chunker_next(&w->chunker, w->zeros, max, 0);
+    }
+    while (len > 0 && !(w->stage_len < max && hx_is_zero(w->stage + w->stage_start, w->stage_len))) {
+        size_t n = len < max ? (size_t)len : max;
+        int rc = append(w, w->zeros, n);
+        if (rc) return rc;
+        len -= n;
+    }
+    uint64_t run = w->stage_len + len; /* zeros from the current chunk start on */
+    if (run < max) return append(w, w->zeros, (size_t)len);
+    int rc = 0;
+    while (!rc && run >= max) {
+        rc = emit_hole_chunk(w, w->zero_chunk);
+        run -= w->zero_chunk;
+        if (!rc) rc = report_progress(w);
+    }
+    if (rc) return rc;
+    w->stage_start = 0;
+    w->stage_len = (size_t)run;
+    memset(w->stage, 0, w->stage_len);
+    return 0;
+}
+
+int hexz_writer_write_zeros(hexz_writer *w, uint64_t len)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    if (w->current < 0 && (rc = switch_stream(w, "main")) != 0) return outcome(w, rc);
+    return outcome(w, write_zeros(w, len));
+}
+
 int hexz_writer_write(hexz_writer *w, const void *buf, size_t len)
 {
     int rc = usable(w);
@@ -434,6 +487,7 @@ void hexz_writer_free(hexz_writer *w)
     }
     free(w->files);
     free(w->stage);
+    free(w->zeros);
     free(w->cbuf);
     free(w->ebuf);
     free(w->seal_buf);

@@ -61,6 +61,8 @@ struct hexz_writer {
     uint32_t stream_count;
     int current;            /* index of the current stream, -1 before the first */
 
+    uint8_t *zeros;         /* max_size zero bytes, for hexz_writer_write_zeros (lazily) */
+    size_t zero_chunk;      /* the chunk length the chunker gives inside a long zero run */
     uint8_t *stage;         /* input waiting to be cut into chunks */
     size_t stage_start, stage_len, stage_cap;
     uint8_t *cbuf;          /* compression output */
