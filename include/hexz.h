@@ -289,6 +289,48 @@ int hexz_reader_base_info(const hexz_reader *r, unsigned level, hexz_base_info *
 int hexz_flatten(const char *src, const hexz_open_options *open_opts, const char *dest,
                  const hexz_write_options *write_opts);
 
+/* ---- Predicting --------------------------------------------------------------------------- */
+
+typedef struct {
+    hexz_chunking chunking;
+    hexz_codec codec;
+    uint64_t estimated_bytes; /* the archive's size, estimated */
+} hexz_prediction;
+
+typedef struct {
+    uint64_t input_bytes;
+    uint64_t zero_bytes;            /* in chunks that would be holes (CDC) */
+    uint64_t unique_bytes_fixed;    /* non-zero bytes left after dedup, fixed chunking */
+    uint64_t unique_bytes_cdc;      /* the same with CDC */
+    uint64_t sampled_bytes;         /* bytes actually compressed to estimate the ratios */
+    hexz_prediction predictions[4]; /* fixed+lz4, fixed+zstd, cdc+lz4, cdc+zstd */
+    unsigned recommended;           /* index of the one to use: the smallest, preferring lz4
+                                       (faster) when it is within 5% */
+} hexz_predict_info;
+
+/* Estimates, without writing anything, how large an archive of the file `input` would be with
+ * each chunking and codec, using the sizes and level of `opts` (NULL: defaults). It reads the
+ * input, cuts and hashes every chunk (dedup and holes are counted exactly) but compresses only
+ * a sample of the distinct chunks (every 4th, all of an input under 64 MiB). Thread-safe. */
+int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict_info *out);
+
+/* ---- Comparing archives --------------------------------------------------------------------- */
+
+typedef struct {
+    uint64_t shared_blocks, shared_bytes; /* distinct content both sides hold */
+    uint64_t only_a_blocks, only_a_bytes; /* distinct content only A holds */
+    uint64_t only_b_blocks, only_b_bytes; /* distinct content only B holds */
+} hexz_diff_counts;
+
+/* Called per stream (kind "stream", by name) and per regular file (kind "file", by path). */
+typedef void (*hexz_diff_fn)(const char *kind, const char *name, const hexz_diff_counts *counts,
+                             void *user);
+
+/* Compares two archives by block content hash (holes are not content): totals in *total, and,
+ * if fn is not NULL, per stream and per file. Not for encrypted archives (their hashes are
+ * keyed). Thread-safe. */
+int hexz_diff(hexz_reader *a, hexz_reader *b, hexz_diff_counts *total, hexz_diff_fn fn, void *user);
+
 /* Non-zero if the archive is encrypted. Thread-safe. */
 int hexz_reader_is_encrypted(const hexz_reader *r);
 
