@@ -29,6 +29,9 @@ static void check_entry(const uint8_t *in, uint32_t max_size, uint32_t overhead)
         FZ_ASSERT(e.logical_length >= 1 && e.logical_length <= HX_HOLE_MAX);
         FZ_ASSERT(e.stored_offset == 0 && e.stored_length == 0 && e.codec == 0);
         FZ_ASSERT(e.stored_checksum == 0 && memcmp(e.content_hash, zero, HX_HASH_LEN) == 0);
+    } else if (e.kind == HX_BLOCK_BASE) {
+        FZ_ASSERT(e.logical_length >= 1 && e.logical_length <= HX_BLOCK_MAX_LIMIT);
+        FZ_ASSERT(e.codec == 0 && e.stored_checksum == 0 && e.stored_length < HX_STREAM_MAX_COUNT);
     } else {
         FZ_ASSERT(e.kind == HX_BLOCK_STORED);
         FZ_ASSERT(e.logical_length >= 1 && e.logical_length <= max_size);

@@ -398,6 +398,11 @@ int hexz_reader_file_lookup(hexz_reader *r, const char *path, hexz_file_info *ou
  * hexz_reader_file_count() if every entry comes before. O(log n). Thread-safe. */
 int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index);
 
+/* Sets how many threads decompress ahead of long sequential reads (extract, cat, large
+ * read_at): default one per online CPU (at most 8); 1 turns it off. Takes effect only before the
+ * first long read. Thread-safe. */
+void hexz_reader_set_threads(hexz_reader *r, unsigned threads);
+
 /* Sets how many bytes of decompressed blocks the reader keeps (default 64 MiB; 0 turns the
  * block cache off). Call before reading from several threads; thread-safe with itself. */
 void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes);

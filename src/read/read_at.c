@@ -7,14 +7,28 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "read/prefetch.h"
 #include "read/reader_impl.h"
+
+/* Hints the blocks after entry i that the walk will reach before `end`. */
+static void hint_ahead(hx_prefetcher *pf, const hx_index_page *page, uint32_t i, uint32_t *hinted, uint64_t end)
+{
+    uint32_t last = i + hx_prefetcher_window(pf);
+    if (*hinted < i + 1) *hinted = i + 1;
+    for (; *hinted <= last && *hinted < page->count; (*hinted)++) {
+        if (page->entries[*hinted].logical_offset >= end) break;
+        hx_prefetcher_hint(pf, &page->entries[*hinted]);
+    }
+}
 
 /* Visits the entries of one page from the entry holding `off`, up to `end`. */
 static int walk_page(hexz_reader *r, const hx_index_page *page, uint64_t *off, uint64_t end,
-                     hx_extent_fn fn, void *user)
+                     hx_extent_fn fn, void *user, hx_prefetcher *pf)
 {
+    uint32_t hinted = 0;
     for (uint32_t i = hx_find_entry_by_offset(page, *off); i < page->count && *off < end; i++) {
         const hx_block_entry *e = &page->entries[i];
+        if (pf) hint_ahead(pf, page, i, &hinted, end);
         uint64_t skip = *off - e->logical_offset;
         uint64_t n = e->logical_length - skip;
         if (n > end - *off) n = end - *off;
@@ -46,13 +60,15 @@ int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t l
     if (off >= s->desc.size || len == 0) return 0;
     if (end > s->desc.size || end < off) end = s->desc.size;
     uint32_t page = hx_find_page_by_offset(s, off);
+    /* Long reads decompress ahead on the prefetch threads. */
+    hx_prefetcher *pf = end - off > 4ull * r->params.max_size ? hx_reader_prefetcher(r) : NULL;
     while (off < end) {
         if (page >= s->desc.page_count)
             return hx_error(HEXZ_ECORRUPT, "%s: index of stream %s ends early", r->path, s->desc.name);
         hx_cache_item *it;
         int rc = hx_get_index_page(r, stream, page, &it);
         if (rc) return rc;
-        rc = walk_page(r, it->data, &off, end, fn, user);
+        rc = walk_page(r, it->data, &off, end, fn, user, pf);
         hx_cache_release(&r->pages, it);
         if (rc) return rc;
         page++;

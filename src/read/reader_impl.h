@@ -86,6 +86,9 @@ struct hexz_reader {
     hx_cache blocks;    /* key: stored_offset */
     hx_cache mpages_cache; /* key: manifest page index */
     hx_codec_pool codecs;
+    pthread_mutex_t prefetch_lock; /* guards creating `prefetch` */
+    struct hx_prefetcher *prefetch; /* created on the first long read; NULL until then */
+    unsigned threads;               /* prefetch threads for long reads (1 = none) */
 };
 
 /* reader_open.c */
@@ -146,6 +149,9 @@ int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off);
 /* reader_manifest.c */
 int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out);
 void hx_manifest_page_free(hx_manifest_page *p);
+
+/* The reader's prefetcher, created on first use; NULL when reading with one thread. */
+struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r);
 
 /* Calls fn for each extent of [off, off+len) of `stream`: `data` is the bytes, or NULL for a hole
  * (zeros). Stops at the first non-zero return and returns it. */

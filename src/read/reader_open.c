@@ -13,6 +13,7 @@
 
 #include "common/bytes.h"
 #include "common/error.h"
+#include "read/prefetch.h"
 #include "read/reader_impl.h"
 #include "store/store.h"
 
@@ -369,8 +370,29 @@ static int setup_encryption(hexz_reader *r, const char *password)
     return 0;
 }
 
+struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r)
+{
+    if (r->threads <= 1) return NULL;
+    pthread_mutex_lock(&r->prefetch_lock);
+    if (!r->prefetch && hx_prefetcher_create(&r->prefetch, r, r->threads) != 0) r->threads = 1;
+    hx_prefetcher *p = r->prefetch;
+    pthread_mutex_unlock(&r->prefetch_lock);
+    return p;
+}
+
+void hexz_reader_set_threads(hexz_reader *r, unsigned threads)
+{
+    if (!r) return;
+    pthread_mutex_lock(&r->prefetch_lock);
+    if (!r->prefetch) r->threads = threads ? threads : 1;
+    pthread_mutex_unlock(&r->prefetch_lock);
+}
+
 static int init_runtime(hexz_reader *r)
 {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    r->threads = cpus > 8 ? 8 : cpus > 1 ? (unsigned)cpus : 1;
+    pthread_mutex_init(&r->prefetch_lock, NULL);
     if (hx_cache_init(&r->pages, HX_PAGE_CACHE_BYTES) || hx_cache_init(&r->blocks, HX_BLOCK_CACHE_BYTES) ||
         hx_cache_init(&r->mpages_cache, HX_MANIFEST_CACHE_BYTES) ||
         pthread_mutex_init(&r->codecs.lock, NULL) != 0)
@@ -479,6 +501,7 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
 void hexz_reader_free(hexz_reader *r)
 {
     if (!r) return;
+    hx_prefetcher_free(r->prefetch); /* its threads use the caches and the base */
     hexz_reader_free(r->base);
     if (r->backend.close) r->backend.close(r->backend.ctx);
     for (uint32_t i = 0; r->streams && i < r->stream_count; i++) free(r->streams[i].pages);
@@ -494,6 +517,7 @@ void hexz_reader_free(hexz_reader *r)
     for (size_t i = 0; i < r->codecs.count; i++) hx_codec_ctx_free(r->codecs.free_ctx[i]);
     free(r->codecs.free_ctx);
     pthread_mutex_destroy(&r->codecs.lock);
+    pthread_mutex_destroy(&r->prefetch_lock);
     free(r->path);
     free(r);
 }

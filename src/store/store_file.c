@@ -48,7 +48,8 @@ int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out)
         free(f);
         return hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
     }
-    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a path naming a fifo must not hang the open; it is refused just below. */
+    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0) {
         int e = errno;
         free(f->path);
