@@ -29,7 +29,7 @@ extern "C" {
 
 /* The archive format version this library writes (docs/FORMAT.md). */
 #define HEXZ_FORMAT_MAJOR 1
-#define HEXZ_FORMAT_MINOR 3
+#define HEXZ_FORMAT_MINOR 4
 
 /* ---- Errors -------------------------------------------------------------------------------- */
 
@@ -125,15 +125,24 @@ typedef struct {
     const char *base;        /* non-NULL: make a thin archive against this (unencrypted) archive:
                                 blocks it already holds are stored as references to it. Use
                                 hexz_base_chunking() first so that chunks line up. */
+    const void *dictionary;  /* zstd only: a dictionary (e.g. from hexz_train_dictionary) stored
+                                in the archive and used for every block; copied at create */
+    size_t dictionary_size;
 } hexz_write_options;
 
 #define HEXZ_WRITE_OPTIONS_VERSION 1
 #define HEXZ_WRITE_OPTIONS_INIT                                                                  \
     {HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, \
-     1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE, NULL}
+     1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE, NULL, NULL, 0}
 
 /* Fills *opts with the defaults above. Thread-safe. */
 void hexz_write_options_init(hexz_write_options *opts);
+
+/* Trains a zstd dictionary of at most `max_size` bytes (0: 110 KiB) on samples of `input` (a
+ * file, or the files of a directory tree: slices spread over them, all-zero ones skipped).
+ * *out is malloc'd (free() it); *out_len gets its size. HEXZ_EINVAL if there is too little
+ * material to train on. Thread-safe. */
+int hexz_train_dictionary(const char *input, size_t max_size, void **out, size_t *out_len);
 
 /* Copies the chunking settings (mode and sizes) of the archive `base` into *opts, so that a
  * thin archive cuts its input where the base did. Thread-safe. */

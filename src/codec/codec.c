@@ -15,7 +15,8 @@
 
 int hx_codec_valid(int codec)
 {
-    return codec == HX_CODEC_NONE || codec == HX_CODEC_LZ4 || codec == HX_CODEC_ZSTD;
+    return codec == HX_CODEC_NONE || codec == HX_CODEC_LZ4 || codec == HX_CODEC_ZSTD ||
+           codec == HX_CODEC_ZSTD_DICT;
 }
 
 const char *hx_codec_name(int codec)
@@ -24,6 +25,7 @@ const char *hx_codec_name(int codec)
     case HX_CODEC_NONE: return "none";
     case HX_CODEC_LZ4: return "lz4";
     case HX_CODEC_ZSTD: return "zstd";
+    case HX_CODEC_ZSTD_DICT: return "zstd+dict";
     default: return "unknown";
     }
 }
@@ -99,7 +101,10 @@ int hx_codec_decompress(hx_codec_ctx *ctx, int codec, const void *src, size_t n,
     switch (codec) {
     case HX_CODEC_NONE: return hx_codec_none_decompress(src, n, dst, expected);
     case HX_CODEC_LZ4: return hx_codec_lz4_decompress(src, n, dst, expected);
-    case HX_CODEC_ZSTD: return hx_codec_zstd_decompress(ctx, src, n, dst, expected);
+    case HX_CODEC_ZSTD: return hx_codec_zstd_decompress(ctx, src, n, dst, expected, NULL);
+    case HX_CODEC_ZSTD_DICT:
+        if (!ctx->dict) return hx_error(HEXZ_ECORRUPT, "zstd+dict block but no dictionary");
+        return hx_codec_zstd_decompress(ctx, src, n, dst, expected, ctx->dict);
     default: return hx_error(HEXZ_ECORRUPT, "unknown codec id %d", codec);
     }
 }

@@ -11,9 +11,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { HX_CODEC_NONE = 1, HX_CODEC_LZ4 = 2, HX_CODEC_ZSTD = 3 };
+enum { HX_CODEC_NONE = 1, HX_CODEC_LZ4 = 2, HX_CODEC_ZSTD = 3, HX_CODEC_ZSTD_DICT = 4 };
 
 typedef struct hx_codec_ctx hx_codec_ctx;
+
+/* A zstd dictionary, digested once for compression (at one level) and for decompression, and
+ * shared read-only by any number of contexts and threads. */
+typedef struct hx_codec_dict hx_codec_dict;
+
+/* Digests dictionary bytes (a copy is kept). Returns 0 or HEXZ_E* (last error set). */
+int hx_codec_dict_create(hx_codec_dict **out, const void *data, size_t len, int level);
+void hx_codec_dict_free(hx_codec_dict *d);
+/* The dictionary's bytes, as given to hx_codec_dict_create. */
+void hx_codec_dict_bytes(const hx_codec_dict *d, const void **bytes, size_t *len);
+/* Trains a dictionary of at most `cap` bytes from `count` samples laid end to end in `samples`
+ * with the given sizes (zstd's ZDICT). *out_len gets its size. */
+int hx_codec_dict_train(void *dict, size_t cap, const void *samples, const size_t *sizes,
+                        unsigned count, size_t *out_len);
+/* Makes a zstd context compress with `d` (its output is then codec HX_CODEC_ZSTD_DICT) and lets
+ * any context decode HX_CODEC_ZSTD_DICT blocks. `d` must outlive the context. */
+void hx_codec_ctx_set_dict(hx_codec_ctx *ctx, const hx_codec_dict *d);
+/* The codec id of what hx_codec_compress() produces with this context. */
+int hx_codec_ctx_output_codec(const hx_codec_ctx *ctx);
+
 
 /* Creates a context for compressing with `codec` at `level` (0 = default) and for decompressing
  * any codec. Returns 0 or a HEXZ_E* code with the last error set.

@@ -12,6 +12,15 @@
 
 struct ZSTD_CCtx_s;
 struct ZSTD_DCtx_s;
+struct ZSTD_CDict_s;
+struct ZSTD_DDict_s;
+
+struct hx_codec_dict {
+    void *bytes;
+    size_t len;
+    struct ZSTD_CDict_s *cdict; /* digested for compression at the archive's level */
+    struct ZSTD_DDict_s *ddict; /* digested for decompression */
+};
 
 struct hx_codec_ctx {
     int codec;                 /* the codec hx_codec_compress() uses */
@@ -19,6 +28,7 @@ struct hx_codec_ctx {
     void *lz4_hc_state;        /* LZ4 HC state, allocated on first HC compression */
     struct ZSTD_CCtx_s *zcctx; /* allocated on first zstd compression */
     struct ZSTD_DCtx_s *zdctx; /* allocated on first zstd decompression */
+    const hx_codec_dict *dict; /* borrowed: set by hx_codec_ctx_set_dict, or NULL */
 };
 
 /* none: the stored bytes are the logical bytes. */
@@ -41,7 +51,7 @@ size_t hx_codec_zstd_bound(size_t n);
 int hx_codec_zstd_compress(hx_codec_ctx *ctx, const void *src, size_t n, void *dst, size_t cap,
                            size_t *out_len);
 int hx_codec_zstd_decompress(hx_codec_ctx *ctx, const void *src, size_t n, void *dst,
-                             size_t expected);
+                             size_t expected, const hx_codec_dict *dict);
 void hx_codec_zstd_release(hx_codec_ctx *ctx);
 
 #endif

@@ -34,7 +34,8 @@ int hx_codec_zstd_compress(hx_codec_ctx *ctx, const void *src, size_t n, void *d
         return hx_error(HEXZ_ENOMEM, "out of memory creating a zstd compression context");
     /* ZSTD_compressCCtx records the content size in the frame header (its default), which
      * decompression relies on. */
-    size_t r = ZSTD_compressCCtx(ctx->zcctx, dst, cap, src, n, ctx->level);
+    size_t r = ctx->dict ? ZSTD_compress_usingCDict(ctx->zcctx, dst, cap, src, n, ctx->dict->cdict)
+                         : ZSTD_compressCCtx(ctx->zcctx, dst, cap, src, n, ctx->level);
     if (!ZSTD_isError(r)) {
         *out_len = r;
         return 0;
@@ -66,13 +67,14 @@ static int check_frame(const uint8_t *src, size_t n, size_t expected)
 }
 
 int hx_codec_zstd_decompress(hx_codec_ctx *ctx, const void *src, size_t n, void *dst,
-                             size_t expected)
+                             size_t expected, const hx_codec_dict *dict)
 {
     int rc = check_frame(src, n, expected);
     if (rc) return rc;
     if (!ctx->zdctx && !(ctx->zdctx = ZSTD_createDCtx()))
         return hx_error(HEXZ_ENOMEM, "out of memory creating a zstd decompression context");
-    size_t r = ZSTD_decompressDCtx(ctx->zdctx, dst, expected, src, n);
+    size_t r = dict ? ZSTD_decompress_usingDDict(ctx->zdctx, dst, expected, src, n, dict->ddict)
+                    : ZSTD_decompressDCtx(ctx->zdctx, dst, expected, src, n);
     if (ZSTD_isError(r))
         return hx_error(HEXZ_ECORRUPT, "zstd frame does not decode to %zu bytes: %s", expected,
                         ZSTD_getErrorName(r));

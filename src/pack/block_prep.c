@@ -40,7 +40,7 @@ int hx_block_prepare_store(hx_codec_ctx *ctx, int codec, const uint8_t *data, si
         if (clen < len) {
             p->stored = cbuf;
             p->stored_length = clen;
-            p->codec = (uint8_t)codec;
+            p->codec = (uint8_t)hx_codec_ctx_output_codec(ctx);
         }
     }
     if (c->keys) seal_block(c, len, ebuf, p);

@@ -136,6 +136,7 @@ static int alloc_slots(hx_pipeline *p, unsigned workers)
     for (unsigned i = 0; i < workers; i++) {
         int rc = hx_codec_ctx_create(&p->codecs[i], (int)p->w->opts.codec, p->w->opts.level);
         if (rc) return hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error());
+        if (p->w->dict) hx_codec_ctx_set_dict(p->codecs[i], p->w->dict);
     }
     p->out_cap = hx_codec_bound(p->codecs[0], max);
     for (size_t i = 0; i < p->slot_count; i++) {

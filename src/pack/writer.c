@@ -48,6 +48,22 @@ static int check_options(const hexz_write_options *o, const char *path)
     return 0;
 }
 
+/* A dictionary is digested once; every codec context (ours and the workers') borrows it. */
+static int setup_dictionary(hexz_writer *w, const char *path)
+{
+    if (!w->opts.dictionary) return 0;
+    if (w->opts.codec != HEXZ_CODEC_ZSTD)
+        return hx_error(HEXZ_EINVAL, "%s: a dictionary needs zstd compression", path);
+    if (w->opts.dictionary_size == 0 || w->opts.dictionary_size > HX_DICTIONARY_MAX)
+        return hx_error(HEXZ_EINVAL, "%s: dictionary size %zu is outside 1..%u", path, w->opts.dictionary_size,
+                        HX_DICTIONARY_MAX);
+    int rc = hx_codec_dict_create(&w->dict, w->opts.dictionary, w->opts.dictionary_size, w->opts.level);
+    if (rc) return hx_error(rc, "%s: %s", path, hexz_last_error());
+    hx_codec_ctx_set_dict(w->codec, w->dict);
+    w->opts.dictionary = NULL; /* borrowed for create only; the digested copy stays */
+    return 0;
+}
+
 static int alloc_buffers(hexz_writer *w)
 {
     uint32_t max = hx_chunker_max(&w->chunker);
@@ -123,6 +139,7 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
         rc = hx_codec_ctx_create(&w->codec, (int)w->opts.codec, w->opts.level);
         if (rc) rc = hx_error(rc, "%s: %s", path, hexz_last_error());
     }
+    if (!rc) rc = setup_dictionary(w, path);
     if (!rc) rc = hx_outfile_open(&w->out, path, w->opts.overwrite);
     if (!rc) rc = alloc_buffers(w);
     if (!rc) rc = choose_archive_id(w, path);
@@ -493,6 +510,7 @@ void hexz_writer_free(hexz_writer *w)
     free(w->seal_buf);
     hx_wipe(&w->keys, sizeof w->keys);
     hx_codec_ctx_free(w->codec);
+    hx_codec_dict_free(w->dict);
     hx_dedup_free(&w->dedup);
     free(w);
 }

@@ -243,6 +243,12 @@ int hx_writer_write_metadata(hexz_writer *w)
     if (!rc) rc = write_params(w, &l);
     if (!rc && w->encrypted)
         rc = write_section(w, &l, HX_SECTION_ENCRYPTION, 0, w->key_record, sizeof w->key_record);
+    if (!rc && w->dict) {
+        const void *bytes;
+        size_t len;
+        hx_codec_dict_bytes(w->dict, &bytes, &len);
+        rc = write_section(w, &l, HX_SECTION_DICTIONARY, 0, bytes, len);
+    }
     if (!rc && w->thin) {
         uint8_t buf[4 + HX_ARCHIVE_ID_LEN + HX_HASH_LEN + 2 + HX_PATH_MAX];
         size_t len = hx_bases_encode(&w->base_ref, buf, sizeof buf);

@@ -75,6 +75,8 @@ struct hexz_writer {
     hx_block_crypto crypto; /* points at keys and archive_id, or keys NULL */
     uint8_t *seal_buf;      /* a sealed index page (committer thread only) */
 
+    hx_codec_dict *dict;    /* zstd dictionary used for every block, or NULL */
+
     int thin;               /* blocks the base holds become references to it */
     hx_base_ref base_ref;   /* the base's id, root hash and path relative to the archive */
 

@@ -86,6 +86,7 @@ struct hexz_reader {
     hx_cache blocks;    /* key: stored_offset */
     hx_cache mpages_cache; /* key: manifest page index */
     hx_codec_pool codecs;
+    hx_codec_dict *dict;  /* the archive's zstd dictionary, or NULL */
     pthread_mutex_t prefetch_lock; /* guards creating `prefetch` */
     struct hx_prefetcher *prefetch; /* created on the first long read; NULL until then */
     unsigned threads;               /* prefetch threads for long reads (1 = none) */

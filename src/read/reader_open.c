@@ -158,6 +158,7 @@ static int parse_page_dir(hexz_reader *r, hx_rstream *s, const uint8_t *buf, siz
 static int parse_manifest_dir(hexz_reader *r, const uint8_t *buf, size_t len);
 static int read_signatures(hexz_reader *r);
 static int read_bases(hexz_reader *r);
+static int read_dictionary(hexz_reader *r);
 
 static const hx_section *find_section(const hexz_reader *r, uint32_t type, uint32_t aux, int *dup)
 {
@@ -242,6 +243,20 @@ static int read_sections(hexz_reader *r)
     buf = NULL;
     if (!rc) rc = read_signatures(r);
     if (!rc) rc = read_bases(r);
+    if (!rc) rc = read_dictionary(r);
+    return rc;
+}
+
+static int read_dictionary(hexz_reader *r)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = load_section(r, HX_SECTION_DICTIONARY, 0, 0, HX_DICTIONARY_MAX, &buf, &len);
+    if (!rc && buf) {
+        rc = hx_codec_dict_create(&r->dict, buf, len, r->params.level);
+        if (rc) rc = hx_error(HEXZ_ECORRUPT, "%s: %s", r->path, hexz_last_error());
+    }
+    free(buf);
     return rc;
 }
 
@@ -517,6 +532,7 @@ void hexz_reader_free(hexz_reader *r)
     for (size_t i = 0; i < r->codecs.count; i++) hx_codec_ctx_free(r->codecs.free_ctx[i]);
     free(r->codecs.free_ctx);
     pthread_mutex_destroy(&r->codecs.lock);
+    hx_codec_dict_free(r->dict);
     pthread_mutex_destroy(&r->prefetch_lock);
     free(r->path);
     free(r);

@@ -28,6 +28,8 @@ static int page_entries_check(hexz_reader *r, const hx_rstream *s, uint32_t page
             !hx_range_within(e->stored_offset, e->stored_length, HX_HEADER_LEN, r->data_end))
             return hx_error(HEXZ_ECORRUPT, "%s: block %u of index page %u points outside the data region",
                             r->path, i, page);
+        if (e->kind == HX_BLOCK_STORED && e->codec == HX_CODEC_ZSTD_DICT && !r->dict)
+            return hx_error(HEXZ_ECORRUPT, "%s: a block needs a dictionary the archive lacks", r->path);
         if (e->kind == HX_BLOCK_BASE && !r->thin)
             return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base", r->path);
     }
@@ -108,7 +110,9 @@ static int codec_take(hexz_reader *r, hx_codec_ctx **out)
         return 0;
     }
     int rc = hx_codec_ctx_create(out, HX_CODEC_NONE, 0);
-    return rc ? hx_error(rc, "%s: %s", r->path, hexz_last_error()) : 0;
+    if (rc) return hx_error(rc, "%s: %s", r->path, hexz_last_error());
+    if (r->dict) hx_codec_ctx_set_dict(*out, r->dict);
+    return 0;
 }
 
 static void codec_give_back(hexz_reader *r, hx_codec_ctx *c)
