@@ -29,3 +29,9 @@ asan-check: deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# `make fuzz`: every libFuzzer target of fuzz/ for FUZZ_SECONDS each (clang, ASan, UBSan; build-fuzz/).
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz
+fuzz:
+	@bash fuzz/run-fuzzers.sh $(FUZZ_SECONDS)

@@ -1,8 +1,9 @@
 /*
- * cli_util.c - see cli_util.h: error reporting, opening archives, interrupts and formatting
- * helpers shared by the hexz verbs.
+ * cli_util.c - see cli_util.h: error reporting, opening archives (through password.c),
+ * interrupts and formatting helpers shared by the hexz verbs.
  */
 #include "cli_util.h"
+#include "password.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -65,9 +66,7 @@ int cli_print_help(const cli_command *cmd)
 
 int cli_open(const char *verb, const char *path, hexz_reader **out)
 {
-    int rc = hexz_reader_open(out, path);
-    if (rc < 0) return cli_lib_error(verb, rc, path);
-    return CLI_OK;
+    return cli_open_password(verb, path, NULL, out, NULL);
 }
 
 static void on_signal(int sig)

@@ -39,7 +39,9 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 /* Prints the full help of `cmd` to stdout. Returns CLI_OK. */
 int cli_print_help(const cli_command *cmd);
 
-/* Opens `path` as an archive; on failure reports it and returns CLI_FAIL, else CLI_OK. */
+/* Opens `path` as an archive; on failure reports it and returns CLI_FAIL, else CLI_OK. An
+ * encrypted archive is opened with $HEXZ_PASSWORD, or a password asked for on a terminal: this is
+ * cli_open_password() (password.h) without a password file. */
 int cli_open(const char *verb, const char *path, hexz_reader **out);
 
 /* Makes SIGINT and SIGTERM request cancellation; cli_progress_cancel() (a hexz_progress_fn)

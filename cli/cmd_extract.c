@@ -1,51 +1,101 @@
 /*
  * cmd_extract.c - 'hexz extract': writes an archive's content back out with hexz_extract(): a
- * file tree into a directory, or the "main" stream into a file.
+ * file tree into a directory, or the "main" stream into a file; with a progress line on a
+ * terminal and, after it, a one-line summary.
  */
+#include <stdio.h>
+
 #include "commands.h"
 #include "opt.h"
+#include "password.h"
+#include "progress.h"
 
 static const struct option extract_longopts[] = {
     {"output", required_argument, NULL, 'o'},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"quiet", no_argument, NULL, 'q'},
     {NULL, 0, NULL, 0},
 };
 
+typedef struct {
+    const char *archive, *dest, *password_file;
+    cli_show show;
+} extract_args;
+
+static void extract_option(extract_args *a, int c)
+{
+    switch (c) {
+    case 'o': a->dest = optarg; break;
+    case 'q': a->show = CLI_SHOW_QUIET; break;
+    case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
+    case OPT_PASSWORD_FILE: a->password_file = optarg; break;
+    default: break;
+    }
+}
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
-static int parse_extract(int argc, char **argv, const char **archive, const char **dest)
+static int parse_extract(extract_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_extract, argc, argv, "o:", extract_longopts);
+    opt_init(&p, &cli_cmd_extract, argc, argv, "o:q", extract_longopts);
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_extract);
         if (c == OPT_BAD) return CLI_USAGE;
-        if (c == 'o') *dest = optarg;
+        extract_option(a, c);
     }
     static const char *const names[] = {"ARCHIVE", NULL};
     char **ops;
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    *archive = ops[0];
-    if (!*dest) return cli_usage_error(&cli_cmd_extract, "missing -o DEST");
+    a->archive = ops[0];
+    if (!a->dest) return cli_usage_error(&cli_cmd_extract, "missing -o DEST");
     return -1;
+}
+
+/* The bytes to write: the "main" stream, which holds every regular file of a tree. */
+static uint64_t content_size(hexz_reader *r)
+{
+    unsigned stream;
+    hexz_stream_info si;
+    if (hexz_reader_find_stream(r, "main", &stream) < 0) return 0;
+    return hexz_reader_stream_info(r, stream, &si) < 0 ? 0 : si.size;
+}
+
+static int extract_archive(hexz_reader *r, const extract_args *a)
+{
+    cli_progress prog;
+    cli_progress_start(&prog, a->show, content_size(r));
+    /* A tree reports the bytes it writes; a stream the logical bytes, holes included. */
+    prog.count_out = hexz_reader_has_file_tree(r);
+    cli_catch_interrupts();
+    int rc = hexz_extract(r, a->dest, cli_progress_update, &prog);
+    cli_progress_end(&prog, rc == 0);
+    if (rc == HEXZ_ECANCELED) {
+        cli_error("extract", "%s: interrupted; the extraction is incomplete", a->dest);
+        return CLI_FAIL;
+    }
+    if (rc < 0) return cli_lib_error("extract", rc, a->archive);
+    if (cli_progress_shown(&prog)) {
+        double seconds = cli_progress_elapsed(&prog);
+        fprintf(stderr, "extracted %s -> %s: %llu bytes, %.1f MiB/s, %.2f s\n", a->archive,
+                a->dest, (unsigned long long)prog.total, cli_mib_per_s(prog.total, seconds),
+                seconds);
+    }
+    return CLI_OK;
 }
 
 static int run_extract(const cli_command *self, int argc, char **argv)
 {
     (void)self;
-    const char *archive = NULL, *dest = NULL;
-    int rc = parse_extract(argc, argv, &archive, &dest);
+    extract_args a = {0};
+    int rc = parse_extract(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open("extract", archive, &r) != CLI_OK) return CLI_FAIL;
-    /* Only tree extraction reports progress, so only it can be stopped through the callback;
-     * a stream is extracted to a temporary file, and Ctrl-C simply ends the process. */
-    if (hexz_reader_file_count(r) > 0) cli_catch_interrupts();
-    rc = hexz_extract(r, dest, cli_progress_cancel, NULL);
-    hexz_reader_free(r);
-    if (rc == HEXZ_ECANCELED) {
-        cli_error("extract", "%s: interrupted; the extraction is incomplete", dest);
+    if (cli_open_password("extract", a.archive, a.password_file, &r, NULL) != CLI_OK)
         return CLI_FAIL;
-    }
-    return rc < 0 ? cli_lib_error("extract", rc, archive) : CLI_OK;
+    rc = extract_archive(r, &a);
+    hexz_reader_free(r);
+    return rc;
 }
 
 static const char extract_help[] =
@@ -53,10 +103,13 @@ static const char extract_help[] =
     "the directory DEST (created if missing), restoring files, directories, symbolic links,\n"
     "modes and modification times, and never writing outside DEST. An archive of a single\n"
     "file or device becomes the file DEST, with runs of zeros left as holes.\n"
-    "Every block is verified before its bytes are written.\n"
+    "Every block is verified before its bytes are written. On a terminal a progress line shows\n"
+    "the percentage, bytes written, MiB/s and the time left, then a summary line.\n"
     "\n"
     "Options:\n"
     "  -o, --output DEST       where to extract to (required)\n"
+    CLI_HELP_PASSWORD_FILE
+    CLI_HELP_PROGRESS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_extract = {"extract", "write an archive's files or stream back out",

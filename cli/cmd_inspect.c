@@ -1,7 +1,7 @@
 /*
  * cmd_inspect.c - 'hexz inspect': prints everything hexz_reader_inspect() reports about an
- * archive (format, identity, parameters, streams, space accounting, dedup, holes, codecs, file
- * tree counts, chunk-size histogram), aligned for people or as JSON.
+ * archive (format, identity, encryption, signatures, parameters, streams, space accounting,
+ * dedup, holes, codecs, file tree counts, chunk-size histogram), aligned for people or as JSON.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "json.h"
 #include "opt.h"
+#include "password.h"
 
 #define LABEL_WIDTH 18
 
@@ -17,6 +18,7 @@ enum { OPT_JSON = OPT_LONG_BASE };
 
 static const struct option inspect_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -26,10 +28,14 @@ typedef struct {
     hexz_inspect_info info;
     hexz_stream_info *streams;
     char id_hex[33], root_hex[65];
+    int encrypted;
+    unsigned signature_count;
+    hexz_signature_info *signatures; /* as recorded; inspect does not check them */
 } inspect_data;
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
-static int parse_inspect(int argc, char **argv, const char **archive, int *json)
+static int parse_inspect(int argc, char **argv, const char **archive, int *json,
+                         const char **password_file)
 {
     opt_parser p;
     opt_init(&p, &cli_cmd_inspect, argc, argv, "", inspect_longopts);
@@ -37,6 +43,7 @@ static int parse_inspect(int argc, char **argv, const char **archive, int *json)
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_inspect);
         if (c == OPT_BAD) return CLI_USAGE;
         if (c == OPT_JSON) *json = 1;
+        if (c == OPT_PASSWORD_FILE) *password_file = optarg;
     }
     static const char *const names[] = {"ARCHIVE", NULL};
     char **ops;
@@ -138,6 +145,17 @@ static void print_histogram(const hexz_inspect_info *in)
     }
 }
 
+static void print_signatures(const inspect_data *d)
+{
+    row("signatures", "%u%s", d->signature_count, d->signature_count ? " (unverified)" : "");
+    for (unsigned i = 0; i < d->signature_count; i++) {
+        char id[2 * HEXZ_KEY_ID_LEN + 1], when[64];
+        cli_hex(d->signatures[i].key_id, HEXZ_KEY_ID_LEN, id);
+        cli_iso_time(d->signatures[i].signed_at, when, sizeof when);
+        printf("  key %s, signed %s\n", id, when);
+    }
+}
+
 static void print_human(const inspect_data *d)
 {
     const hexz_inspect_info *in = &d->info;
@@ -146,6 +164,8 @@ static void print_human(const inspect_data *d)
     row("archive id", "%s", d->id_hex);
     row("root hash", "%s", d->root_hex);
     row_bytes("file size", in->file_size);
+    row("encrypted", "%s", d->encrypted ? "yes" : "no");
+    print_signatures(d);
     print_params(in);
     print_streams(d);
     print_space(in);
@@ -223,6 +243,25 @@ static void json_histogram(json_writer *w, const hexz_inspect_info *in)
     json_end_array(w);
 }
 
+static void json_signatures(json_writer *w, const inspect_data *d)
+{
+    json_key(w, "encrypted");
+    json_bool(w, d->encrypted);
+    json_key(w, "signatures");
+    json_begin_array(w);
+    for (unsigned i = 0; i < d->signature_count; i++) {
+        char id[2 * HEXZ_KEY_ID_LEN + 1], when[64];
+        cli_hex(d->signatures[i].key_id, HEXZ_KEY_ID_LEN, id);
+        cli_iso_time(d->signatures[i].signed_at, when, sizeof when);
+        json_begin_object(w);
+        json_kv_string(w, "key_id", id);
+        json_kv_string(w, "signed_at", when);
+        json_kv_string(w, "comment", d->signatures[i].comment);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
 static void print_json(const inspect_data *d)
 {
     const hexz_inspect_info *in = &d->info;
@@ -236,6 +275,7 @@ static void print_json(const inspect_data *d)
     json_kv_string(&w, "archive_id", d->id_hex);
     json_kv_string(&w, "root_hash", d->root_hex);
     json_kv_u64(&w, "file_size", in->file_size);
+    json_signatures(&w, d);
     json_params(&w, in);
     json_streams(&w, d);
     json_space(&w, in);
@@ -248,6 +288,20 @@ static void print_json(const inspect_data *d)
 }
 
 /* ---- gathering ------------------------------------------------------------------------------ */
+
+static int gather_signatures(hexz_reader *r, inspect_data *d)
+{
+    d->encrypted = hexz_reader_is_encrypted(r);
+    d->signature_count = hexz_reader_signature_count(r);
+    unsigned n = d->signature_count;
+    d->signatures = calloc(n ? n : 1, sizeof *d->signatures);
+    if (!d->signatures) return cli_lib_error("inspect", HEXZ_ENOMEM, d->archive);
+    for (unsigned i = 0; i < n; i++) {
+        int rc = hexz_reader_signature_at(r, i, &d->signatures[i]);
+        if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
+    }
+    return CLI_OK;
+}
 
 static int gather(hexz_reader *r, inspect_data *d)
 {
@@ -262,7 +316,7 @@ static int gather(hexz_reader *r, inspect_data *d)
         rc = hexz_reader_stream_info(r, i, &d->streams[i]);
         if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
     }
-    return CLI_OK;
+    return gather_signatures(r, d);
 }
 
 static int run_inspect(const cli_command *self, int argc, char **argv)
@@ -270,10 +324,12 @@ static int run_inspect(const cli_command *self, int argc, char **argv)
     (void)self;
     inspect_data d = {0};
     int json = 0;
-    int rc = parse_inspect(argc, argv, &d.archive, &json);
+    const char *password_file = NULL;
+    int rc = parse_inspect(argc, argv, &d.archive, &json, &password_file);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open("inspect", d.archive, &r) != CLI_OK) return CLI_FAIL;
+    if (cli_open_password("inspect", d.archive, password_file, &r, NULL) != CLI_OK)
+        return CLI_FAIL;
     rc = gather(r, &d);
     hexz_reader_free(r);
     if (rc == CLI_OK) {
@@ -283,6 +339,7 @@ static int run_inspect(const cli_command *self, int argc, char **argv)
             print_human(&d);
     }
     free(d.streams);
+    free(d.signatures);
     return rc;
 }
 
@@ -291,11 +348,13 @@ static const char inspect_help[] =
     "file size, chunking parameters, codec and level, the streams, logical and stored bytes,\n"
     "the ratio (logical bytes / file size), blocks, unique and deduplicated blocks, holes\n"
     "(runs of zeros stored as nothing), stored blocks by codec, index and manifest bytes,\n"
-    "file tree counts, and a histogram of chunk sizes. Reads the index, not the data blocks;\n"
-    "use 'hexz verify' to check the data.\n"
+    "file tree counts, and a histogram of chunk sizes; whether it is encrypted, and the key\n"
+    "ids and times of its signatures (unchecked). Reads the index, not the data blocks; use\n"
+    "'hexz verify' to check the data, and 'hexz verify -p KEY.pub' a signature.\n"
     "\n"
     "Options:\n"
     "      --json              print one JSON object instead\n"
+    CLI_HELP_PASSWORD_FILE
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_inspect = {"inspect",

@@ -9,17 +9,19 @@
 #include "commands.h"
 #include "json.h"
 #include "opt.h"
+#include "password.h"
 
 enum { OPT_JSON = OPT_LONG_BASE };
 
 static const struct option ls_longopts[] = {
     {"long", no_argument, NULL, 'l'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive;
+    const char *archive, *password_file;
     int long_format, json;
 } ls_args;
 
@@ -33,6 +35,7 @@ static int parse_ls(ls_args *a, int argc, char **argv)
         if (c == OPT_BAD) return CLI_USAGE;
         if (c == 'l') a->long_format = 1;
         if (c == OPT_JSON) a->json = 1;
+        if (c == OPT_PASSWORD_FILE) a->password_file = optarg;
     }
     static const char *const names[] = {"ARCHIVE", NULL};
     char **ops;
@@ -159,7 +162,7 @@ static int run_ls(const cli_command *self, int argc, char **argv)
     int rc = parse_ls(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open("ls", a.archive, &r) != CLI_OK) return CLI_FAIL;
+    if (cli_open_password("ls", a.archive, a.password_file, &r, NULL) != CLI_OK) return CLI_FAIL;
     rc = ls_archive(r, &a);
     hexz_reader_free(r);
     return rc;
@@ -175,6 +178,7 @@ static const char ls_help[] =
     "                          size in bytes, the modification time (UTC) and symlink targets\n"
     "                          (for streams: the size and the number of blocks)\n"
     "      --json              print a JSON object instead (\"entries\" or \"streams\")\n"
+    CLI_HELP_PASSWORD_FILE
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_ls = {"ls", "list the files (or the streams) of an archive",

@@ -14,5 +14,8 @@ extern const cli_command cli_cmd_ls;
 extern const cli_command cli_cmd_inspect;
 extern const cli_command cli_cmd_verify;
 extern const cli_command cli_cmd_mount;
+extern const cli_command cli_cmd_keygen;
+extern const cli_command cli_cmd_sign;
+extern const cli_command cli_cmd_passwd;
 
 #endif

@@ -125,6 +125,12 @@ void json_fixed(json_writer *w, double v, int decimals)
     fprintf(w->f, "%.*f", decimals, isfinite(v) ? v : 0.0);
 }
 
+void json_bool(json_writer *w, int v)
+{
+    before_value(w);
+    fputs(v ? "true" : "false", w->f);
+}
+
 void json_kv_string(json_writer *w, const char *key, const char *s)
 {
     json_key(w, key);

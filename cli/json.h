@@ -1,7 +1,7 @@
 /*
  * json.h - a tiny streaming JSON writer for the --json output of 'hexz ls' and 'hexz inspect':
- * objects, arrays, strings (escaped; invalid UTF-8 becomes U+FFFD), integers and fixed-point
- * numbers, pretty-printed with two-space indentation.
+ * objects, arrays, strings (escaped; invalid UTF-8 becomes U+FFFD), integers, fixed-point
+ * numbers and booleans, pretty-printed with two-space indentation.
  */
 #ifndef HEXZ_CLI_JSON_H
 #define HEXZ_CLI_JSON_H
@@ -35,6 +35,8 @@ void json_u64(json_writer *w, uint64_t v);
 void json_i64(json_writer *w, int64_t v);
 /* A finite number with `decimals` digits after the point (non-finite values become 0). */
 void json_fixed(json_writer *w, double v, int decimals);
+/* true or false. */
+void json_bool(json_writer *w, int v);
 
 /* Shorthands for a key and its value. */
 void json_kv_string(json_writer *w, const char *key, const char *s);

@@ -25,7 +25,8 @@ static const cli_command cmd_version = {
 static const cli_command *const commands[] = {
     &cli_cmd_pack,    &cli_cmd_extract, &cli_cmd_cat, &cli_cmd_ls,
     &cli_cmd_mount,
-    &cli_cmd_inspect, &cli_cmd_verify,  &cmd_version, &cmd_help,
+    &cli_cmd_inspect, &cli_cmd_verify,  &cli_cmd_keygen, &cli_cmd_sign,
+    &cli_cmd_passwd,  &cmd_version,     &cmd_help,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -18,6 +18,7 @@
 #include "common/bytes.h"
 #include "format/format.h"
 #include "hash/hash.h"
+#include "hexz.h"
 
 void fz_fail(const char *file, int line, const char *what)
 {
@@ -140,6 +141,29 @@ int fz_memfd(const uint8_t *data, size_t size, char path_out[64])
     }
     snprintf(path_out, 64, "/proc/self/fd/%d", fd);
     return fd;
+}
+
+int fz_make_base(const char *path)
+{
+    static const uint8_t id[16] = "hexz-fuzz-base!";
+    hexz_write_options o;
+    hexz_write_options_init(&o);
+    o.chunking = HEXZ_CHUNK_FIXED;
+    o.block_size = 256;
+    o.codec = HEXZ_CODEC_LZ4;
+    o.threads = 1;
+    o.archive_id = id;
+    hexz_writer *w;
+    int rc = hexz_writer_create(&w, path, &o);
+    if (rc) return rc;
+    uint8_t block[256];
+    for (int i = 0; i < 16 && !rc; i++) {
+        for (int j = 0; j < 256; j++) block[j] = (uint8_t)(i < 8 ? (i * 31 + j / 3) : (i * 7 ^ j * 13));
+        rc = hexz_writer_write(w, block, sizeof block);
+    }
+    if (!rc) rc = hexz_writer_finish(w);
+    hexz_writer_free(w);
+    return rc;
 }
 
 /* ---- re-hashing a mutated archive ------------------------------------------------------------- */

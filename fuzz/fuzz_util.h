@@ -46,6 +46,12 @@ size_t fz_list_dir(const char *dir, char **names, size_t max);
  * hexz_reader_open() can open. Returns the fd (close it when done) or -1. */
 int fz_memfd(const uint8_t *data, size_t size, char path_out[64]);
 
+/* The base archive that thin-archive seeds refer to: a small, deterministic archive (fixed id,
+ * content and options), so that gen_corpus and fuzz_open_read make byte-identical copies and the
+ * id and root hash recorded in the seeds match. fz_make_base writes it at `path`; 0 or HEXZ_E*. */
+#define FZ_BASE_NAME "fuzz-base.hxz"
+int fz_make_base(const char *path);
+
 /* Rewrites, in place, every hash and checksum of a (possibly mutated) archive image that can be
  * located: block checksums and content hashes (when the block decodes), index page hashes,
  * manifest page hashes, section hashes, the root hash and the header checksum. Leaves anything

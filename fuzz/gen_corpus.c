@@ -5,9 +5,10 @@
  * The archive seeds are packed with the library's writer API (so they are exactly what libhexz
  * writes): a single file with fixed chunking and lz4, one with CDC and zstd, one with raw blocks,
  * holes and dedup, a file tree (directories, files, a symlink) with zstd, an archive with two
- * streams, an empty archive, one whose index spans two pages and a tree whose manifest spans
- * two pages. fuzz_header, fuzz_index, fuzz_manifest and fuzz_open_read start from those
- * archives, plus pieces cut out of them in each target's direct input format; fuzz_codec gets
+ * streams, an empty archive, one whose index spans two pages, a tree whose manifest spans two
+ * pages, and a thin archive against fz_make_base()'s base (written to OUTDIR/.base/).
+ * fuzz_header, fuzz_index, fuzz_manifest and fuzz_open_read start from those archives, plus
+ * pieces cut out of them in each target's direct input format; fuzz_codec gets
  * blocks compressed by each codec, fuzz_cdc and fuzz_roundtrip small parameter/data inputs.
  * Deterministic: the same build writes the same seeds.
  */
@@ -20,6 +21,7 @@
 #include "codec/codec.h"
 #include "common/bytes.h"
 #include "format/format.h"
+#include "fuzz_util.h"
 #include "hexz.h"
 
 static const char *outdir;
@@ -246,6 +248,41 @@ static void cut_pieces(const char *name, const uint8_t *img, size_t len)
     free(buf);
 }
 
+/* A thin archive against fz_make_base()'s base: references to 8 of its blocks (one twice), and
+ * new blocks. fuzz_open_read finds the base through its base directory. */
+static const char *thin_base_path;
+
+static void b_thin(hexz_writer *w)
+{
+    hexz_reader *r;
+    ok(hexz_reader_open(&r, thin_base_path), "base");
+    uint8_t buf[16 * 256];
+    size_t got;
+    ok(hexz_reader_read_at(r, 0, buf, sizeof buf, 0, &got), "base read");
+    hexz_reader_free(r);
+    ok(hexz_writer_write(w, buf, 8 * 256), "write");      /* blocks 0..7 of the base */
+    write_filled(w, 700, 11, 1);                           /* new bytes */
+    ok(hexz_writer_write(w, buf + 1024, 256), "write");    /* base block 4 again */
+    ok(hexz_writer_write(w, buf + 12 * 256, 4 * 256), "write");
+}
+
+static void thin_seed(void)
+{
+    char *dir = join(outdir, ".base");
+    mkdir_p(dir);
+    char *base = join(dir, FZ_BASE_NAME);
+    ok(fz_make_base(base), "base");
+    thin_base_path = base;
+    hexz_write_options o = opts(HEXZ_CHUNK_FIXED, 256, 0, 0, HEXZ_CODEC_ZSTD, 0);
+    o.base = base;
+    size_t len;
+    uint8_t *img = archive("thin-on-base.hxz", &o, b_thin, 0, &len);
+    cut_pieces("thin-on-base.hxz", img, len);
+    free(img);
+    free(base);
+    free(dir);
+}
+
 static void codec_seeds(void)
 {
     static const struct { int codec, level; const char *name; } cs[] = {
@@ -348,6 +385,7 @@ int main(int argc, char **argv)
         if (!big) cut_pieces(arcs[i].name, img, len);
         free(img);
     }
+    thin_seed();
     codec_seeds();
     param_seeds();
     return 0;

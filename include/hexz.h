@@ -267,10 +267,13 @@ typedef struct {
     const char *password; /* for an encrypted archive, or NULL */
     const char *base_dir; /* thin archives: where to look for bases not found at their recorded
                              path (relative to the archive), or NULL */
+    int signatures_only;  /* open an encrypted archive without its password, far enough to list
+                             and check signatures (their root hash is checked against the
+                             section table); nothing can be read from such a reader */
 } hexz_open_options;
 
 #define HEXZ_OPEN_OPTIONS_VERSION 1
-#define HEXZ_OPEN_OPTIONS_INIT {HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL}
+#define HEXZ_OPEN_OPTIONS_INIT {HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0}
 
 /* Opens with options (NULL: as hexz_reader_open). A thin archive's chain of bases is opened
  * too, each checked against the archive id and root hash recorded for it. Thread-safe. */
@@ -494,6 +497,10 @@ int hexz_key_write(const char *secret_path, const char *public_path,
 /* Reads a key file written by hexz_key_write(), checking its type tag and key id. Thread-safe. */
 int hexz_secret_key_load(const char *path, uint8_t secret_key[HEXZ_SECRET_KEY_LEN]);
 int hexz_public_key_load(const char *path, uint8_t public_key[HEXZ_PUBLIC_KEY_LEN]);
+
+/* The public half of a secret key. Thread-safe. */
+void hexz_key_public(const uint8_t secret_key[HEXZ_SECRET_KEY_LEN],
+                     uint8_t public_key[HEXZ_PUBLIC_KEY_LEN]);
 
 /* The 8-byte id that names a public key in signatures. Thread-safe. */
 void hexz_key_id(const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN], uint8_t id[HEXZ_KEY_ID_LEN]);

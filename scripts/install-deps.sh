@@ -9,7 +9,12 @@ packages=(
   libcmocka-dev
   libfuse3-dev fuse3
   b3sum xxhash lz4 zstd
+  libcurl4-openssl-dev  # remote archives (http://, https://, s3://)
+  nginx-light           # tests/unit/test_remote.c serves archives over loopback HTTP; its S3
+                        # server comes from npm (tests/remote/setup-s3rver.sh, at test time)
 )
+# bench/bench_remote.sh also compares with qemu-utils, qemu-block-extra and casync if present:
+# they are not installed here (apt-get install them by hand to run that comparison).
 
 missing=()
 for p in "${packages[@]}"; do

@@ -28,6 +28,7 @@ const char *hexz_strerror(int code)
     case HEXZ_ERANGE: return "out of range";
     case HEXZ_ECANCELED: return "canceled";
     case HEXZ_EEXIST: return "already exists";
+    case HEXZ_EPASSWORD: return "password missing or wrong";
     default: return "unknown error";
     }
 }

@@ -37,6 +37,11 @@ void hexz_key_id(const uint8_t pk[HEXZ_PUBLIC_KEY_LEN], uint8_t id[HEXZ_KEY_ID_L
     memcpy(id, full, HEXZ_KEY_ID_LEN);
 }
 
+void hexz_key_public(const uint8_t sk[HEXZ_SECRET_KEY_LEN], uint8_t pk[HEXZ_PUBLIC_KEY_LEN])
+{
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+}
+
 int hexz_keygen(uint8_t pk[HEXZ_PUBLIC_KEY_LEN], uint8_t sk[HEXZ_SECRET_KEY_LEN])
 {
     int rc = hx_crypto_init();

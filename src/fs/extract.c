@@ -87,6 +87,7 @@ typedef struct {
 static int write_extent(const uint8_t *data, uint64_t len, void *user)
 {
     file_sink *s = user;
+    s->x->progress.bytes_in += len;
     while (data && len > 0) {
         ssize_t n = pwrite(s->fd, data, len, (off_t)s->pos);
         if (n < 0 && errno == EINTR) continue;
@@ -205,9 +206,12 @@ static int extract_tree(hexz_reader *r, const char *dest, hexz_progress_fn fn, v
     x.parent_path = calloc(1, HX_PATH_MAX + 1);
     hexz_file_info *f = malloc(sizeof *f);
     int rc = x.parent_path && f ? 0 : hx_error(HEXZ_ENOMEM, "out of memory");
+    unsigned main_stream;
+    if (hexz_reader_find_stream(r, "main", &main_stream) == 0)
+        x.progress.bytes_total = r->streams[main_stream].desc.size;
+    hx_error_clear();
     for (uint64_t i = 0; i < r->file_count && !rc; i++) {
         rc = extract_entry(&x, i, f);
-        x.progress.blocks = i + 1;
         if (!rc && fn && fn(&x.progress, user)) rc = hx_error(HEXZ_ECANCELED, "%s: extract canceled", dest);
     }
     if (!rc) rc = finish_deferred(&x, f);

@@ -35,6 +35,19 @@ static char *temp_name_for(const char *dest)
     return name;
 }
 
+/* The process's umask, read without changing it (umask(2) can only set it, which would race
+ * with other threads creating files). Linux reports it in /proc/self/status. */
+static mode_t current_umask(void)
+{
+    FILE *s = fopen("/proc/self/status", "re");
+    unsigned mask = 022;
+    char line[256];
+    while (s && fgets(line, sizeof line, s))
+        if (sscanf(line, "Umask: %o", &mask) == 1) break;
+    if (s) fclose(s);
+    return (mode_t)(mask & 0777);
+}
+
 int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite)
 {
     memset(f, 0, sizeof *f);
@@ -60,9 +73,8 @@ int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite)
         hx_outfile_discard(f);
         return hx_error_errno(HEXZ_EIO, e, "%s: cannot create a temporary file beside it", dest);
     }
-    /* mkostemp makes the file 0600; an archive is as readable as any file the user creates. */
-    mode_t mask = 022;
-    fchmod(f->fd, 0666 & ~mask);
+    /* mkostemp makes the file 0600; an archive gets the mode any new file of the user gets. */
+    fchmod(f->fd, 0666 & ~current_umask());
     return 0;
 }
 

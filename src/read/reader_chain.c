@@ -15,6 +15,7 @@
 
 #include "common/error.h"
 #include "read/reader_impl.h"
+#include "store/store.h"
 
 static void hex(const uint8_t *p, size_t n, char *out)
 {
@@ -86,6 +87,12 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
                          .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above};
     const char *slash = strrchr(r->base_ref.path, '/');
     char *places[3] = {beside(r->path, r->base_ref.path), NULL, NULL};
+    /* The recorded path is relative to where the thin archive is: a local archive never makes
+     * a network request because of what its bytes say, and a remote one stays remote. */
+    if (places[0] && hx_store_is_url(places[0]) != hx_store_is_url(r->path)) {
+        free(places[0]);
+        places[0] = NULL;
+    }
     if (ctx->base_dir) {
         places[1] = in_dir(ctx->base_dir, r->base_ref.path);
         if (slash) places[2] = in_dir(ctx->base_dir, slash + 1);
@@ -94,7 +101,7 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
     if (!rc) rc = open_first(&r->base, places, 3, &child, &missing);
     if (rc && missing)
         rc = hx_error(HEXZ_ENOTFOUND, "%s: base archive %s (id %s) not found%s%s%s", r->path,
-                      places[0] ? places[0] : r->base_ref.path, id, ctx->base_dir ? " (nor in " : "",
+                      r->base_ref.path, id, ctx->base_dir ? " (nor in " : "",
                       ctx->base_dir ? ctx->base_dir : "", ctx->base_dir ? ")" : "");
     for (int i = 0; i < 3; i++) free(places[i]);
     free(above);

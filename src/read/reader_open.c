@@ -440,6 +440,7 @@ int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_o
     if (opts) {
         ctx.password = opts->password;
         ctx.base_dir = opts->base_dir;
+        ctx.structure_only = opts->signatures_only;
     }
     return hx_reader_open_ex(out, path, &ctx);
 }

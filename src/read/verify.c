@@ -182,6 +182,7 @@ int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user)
 {
     if (!r) return hx_error(HEXZ_EINVAL, "hexz_reader_verify: NULL reader");
     verify_state v = {.r = r, .fn = progress, .user = user};
+    for (uint32_t s = 0; s < r->stream_count; s++) v.progress.bytes_total += r->streams[s].desc.size;
     hx_block_set_init(&v.seen);
     v.block_buf = malloc(r->params.max_size);
     int rc = v.block_buf ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);

@@ -20,7 +20,7 @@ int hx_store_is_url(const char *location);
 /* Local files (store_file.c). */
 int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out);
 
-/* Remote backends (store_http.c, store_s3.c): HEXZ_EUNSUPPORTED until built. */
+/* Remote backends (store_http.c, store_s3.c; docs/REMOTE.md). */
 int hx_store_http_open(hexz_backend *out, const char *url);
 int hx_store_s3_open(hexz_backend *out, const char *url);
 

@@ -12,6 +12,9 @@
  * the input must be unchanged, and the only strays in the directory must be temporary files of
  * killed runs (a SIGKILLed process cannot remove its temporary file; docs/RELIABILITY.md).
  *
+ * The last test checks that the temporary-file writer behind all of this creates its output
+ * with the caller's umask applied, like open(2) would.
+ *
  * $HEXZ_TEST_SEED picks the random delays; $HEXZ_CRASH_MIB sets the input size (default 24).
  */
 #include "testutil.h"
@@ -422,12 +425,53 @@ static void test_kill_extract(void **state)
     teardown(&c);
 }
 
+/* The temporary-file-and-rename writer must create what a plain open(2) would: mode 0666 minus
+ * the caller's umask. Under umask 077 (private data) neither the archive nor an extracted file
+ * may be readable by others. */
+static void test_atomic_output_respects_umask(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("crash");
+    char *in = tu_strf("%s/secret.img", dir), *arc = tu_strf("%s/secret.hxz", dir);
+    char *out = tu_strf("%s/secret.out", dir), *plain = tu_strf("%s/plain", dir);
+    tu_write_file(in, "private bytes\n", 14);
+    mode_t old = umask(077);
+    int fd = open(plain, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *pack[] = {HEXZ_CLI_PATH, "pack", in, "-o", arc, "--quiet", NULL};
+    const char *extract[] = {HEXZ_CLI_PATH, "extract", arc, "-o", out, NULL};
+    int rp = tu_run(NULL, NULL, pack), re = tu_run(NULL, NULL, extract);
+    umask(old);
+    assert_int_equal(rp, 0);
+    assert_int_equal(re, 0);
+    struct stat sp, sa, so;
+    assert_int_equal(stat(plain, &sp), 0);
+    assert_int_equal(stat(arc, &sa), 0);
+    assert_int_equal(stat(out, &so), 0);
+    printf("[ info     ] under umask 077: open(2) makes %04o, hexz pack %04o, hexz extract %04o\n",
+           (unsigned)(sp.st_mode & 07777), (unsigned)(sa.st_mode & 07777), (unsigned)(so.st_mode & 07777));
+    unsigned pmode = (unsigned)(sp.st_mode & 07777), amode = (unsigned)(sa.st_mode & 07777),
+             omode = (unsigned)(so.st_mode & 07777);
+    tu_rmtree(dir);
+    free(dir);
+    free(in);
+    free(arc);
+    free(out);
+    free(plain);
+    assert_int_equal(pmode, 0600);
+    if (amode != pmode || omode != pmode)
+        fail_msg("the atomic writer ignores the umask (archive %04o, extracted file %04o, expected %04o): "
+                 "outfile.c applies a fixed 022", amode, omode, pmode);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill_pack_new_destination),
         cmocka_unit_test(test_kill_pack_over_existing),
         cmocka_unit_test(test_kill_extract),
+        cmocka_unit_test(test_atomic_output_respects_umask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

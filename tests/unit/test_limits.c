@@ -22,13 +22,17 @@
  */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -575,6 +579,203 @@ static void test_verify_checks_unknown_sections(void **state)
     free(dir);
 }
 
+/* ---- thin archives: where a hostile base path leads ------------------------------------------- */
+
+/* Packs `len` bytes of block_data into `path` (fixed 4 KiB blocks), thin against `base` if set. */
+static void pack_small(const char *path, const char *base, uint32_t blocks)
+{
+    hexz_write_options o;
+    hexz_write_options_init(&o);
+    o.chunking = HEXZ_CHUNK_FIXED;
+    o.block_size = BLOCK;
+    o.codec = HEXZ_CODEC_NONE;
+    o.threads = 1;
+    o.base = base;
+    hexz_writer *w;
+    int rc = hexz_writer_create(&w, path, &o);
+    if (rc) fail_msg("create %s: %s", path, hexz_last_error());
+    uint8_t data[BLOCK];
+    for (uint32_t i = 0; i < blocks; i++) {
+        block_data(i, data);
+        assert_int_equal(hexz_writer_write(w, data, BLOCK), 0);
+    }
+    rc = hexz_writer_finish(w);
+    if (rc) fail_msg("finish %s: %s", path, hexz_last_error());
+    hexz_writer_free(w);
+}
+
+/* Rewrites the archive at `path` with the bytes of its (first) section of `type` replaced: the new
+ * bytes go after the data, a new section table after them, and the root hash and header are
+ * recomputed. The old bytes stay behind as a gap, which open does not look at. */
+static void replace_section(const char *path, uint32_t type, const uint8_t *bytes, size_t blen)
+{
+    size_t len;
+    uint8_t *img = tu_read_file(path, &len);
+    hx_header h;
+    assert_int_equal(hx_header_decode(&h, img, path), 0);
+    arc a;
+    memset(&a, 0, sizeof a);
+    arc_put(&a, img, h.section_table_offset);
+    uint64_t off = arc_add(&a, bytes, blen);
+    int found = 0;
+    for (uint32_t i = 0; i < h.section_count; i++) {
+        assert_true(a.nsec < 16);
+        hx_section *s = &a.sec[a.nsec++];
+        assert_int_equal(hx_section_decode(s, img + h.section_table_offset + (size_t)i * HX_SECTION_ENTRY_LEN, path), 0);
+        if (s->type == type && !found) {
+            found = 1;
+            s->offset = off;
+            s->length = blen;
+            hx_hash(bytes, blen, s->hash);
+        }
+    }
+    assert_true(found);
+    uint64_t sto = a.len;
+    for (uint32_t i = 0; i < a.nsec; i++) {
+        uint8_t e[HX_SECTION_ENTRY_LEN];
+        hx_section_encode(&a.sec[i], e);
+        arc_put(&a, e, sizeof e);
+    }
+    h.section_table_offset = sto;
+    h.file_length = a.len;
+    uint8_t hb[HX_HEADER_LEN];
+    hx_header_encode(&h, hb);
+    hx_root_hash(hb, a.p + sto, a.nsec, h.root_hash);
+    hx_header_encode(&h, a.p);
+    tu_write_file(path, a.p, a.len);
+    free(a.p);
+    free(img);
+}
+
+/* A thin archive `thin` against a fresh base in `dir`, whose BASES section then names `base_path`
+ * (keeping the real base's id and root hash). */
+static void make_thin(const char *dir, const char *thin, const char *base_path)
+{
+    char *base = tu_strf("%s/base.hxz", dir);
+    pack_small(base, NULL, 4);
+    pack_small(thin, base, 6);
+    hexz_reader *r;
+    int rc = hexz_reader_open(&r, thin);
+    if (rc) fail_msg("thin archive does not open: %s", hexz_last_error());
+    assert_int_equal(hexz_reader_chain_length(r), 1);
+    hexz_reader_free(r);
+    hexz_reader *b;
+    assert_int_equal(hexz_reader_open(&b, base), 0);
+    hexz_inspect_info bi;
+    assert_int_equal(hexz_reader_inspect(b, &bi), 0);
+    hexz_reader_free(b);
+    hx_base_ref ref;
+    memset(&ref, 0, sizeof ref);
+    memcpy(ref.archive_id, bi.archive_id, HX_ARCHIVE_ID_LEN);
+    memcpy(ref.root_hash, bi.root_hash, HX_HASH_LEN);
+    snprintf(ref.path, sizeof ref.path, "%s", base_path);
+    uint8_t sec[4 + HX_ARCHIVE_ID_LEN + HX_HASH_LEN + 2 + 256];
+    size_t n = hx_bases_encode(&ref, sec, sizeof sec);
+    assert_true(n > 0);
+    replace_section(thin, HX_SECTION_BASES, sec, n);
+    free(base);
+}
+
+/* Opening an untrusted archive must not block: a base path that names a FIFO (or any file that is
+ * not a regular file or block device) must be refused, not opened for reading and waited on. */
+static void test_thin_base_fifo_does_not_hang(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("limits");
+    char *thin = tu_strf("%s/thin.hxz", dir), *fifo = tu_strf("%s/pipe", dir);
+    make_thin(dir, thin, "pipe");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    fflush(NULL);
+    double t0 = now_sec();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(5);
+        hexz_reader *r;
+        int rc = hexz_reader_open(&r, thin);
+        fprintf(stderr, "[ child    ] open returned %d: %s\n", rc, hexz_last_error());
+        _exit(rc == 0 ? 1 : 0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
+    double dt = now_sec() - t0;
+    printf("[ info     ] thin archive whose base is a FIFO: %s after %.1f s\n",
+           WIFEXITED(status) ? "refused" : "still blocked (killed by the watchdog)", dt);
+    tu_rmtree(dir);
+    free(dir);
+    free(thin);
+    free(fifo);
+    if (WIFSIGNALED(status))
+        fail_msg("hexz_reader_open blocked opening a FIFO named by the archive's base path "
+                 "(open(2) without O_NONBLOCK on a path the archive chose)");
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A local archive must not make the reader reach out to the network: a base path is relative to
+ * the archive's directory, so "http://..." names a local path - even when the archive was opened
+ * by a bare file name (no '/' in it). A listening socket on 127.0.0.1 stands in for the remote
+ * server; any connection to it is the bug. */
+static void test_thin_base_url_stays_local(void **state)
+{
+    (void)state;
+    int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(ls >= 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    socklen_t sl = sizeof sa;
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&sa, &sl), 0);
+    assert_int_equal(listen(ls, 4), 0);
+    char *dir = tu_mkdtemp("limits");
+    char *thin = tu_strf("%s/thin.hxz", dir);
+    char *url = tu_strf("http://127.0.0.1:%u/base.hxz", (unsigned)ntohs(sa.sin_port));
+    make_thin(dir, thin, url);
+    int connections = 0;
+    for (int how = 0; how < 2; how++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(ls);
+            alarm(20);
+            /* how 0: by its full path; how 1: by bare name from its directory, as `hexz verify
+             * thin.hxz` run there would. */
+            if (how == 1 && chdir(dir) != 0) _exit(3);
+            hexz_reader *r;
+            int rc = hexz_reader_open(&r, how ? "thin.hxz" : thin);
+            if (rc == 0) hexz_reader_free(r);
+            _exit(rc == 0 ? 1 : 0);
+        }
+        /* Serve nothing; just see whether anyone knocks while the child opens. */
+        struct pollfd pfd = {ls, POLLIN, 0};
+        int status = 0;
+        for (;;) {
+            if (poll(&pfd, 1, 50) > 0) {
+                int c = accept(ls, NULL, NULL);
+                if (c >= 0) {
+                    connections++;
+                    close(c);
+                }
+            }
+            pid_t w = waitpid(pid, &status, WNOHANG);
+            if (w == pid) break;
+        }
+        printf("[ info     ] thin archive naming base %s, opened by %s: %d connection(s) so far, child %s %d\n",
+               url, how ? "bare name" : "full path", connections,
+               WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    }
+    close(ls);
+    tu_rmtree(dir);
+    free(dir);
+    free(thin);
+    free(url);
+    if (connections)
+        fail_msg("opening a local archive connected to the URL its base path names (%d connection(s)); "
+                 "a base path must stay relative to the archive's directory", connections);
+}
+
 /* ---- millions of tiny blocks ------------------------------------------------------------------ */
 
 static uint64_t splitmix(uint64_t x)
@@ -733,6 +934,8 @@ int main(void)
         cmocka_unit_test(test_huge_claims_are_refused),
         cmocka_unit_test(test_verify_work_is_bounded_by_file),
         cmocka_unit_test(test_verify_checks_unknown_sections),
+        cmocka_unit_test(test_thin_base_fifo_does_not_hang),
+        cmocka_unit_test(test_thin_base_url_stays_local),
         cmocka_unit_test(test_millions_of_tiny_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,293 @@
+/*
+ * password.c - see password.h: reading a password from a file, the environment or a terminal
+ * prompt with echo off (restored even when the prompt is interrupted), wiping it after use, and
+ * opening archives that may need one.
+ */
+#include "password.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define OPEN_ATTEMPTS 3
+
+static volatile sig_atomic_t prompt_signal;
+
+static void on_prompt_signal(int sig) { prompt_signal = sig; }
+
+static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define PROMPT_SIGNAL_COUNT (sizeof prompt_signals / sizeof prompt_signals[0])
+
+static char *alloc_buffer(const char *verb)
+{
+    char *buf = calloc(1, CLI_PASSWORD_MAX + 2);
+    if (!buf) cli_error(verb, "out of memory");
+    return buf;
+}
+
+void cli_password_free(char *password)
+{
+    if (!password) return;
+    explicit_bzero(password, CLI_PASSWORD_MAX + 2);
+    free(password);
+}
+
+/* Cuts `buf` (len bytes, NUL-terminated) at its first newline and drops a '\r' before it. */
+static size_t first_line(char *buf, size_t len)
+{
+    char *nl = memchr(buf, '\n', len);
+    size_t n = nl ? (size_t)(nl - buf) : len;
+    if (n > 0 && buf[n - 1] == '\r') n--;
+    explicit_bzero(buf + n, len - n);
+    return n;
+}
+
+/* Reads up to CLI_PASSWORD_MAX + 1 bytes of `fd`, stopping at a newline. */
+static ssize_t read_upto_newline(int fd, char *buf)
+{
+    size_t len = 0;
+    while (len < CLI_PASSWORD_MAX + 1 && !memchr(buf, '\n', len)) {
+        ssize_t n = read(fd, buf + len, CLI_PASSWORD_MAX + 1 - len);
+        if (n < 0 && errno == EINTR && !prompt_signal) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        len += (size_t)n;
+    }
+    return (ssize_t)len;
+}
+
+static int read_password_file(const char *verb, const char *path, char *buf)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cli_error(verb, "%s: %s", path, strerror(errno));
+        return CLI_FAIL;
+    }
+    ssize_t len = read_upto_newline(fd, buf);
+    int err = errno;
+    close(fd);
+    if (len < 0) {
+        cli_error(verb, "%s: %s", path, strerror(err));
+        return CLI_FAIL;
+    }
+    if (first_line(buf, (size_t)len) > CLI_PASSWORD_MAX) {
+        cli_error(verb, "%s: the password is longer than %d bytes", path, CLI_PASSWORD_MAX);
+        return CLI_FAIL;
+    }
+    if (buf[0] == '\0') {
+        cli_error(verb, "%s: the first line is empty (no password)", path);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int copy_env_password(const char *verb, const char *name, const char *value, char *buf)
+{
+    size_t len = strlen(value);
+    if (len > CLI_PASSWORD_MAX) {
+        cli_error(verb, "%s: the password is longer than %d bytes", name, CLI_PASSWORD_MAX);
+        return CLI_FAIL;
+    }
+    memcpy(buf, value, len + 1);
+    return CLI_OK;
+}
+
+static void set_prompt_handlers(struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_prompt_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a signal must end the read */
+    prompt_signal = 0;
+    for (size_t i = 0; i < PROMPT_SIGNAL_COUNT; i++) sigaction(prompt_signals[i], &sa, &old[i]);
+}
+
+static void restore_handlers(const struct sigaction *old)
+{
+    for (size_t i = 0; i < PROMPT_SIGNAL_COUNT; i++) sigaction(prompt_signals[i], &old[i], NULL);
+}
+
+/* Shows `prompt` and reads one line from the terminal on stdin with echo off (echo is turned
+ * off and typed-ahead input discarded before the prompt appears). Returns the bytes read, 0 at
+ * end of input, -1 on error (*err = errno) or -2 if a signal interrupted it (already re-raised,
+ * with the terminal restored first). */
+static ssize_t read_noecho(const char *prompt, char *buf, int *err)
+{
+    struct termios saved, quiet;
+    if (tcgetattr(STDIN_FILENO, &saved) != 0) {
+        *err = errno;
+        return -1;
+    }
+    struct sigaction old[PROMPT_SIGNAL_COUNT];
+    set_prompt_handlers(old);
+    quiet = saved;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+    quiet.c_lflag |= ECHONL | ICANON;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    fputs(prompt, stderr);
+    fflush(stderr);
+    ssize_t len = read_upto_newline(STDIN_FILENO, buf);
+    *err = errno;
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    restore_handlers(old);
+    if (!prompt_signal) return len;
+    fputc('\n', stderr);
+    raise(prompt_signal); /* the usual action, now that the terminal is restored */
+    return -2;
+}
+
+/* Reads a password at a prompt into buf. Returns CLI_OK or CLI_FAIL. */
+static int read_hidden(const char *verb, const char *prompt, char *buf)
+{
+    int err = 0;
+    ssize_t len = read_noecho(prompt, buf, &err);
+    if (len == -2) {
+        cli_error(verb, "interrupted");
+        return CLI_FAIL;
+    }
+    if (len < 0) {
+        cli_error(verb, "cannot read a password from the terminal: %s", strerror(err));
+        return CLI_FAIL;
+    }
+    if (len == 0) {
+        fputc('\n', stderr); /* end of input: no newline was echoed */
+        cli_error(verb, "no password given (end of input)");
+        return CLI_FAIL;
+    }
+    if (first_line(buf, (size_t)len) > CLI_PASSWORD_MAX) {
+        cli_error(verb, "the password is longer than %d bytes", CLI_PASSWORD_MAX);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+/* "Password for X: " (or "Repeat new password for X: "). */
+static void make_prompt(const cli_password_source *src, int repeat, char *out, size_t cap)
+{
+    char what[64];
+    snprintf(what, sizeof what, "%s", src->what);
+    if (!repeat) what[0] = (char)toupper((unsigned char)what[0]);
+    snprintf(out, cap, "%s%s for %s: ", repeat ? "Repeat " : "", what, src->archive);
+}
+
+static int prompt_password(const char *verb, const cli_password_source *src, char *buf)
+{
+    char prompt[HEXZ_PATH_MAX + 64];
+    make_prompt(src, 0, prompt, sizeof prompt);
+    if (read_hidden(verb, prompt, buf) != CLI_OK) return CLI_FAIL;
+    if (buf[0] == '\0') {
+        cli_error(verb, "the password is empty");
+        return CLI_FAIL;
+    }
+    if (!src->confirm) return CLI_OK;
+    char *again = alloc_buffer(verb);
+    if (!again) return CLI_FAIL;
+    make_prompt(src, 1, prompt, sizeof prompt);
+    int rc = read_hidden(verb, prompt, again);
+    if (rc == CLI_OK && strcmp(buf, again) != 0) {
+        cli_error(verb, "the passwords do not match");
+        rc = CLI_FAIL;
+    }
+    cli_password_free(again);
+    return rc;
+}
+
+static const char *env_value(const cli_password_source *src)
+{
+    const char *v = src->env ? getenv(src->env) : NULL;
+    return v && *v ? v : NULL;
+}
+
+int cli_password_preset(const cli_password_source *src)
+{
+    return src->file != NULL || env_value(src) != NULL;
+}
+
+int cli_password_get(const char *verb, const cli_password_source *src, char **out)
+{
+    *out = NULL;
+    if (!cli_password_preset(src) && !isatty(STDIN_FILENO)) return CLI_OK;
+    char *buf = alloc_buffer(verb);
+    if (!buf) return CLI_FAIL;
+    int rc;
+    if (src->file)
+        rc = read_password_file(verb, src->file, buf);
+    else if (env_value(src))
+        rc = copy_env_password(verb, src->env, env_value(src), buf);
+    else
+        rc = prompt_password(verb, src, buf);
+    if (rc != CLI_OK) {
+        cli_password_free(buf);
+        return rc;
+    }
+    *out = buf;
+    return CLI_OK;
+}
+
+/* Reports a failed open; a missing password gets a hint where to put one. */
+static int report_open_error(const char *verb, int rc, const char *path, const char *password)
+{
+    if (rc == HEXZ_EPASSWORD && !password) {
+        const char *msg = hexz_last_error();
+        cli_error(verb, "%s (use --password-file FILE or set %s)",
+                  msg && *msg ? msg : "a password is needed", CLI_PASSWORD_ENV);
+        return CLI_FAIL;
+    }
+    return cli_lib_error(verb, rc, path);
+}
+
+/* No preset password and the archive wants one: ask, up to OPEN_ATTEMPTS times. */
+static int open_prompting(const char *verb, const cli_password_source *src, hexz_reader **out,
+                          char **pw)
+{
+    int rc = HEXZ_EPASSWORD;
+    for (int attempt = 0; attempt < OPEN_ATTEMPTS && rc == HEXZ_EPASSWORD; attempt++) {
+        if (attempt > 0) cli_lib_error(verb, rc, src->archive);
+        cli_password_free(*pw);
+        if (cli_password_get(verb, src, pw) != CLI_OK) return CLI_FAIL;
+        rc = hexz_reader_open_password(out, src->archive, *pw);
+    }
+    return rc;
+}
+
+int cli_open_password(const char *verb, const char *path, const char *password_file,
+                      hexz_reader **out, char **used)
+{
+    cli_password_source src = {password_file, CLI_PASSWORD_ENV, "password", path, 0};
+    char *pw = NULL;
+    if (used) *used = NULL;
+    if (cli_password_preset(&src) && cli_password_get(verb, &src, &pw) != CLI_OK)
+        return CLI_FAIL;
+    int rc = hexz_reader_open_password(out, path, pw);
+    if (rc == HEXZ_EPASSWORD && !pw && isatty(STDIN_FILENO)) {
+        rc = open_prompting(verb, &src, out, &pw);
+        if (rc == CLI_FAIL) return CLI_FAIL; /* reported; nothing was opened */
+    }
+    if (rc < 0) {
+        report_open_error(verb, rc, path, pw);
+        cli_password_free(pw);
+        return CLI_FAIL;
+    }
+    if (used && hexz_reader_is_encrypted(*out))
+        *used = pw;
+    else
+        cli_password_free(pw);
+    return CLI_OK;
+}
+
+int cli_parse_kdf(const cli_command *cmd, const char *arg, hexz_kdf_strength *out)
+{
+    static const char *const names[] = {"interactive", "moderate", NULL};
+    static const hexz_kdf_strength values[] = {HEXZ_KDF_INTERACTIVE, HEXZ_KDF_MODERATE};
+    int i;
+    int rc = opt_choice(cmd, "--kdf", arg, names, &i);
+    if (rc == CLI_OK) *out = values[i];
+    return rc;
+}

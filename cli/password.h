@@ -1,0 +1,59 @@
+/*
+ * password.h - passwords for encrypted archives, gathered in one place for every verb: the first
+ * line of a password file (--password-file), else an environment variable (HEXZ_PASSWORD), else,
+ * only when standard input is a terminal, a prompt without echo. Also opens archives that may be
+ * encrypted, asking for a password only when the library says one is needed.
+ */
+#ifndef HEXZ_CLI_PASSWORD_H
+#define HEXZ_CLI_PASSWORD_H
+
+#include "cli_util.h"
+#include "opt.h"
+
+/* Long-option values shared by several verbs; above the values a verb numbers for itself. */
+enum { OPT_PASSWORD_FILE = OPT_LONG_BASE + 64, OPT_NEW_PASSWORD_FILE, OPT_KDF };
+
+#define CLI_PASSWORD_ENV "HEXZ_PASSWORD"
+#define CLI_NEW_PASSWORD_ENV "HEXZ_NEW_PASSWORD"
+#define CLI_PASSWORD_MAX 4096 /* bytes, from any source */
+
+/* Lines for the verbs' --help texts. */
+#define CLI_HELP_PASSWORD_FILE                                                                     \
+    "      --password-file FILE\n"                                                             \
+    "                          read the password of an encrypted archive from the first line\n" \
+    "                          of FILE (else $HEXZ_PASSWORD, else a prompt on a terminal)\n"
+
+/* Where one password comes from. */
+typedef struct {
+    const char *file;    /* a password file given on the command line, or NULL */
+    const char *env;     /* the environment variable tried next (ignored when empty) */
+    const char *what;    /* "password" or "new password": named in prompts */
+    const char *archive; /* named in prompts */
+    int confirm;         /* prompting: ask twice and compare */
+} cli_password_source;
+
+/* Non-zero if `src` names a password without prompting (its file, or a non-empty variable). */
+int cli_password_preset(const cli_password_source *src);
+
+/* Gets a password from `src`: its file, else its variable, else a prompt if standard input is
+ * a terminal. *out gets it (malloc'd; release with cli_password_free()), or NULL when there is
+ * no source at all. Returns CLI_OK, or CLI_FAIL after reporting a problem (unreadable file,
+ * empty or too long password, passwords that differ, an interrupted prompt). */
+int cli_password_get(const char *verb, const cli_password_source *src, char **out);
+
+/* Wipes and frees a password from this module. NULL is a no-op. */
+void cli_password_free(char *password);
+
+/* Opens the archive `path`, encrypted or not. The password from `password_file` or
+ * $HEXZ_PASSWORD is used when there is one; otherwise the archive is opened without, and only if
+ * the library answers HEXZ_EPASSWORD is a password asked for (up to three times, when standard
+ * input is a terminal). On failure reports it and returns CLI_FAIL, else CLI_OK. If `used` is not
+ * NULL, *used gets the password that opened the archive (NULL if none), to cli_password_free().
+ * This is what cli_open() does with no password file; other verbs (mount) may call it. */
+int cli_open_password(const char *verb, const char *path, const char *password_file,
+                      hexz_reader **out, char **used);
+
+/* Parses --kdf: "interactive" or "moderate". */
+int cli_parse_kdf(const cli_command *cmd, const char *arg, hexz_kdf_strength *out);
+
+#endif
