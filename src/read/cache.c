@@ -1,21 +1,32 @@
 /*
- * cache.c - see cache.h. Chained hash buckets for lookup and a doubly linked list for recency;
- * both are touched only under the cache's mutex.
+ * cache.c - see cache.h. In each shard, chained hash buckets for lookup and a doubly linked list
+ * for recency; both are touched only under the shard's mutex.
  */
 #include "read/cache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static size_t bucket_of(const hx_cache *c, uint64_t key)
+static uint64_t mix(uint64_t key)
 {
     key ^= key >> 33;
     key *= 0xff51afd7ed558ccdull;
     key ^= key >> 33;
-    return (size_t)key & (c->bucket_count - 1);
+    return key;
 }
 
-int hx_cache_init(hx_cache *c, size_t capacity_bytes)
+static size_t bucket_of(const hx_cache_shard *c, uint64_t key)
+{
+    return (size_t)mix(key) & (c->bucket_count - 1);
+}
+
+/* The high bits pick the shard, the low bits the bucket within it. */
+static hx_cache_shard *shard_of(hx_cache *c, uint64_t key)
+{
+    return &c->shards[mix(key) >> 61];
+}
+
+static int shard_init(hx_cache_shard *c, size_t capacity_bytes)
 {
     memset(c, 0, sizeof *c);
     c->capacity = capacity_bytes;
@@ -35,7 +46,7 @@ static void item_free(hx_cache_item *it)
     free(it);
 }
 
-void hx_cache_destroy(hx_cache *c)
+static void shard_destroy(hx_cache_shard *c)
 {
     if (!c->buckets) return;
     for (hx_cache_item *it = c->lru_head, *next; it; it = next) {
@@ -47,14 +58,14 @@ void hx_cache_destroy(hx_cache *c)
     memset(c, 0, sizeof *c);
 }
 
-static void lru_unlink(hx_cache *c, hx_cache_item *it)
+static void lru_unlink(hx_cache_shard *c, hx_cache_item *it)
 {
     if (it->lru_prev) it->lru_prev->lru_next = it->lru_next; else c->lru_head = it->lru_next;
     if (it->lru_next) it->lru_next->lru_prev = it->lru_prev; else c->lru_tail = it->lru_prev;
     it->lru_prev = it->lru_next = NULL;
 }
 
-static void lru_push_front(hx_cache *c, hx_cache_item *it)
+static void lru_push_front(hx_cache_shard *c, hx_cache_item *it)
 {
     it->lru_prev = NULL;
     it->lru_next = c->lru_head;
@@ -63,14 +74,14 @@ static void lru_push_front(hx_cache *c, hx_cache_item *it)
     if (!c->lru_tail) c->lru_tail = it;
 }
 
-static hx_cache_item *find(const hx_cache *c, uint64_t key)
+static hx_cache_item *find(const hx_cache_shard *c, uint64_t key)
 {
     for (hx_cache_item *it = c->buckets[bucket_of(c, key)]; it; it = it->hash_next)
         if (it->key == key) return it;
     return NULL;
 }
 
-static void hash_unlink(hx_cache *c, hx_cache_item *it)
+static void hash_unlink(hx_cache_shard *c, hx_cache_item *it)
 {
     hx_cache_item **pp = &c->buckets[bucket_of(c, it->key)];
     while (*pp != it) pp = &(*pp)->hash_next;
@@ -79,7 +90,7 @@ static void hash_unlink(hx_cache *c, hx_cache_item *it)
 
 /* Takes `it` out of the cache; it dies now or at its last release. Returns it if it must be
  * freed by the caller (outside the lock). */
-static hx_cache_item *evict(hx_cache *c, hx_cache_item *it)
+static hx_cache_item *evict(hx_cache_shard *c, hx_cache_item *it)
 {
     hash_unlink(c, it);
     lru_unlink(c, it);
@@ -89,7 +100,7 @@ static hx_cache_item *evict(hx_cache *c, hx_cache_item *it)
     return --it->refs == 0 ? it : NULL;
 }
 
-static void grow_buckets(hx_cache *c)
+static void grow_buckets(hx_cache_shard *c)
 {
     size_t n = c->bucket_count * 2;
     hx_cache_item **b = calloc(n, sizeof *b);
@@ -109,8 +120,9 @@ static void grow_buckets(hx_cache *c)
     free(old);
 }
 
-hx_cache_item *hx_cache_get(hx_cache *c, uint64_t key)
+hx_cache_item *hx_cache_get(hx_cache *cache, uint64_t key)
 {
+    hx_cache_shard *c = shard_of(cache, key);
     pthread_mutex_lock(&c->lock);
     hx_cache_item *it = find(c, key);
     if (it) {
@@ -124,8 +136,9 @@ hx_cache_item *hx_cache_get(hx_cache *c, uint64_t key)
     return it;
 }
 
-hx_cache_item *hx_cache_put(hx_cache *c, uint64_t key, void *data, size_t size)
+hx_cache_item *hx_cache_put(hx_cache *cache, uint64_t key, void *data, size_t size)
 {
+    hx_cache_shard *c = shard_of(cache, key);
     hx_cache_item *fresh = calloc(1, sizeof *fresh);
     if (!fresh) {
         free(data);
@@ -165,16 +178,36 @@ hx_cache_item *hx_cache_put(hx_cache *c, uint64_t key, void *data, size_t size)
     return it;
 }
 
-void hx_cache_set_capacity(hx_cache *c, size_t capacity_bytes)
+void hx_cache_set_capacity(hx_cache *cache, size_t capacity_bytes)
 {
-    pthread_mutex_lock(&c->lock);
-    c->capacity = capacity_bytes;
-    pthread_mutex_unlock(&c->lock);
+    for (int i = 0; i < HX_CACHE_SHARDS; i++) {
+        hx_cache_shard *c = &cache->shards[i];
+        pthread_mutex_lock(&c->lock);
+        c->capacity = capacity_bytes / HX_CACHE_SHARDS;
+        pthread_mutex_unlock(&c->lock);
+    }
 }
 
-void hx_cache_release(hx_cache *c, hx_cache_item *it)
+int hx_cache_init(hx_cache *c, size_t capacity_bytes)
+{
+    for (int i = 0; i < HX_CACHE_SHARDS; i++) {
+        if (shard_init(&c->shards[i], capacity_bytes / HX_CACHE_SHARDS) != 0) {
+            while (i-- > 0) shard_destroy(&c->shards[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void hx_cache_destroy(hx_cache *c)
+{
+    for (int i = 0; i < HX_CACHE_SHARDS; i++) shard_destroy(&c->shards[i]);
+}
+
+void hx_cache_release(hx_cache *cache, hx_cache_item *it)
 {
     if (!it) return;
+    hx_cache_shard *c = shard_of(cache, it->key);
     pthread_mutex_lock(&c->lock);
     int last = --it->refs == 0;
     pthread_mutex_unlock(&c->lock);

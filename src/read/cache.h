@@ -1,9 +1,12 @@
 /*
  * cache.h - a thread-safe LRU cache of immutable, reference-counted objects keyed by a u64.
  *
- * The reader keeps two: decoded index pages and verified, decompressed blocks. The lock is held
- * only to look up, insert, and unlink; never during I/O, hashing or decompression, which happen
- * before hx_cache_put(). An object evicted while still referenced lives until its last release.
+ * The reader keeps three: decoded index pages, decoded manifest pages and verified,
+ * decompressed blocks. The cache is split into shards by key, each with its own lock and its
+ * share of the capacity, so threads reading different blocks rarely wait for each other. A lock
+ * is held only to look up, insert, and unlink; never during I/O, hashing or decompression, which
+ * happen before hx_cache_put(). An object evicted while still referenced lives until its last
+ * release.
  */
 #ifndef HX_CACHE_H
 #define HX_CACHE_H
@@ -29,6 +32,12 @@ typedef struct {
     size_t count;
     size_t bytes, capacity;
     hx_cache_item *lru_head, *lru_tail; /* head = most recently used */
+} hx_cache_shard;
+
+#define HX_CACHE_SHARDS 8
+
+typedef struct {
+    hx_cache_shard shards[HX_CACHE_SHARDS];
 } hx_cache;
 
 int hx_cache_init(hx_cache *c, size_t capacity_bytes);

@@ -55,13 +55,19 @@ static int walk_page(hexz_reader *r, const hx_index_page *page, uint64_t *off, u
 int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
                        hx_extent_fn fn, void *user)
 {
+    return hx_for_each_extent_ahead(r, stream, off, len, fn, user, 0);
+}
+
+int hx_for_each_extent_ahead(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
+                             hx_extent_fn fn, void *user, int ahead)
+{
     const hx_rstream *s = &r->streams[stream];
     uint64_t end = off + len;
     if (off >= s->desc.size || len == 0) return 0;
     if (end > s->desc.size || end < off) end = s->desc.size;
     uint32_t page = hx_find_page_by_offset(s, off);
     /* Long reads decompress ahead on the prefetch threads. */
-    hx_prefetcher *pf = end - off > 4ull * r->params.max_size ? hx_reader_prefetcher(r) : NULL;
+    hx_prefetcher *pf = ahead || end - off > 4ull * r->params.max_size ? hx_reader_prefetcher(r) : NULL;
     while (off < end) {
         if (page >= s->desc.page_count)
             return hx_error(HEXZ_ECORRUPT, "%s: index of stream %s ends early", r->path, s->desc.name);
@@ -97,7 +103,10 @@ int hexz_reader_read_at(hexz_reader *r, unsigned stream, void *buf, size_t len, 
     uint64_t size = r->streams[stream].desc.size;
     size_t n = offset >= size ? 0 : (size - offset < len ? (size_t)(size - offset) : len);
     copy_state c = {buf};
-    int rc = hx_for_each_extent(r, stream, offset, n, copy_extent, &c);
+    /* Many small reads in a row (a mount, a program streaming a file) get read-ahead too. */
+    uint64_t prev = __atomic_exchange_n(&r->streams[stream].read_end, offset + n, __ATOMIC_RELAXED);
+    int sequential = offset != 0 && prev == offset;
+    int rc = hx_for_each_extent_ahead(r, stream, offset, n, copy_extent, &c, sequential);
     if (rc) return rc;
     *out_read = n;
     return 0;

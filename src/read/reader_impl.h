@@ -26,6 +26,8 @@
 typedef struct {
     hx_stream_desc desc;
     hx_page_ref *pages; /* page directory, in logical order */
+    uint64_t read_end;  /* where the last read_at ended (atomic): a read starting there is
+                           taken as sequential and read ahead */
 } hx_rstream;
 
 typedef struct {
@@ -159,5 +161,8 @@ struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r);
 typedef int (*hx_extent_fn)(const uint8_t *data, uint64_t len, void *user);
 int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
                        hx_extent_fn fn, void *user);
+/* The same, reading ahead on the prefetch threads when `ahead` is set (long reads always do). */
+int hx_for_each_extent_ahead(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
+                             hx_extent_fn fn, void *user, int ahead);
 
 #endif

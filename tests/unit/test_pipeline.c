@@ -202,6 +202,26 @@ static void test_write_error_leaves_nothing(void **state)
     free(dir);
 }
 
+/* An input that fails to read partway (/proc/self/mem fails at its first page, which is not
+ * mapped) stops every stage and leaves nothing, with the input named in the message. */
+static void test_read_error_leaves_nothing(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("readerr");
+    char *out = tu_strf("%s/a.hxz", dir);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        hexz_write_options o;
+        hexz_write_options_init(&o);
+        o.threads = threads;
+        assert_int_equal(hexz_pack_path("/proc/self/mem", out, &o), HEXZ_EIO);
+        assert_non_null(strstr(hexz_last_error(), "/proc/self/mem: read failed"));
+        assert_dir_empty_but(dir, NULL);
+    }
+    free(out);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 /* Packing a large sparse file: peak memory stays far below the input size. */
 static void test_memory_bounded(void **state)
 {
@@ -245,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_identical_fixed_zstd),
         cmocka_unit_test(test_cancel_leaves_nothing),
         cmocka_unit_test(test_write_error_leaves_nothing),
+        cmocka_unit_test(test_read_error_leaves_nothing),
         cmocka_unit_test(test_memory_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
