@@ -12,6 +12,8 @@ packages=(
   libcurl4-openssl-dev  # remote archives (http://, https://, s3://)
   nginx-light           # tests/unit/test_remote.c serves archives over loopback HTTP; its S3
                         # server comes from npm (tests/remote/setup-s3rver.sh, at test time)
+  valgrind              # scripts/memcheck.sh (CI)
+  clang libclang-rt-14-dev  # fuzz/run-fuzzers.sh: libFuzzer (CI, make fuzz)
 )
 # bench/bench_remote.sh also compares with qemu-utils, qemu-block-extra and casync if present:
 # they are not installed here (apt-get install them by hand to run that comparison).
