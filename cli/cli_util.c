@@ -1,6 +1,6 @@
 /*
  * cli_util.c - see cli_util.h: error reporting, opening archives (through password.c),
- * interrupts and formatting helpers shared by the hexz verbs.
+ * interrupts, CDC size options and formatting helpers shared by the hexz verbs.
  */
 #include "cli_util.h"
 #include "password.h"
@@ -110,6 +110,27 @@ int cli_write_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+int cli_apply_cdc_sizes(const cli_command *cmd, const cli_cdc_sizes *s, hexz_write_options *wo)
+{
+    if (s->have_avg) {
+        if (s->avg & (s->avg - 1))
+            return cli_usage_error(cmd, "--avg: %llu is not a power of two",
+                                   (unsigned long long)s->avg);
+        wo->avg_size = (uint32_t)s->avg;
+        wo->min_size = s->avg / 4 < CLI_CHUNK_MIN ? CLI_CHUNK_MIN : (uint32_t)(s->avg / 4);
+        wo->max_size = s->avg * 4 > CLI_CHUNK_MAX ? CLI_CHUNK_MAX : (uint32_t)(s->avg * 4);
+    }
+    if (s->have_min) wo->min_size = (uint32_t)s->min;
+    if (s->have_max) wo->max_size = (uint32_t)s->max;
+    if (wo->min_size > wo->avg_size)
+        return cli_usage_error(cmd, "--min (%u) must not exceed --avg (%u)", wo->min_size,
+                               wo->avg_size);
+    if (wo->avg_size > wo->max_size)
+        return cli_usage_error(cmd, "--avg (%u) must not exceed --max (%u)", wo->avg_size,
+                               wo->max_size);
+    return CLI_OK;
 }
 
 const char *cli_codec_name(hexz_codec codec)

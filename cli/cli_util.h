@@ -1,6 +1,6 @@
 /*
  * cli_util.h - what every hexz verb shares: the command descriptor, exit codes, one-line error
- * reporting, opening archives, interrupt handling, and small formatting helpers.
+ * reporting, opening archives, interrupt handling, CDC size options, and small formatting helpers.
  *
  * The CLI is built on the public API (include/hexz.h) only.
  */
@@ -52,6 +52,21 @@ int cli_interrupted(void);
 
 /* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or an errno value. */
 int cli_write_all(int fd, const void *buf, size_t len);
+
+/* The bounds of every chunk size option (--block-size, --min, --avg, --max). */
+#define CLI_CHUNK_MIN 64u
+#define CLI_CHUNK_MAX (64u << 20)
+
+/* The CDC sizes a command line gave (--min, --avg, --max). */
+typedef struct {
+    int have_min, have_avg, have_max;
+    uint64_t min, avg, max;
+} cli_cdc_sizes;
+
+/* Puts the given CDC sizes into *wo: --avg (a power of two) also sets min to avg/4 and max to
+ * avg*4 (within the bounds above) unless they are given; the others keep *wo's values. Checks
+ * min <= avg <= max. Returns CLI_OK, or CLI_USAGE after reporting a usage error of `cmd`. */
+int cli_apply_cdc_sizes(const cli_command *cmd, const cli_cdc_sizes *s, hexz_write_options *wo);
 
 /* Names for the library's enums. */
 const char *cli_codec_name(hexz_codec codec);

@@ -22,11 +22,13 @@ static const struct option cat_longopts[] = {
     {"offset", required_argument, NULL, OPT_OFFSET},
     {"length", required_argument, NULL, OPT_LENGTH},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive, *path, *stream, *password_file;
+    const char *archive, *path, *stream;
+    cli_open_args open;
     uint64_t offset, length;
     int have_length;
 } cat_args;
@@ -43,7 +45,8 @@ static int cat_option(cat_args *a, int c)
     const cli_command *cmd = &cli_cmd_cat;
     switch (c) {
     case OPT_STREAM: a->stream = optarg; return CLI_OK;
-    case OPT_PASSWORD_FILE: a->password_file = optarg; return CLI_OK;
+    case OPT_PASSWORD_FILE: a->open.password_file = optarg; return CLI_OK;
+    case OPT_BASE_DIR: a->open.base_dir = optarg; return CLI_OK;
     case OPT_OFFSET: return opt_size(cmd, "--offset", optarg, 0, UINT64_MAX, &a->offset);
     case OPT_LENGTH:
         a->have_length = 1;
@@ -188,7 +191,7 @@ static int run_cat(const cli_command *self, int argc, char **argv)
     int rc = parse_cat(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open_password("cat", a.archive, a.password_file, &r, NULL) != CLI_OK) return CLI_FAIL;
+    if (cli_open_archive("cat", a.archive, &a.open, &r, NULL) != CLI_OK) return CLI_FAIL;
     rc = cat_archive(r, &a);
     hexz_reader_free(r);
     return rc;
@@ -204,6 +207,7 @@ static const char cat_help[] =
     "      --offset N          start N bytes into the file or stream (default 0)\n"
     "      --length N          write at most N bytes (default: up to the end)\n"
     CLI_HELP_PASSWORD_FILE
+    CLI_HELP_BASE_DIR
     "  -h, --help              show this help\n"
     "\n"
     "N is bytes, or a binary multiple with a K, M, G or T suffix (1M = 1048576).\n";

@@ -13,13 +13,15 @@
 static const struct option extract_longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive, *dest, *password_file;
+    const char *archive, *dest;
+    cli_open_args open;
     cli_show show;
 } extract_args;
 
@@ -29,7 +31,8 @@ static void extract_option(extract_args *a, int c)
     case 'o': a->dest = optarg; break;
     case 'q': a->show = CLI_SHOW_QUIET; break;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
-    case OPT_PASSWORD_FILE: a->password_file = optarg; break;
+    case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
+    case OPT_BASE_DIR: a->open.base_dir = optarg; break;
     default: break;
     }
 }
@@ -91,7 +94,7 @@ static int run_extract(const cli_command *self, int argc, char **argv)
     int rc = parse_extract(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open_password("extract", a.archive, a.password_file, &r, NULL) != CLI_OK)
+    if (cli_open_archive("extract", a.archive, &a.open, &r, NULL) != CLI_OK)
         return CLI_FAIL;
     rc = extract_archive(r, &a);
     hexz_reader_free(r);
@@ -109,6 +112,7 @@ static const char extract_help[] =
     "Options:\n"
     "  -o, --output DEST       where to extract to (required)\n"
     CLI_HELP_PASSWORD_FILE
+    CLI_HELP_BASE_DIR
     CLI_HELP_PROGRESS
     "  -h, --help              show this help\n";
 

@@ -1,7 +1,8 @@
 /*
  * cmd_inspect.c - 'hexz inspect': prints everything hexz_reader_inspect() reports about an
  * archive (format, identity, encryption, signatures, parameters, streams, space accounting,
- * dedup, holes, codecs, file tree counts, chunk-size histogram), aligned for people or as JSON.
+ * dedup, holes, codecs, file tree counts, chunk-size histogram) and, for a thin archive, its
+ * chain of bases and the bytes each level serves; aligned for people or as JSON.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ enum { OPT_JSON = OPT_LONG_BASE };
 static const struct option inspect_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -31,24 +33,31 @@ typedef struct {
     int encrypted;
     unsigned signature_count;
     hexz_signature_info *signatures; /* as recorded; inspect does not check them */
+    hexz_base_info *bases;           /* bases[k - 1] is the base at level k */
 } inspect_data;
 
+typedef struct {
+    const char *archive;
+    cli_open_args open;
+    int json;
+} inspect_args;
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
-static int parse_inspect(int argc, char **argv, const char **archive, int *json,
-                         const char **password_file)
+static int parse_inspect(inspect_args *a, int argc, char **argv)
 {
     opt_parser p;
     opt_init(&p, &cli_cmd_inspect, argc, argv, "", inspect_longopts);
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_inspect);
         if (c == OPT_BAD) return CLI_USAGE;
-        if (c == OPT_JSON) *json = 1;
-        if (c == OPT_PASSWORD_FILE) *password_file = optarg;
+        if (c == OPT_JSON) a->json = 1;
+        if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
+        if (c == OPT_BASE_DIR) a->open.base_dir = optarg;
     }
     static const char *const names[] = {"ARCHIVE", NULL};
     char **ops;
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    *archive = ops[0];
+    a->archive = ops[0];
     return -1;
 }
 
@@ -156,6 +165,35 @@ static void print_signatures(const inspect_data *d)
     }
 }
 
+/* "chain": the bases below a thin archive, then the logical bytes each level serves. */
+static void print_chain(const inspect_data *d)
+{
+    const hexz_inspect_info *in = &d->info;
+    if (in->chain_length == 0) {
+        row("chain", "none (self-contained)");
+        return;
+    }
+    row("chain", "%u base%s below this archive", in->chain_length,
+        in->chain_length == 1 ? "" : "s");
+    for (unsigned k = 1; k <= in->chain_length; k++) {
+        const hexz_base_info *b = &d->bases[k - 1];
+        char id[33], label[32];
+        cli_hex(b->archive_id, sizeof b->archive_id, id);
+        snprintf(label, sizeof label, "level %u", k);
+        printf("  %-*s%s, id %s, %llu bytes\n", LABEL_WIDTH - 2, label, b->path, id,
+               (unsigned long long)b->file_size);
+    }
+    row("base references", "%llu blocks, %llu bytes", (unsigned long long)in->base_blocks,
+        (unsigned long long)in->base_bytes);
+    puts("bytes by level");
+    for (unsigned k = 0; k <= in->chain_length && k <= HEXZ_CHAIN_MAX; k++) {
+        char label[32];
+        snprintf(label, sizeof label, "level %u", k);
+        printf("  %-*s%llu%s\n", LABEL_WIDTH - 2, label, (unsigned long long)in->level_bytes[k],
+               k == 0 ? " (this archive)" : "");
+    }
+}
+
 static void print_human(const inspect_data *d)
 {
     const hexz_inspect_info *in = &d->info;
@@ -166,6 +204,7 @@ static void print_human(const inspect_data *d)
     row_bytes("file size", in->file_size);
     row("encrypted", "%s", d->encrypted ? "yes" : "no");
     print_signatures(d);
+    print_chain(d);
     print_params(in);
     print_streams(d);
     print_space(in);
@@ -262,6 +301,38 @@ static void json_signatures(json_writer *w, const inspect_data *d)
     json_end_array(w);
 }
 
+/* "chain_length", "base_blocks", "base_bytes", "level_bytes" (levels 0..chain_length) and
+ * "chain", one object per base with the bytes it serves. */
+static void json_chain(json_writer *w, const inspect_data *d)
+{
+    const hexz_inspect_info *in = &d->info;
+    unsigned n = in->chain_length <= HEXZ_CHAIN_MAX ? in->chain_length : HEXZ_CHAIN_MAX;
+    json_kv_u64(w, "chain_length", in->chain_length);
+    json_kv_u64(w, "base_blocks", in->base_blocks);
+    json_kv_u64(w, "base_bytes", in->base_bytes);
+    json_key(w, "level_bytes");
+    json_begin_array(w);
+    for (unsigned k = 0; k <= n; k++) json_u64(w, in->level_bytes[k]);
+    json_end_array(w);
+    json_key(w, "chain");
+    json_begin_array(w);
+    for (unsigned k = 1; k <= n; k++) {
+        const hexz_base_info *b = &d->bases[k - 1];
+        char id[33], root[65];
+        cli_hex(b->archive_id, sizeof b->archive_id, id);
+        cli_hex(b->root_hash, sizeof b->root_hash, root);
+        json_begin_object(w);
+        json_kv_u64(w, "level", k);
+        json_kv_string(w, "path", b->path);
+        json_kv_string(w, "archive_id", id);
+        json_kv_string(w, "root_hash", root);
+        json_kv_u64(w, "file_size", b->file_size);
+        json_kv_u64(w, "bytes_served", in->level_bytes[k]);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
 static void print_json(const inspect_data *d)
 {
     const hexz_inspect_info *in = &d->info;
@@ -276,6 +347,7 @@ static void print_json(const inspect_data *d)
     json_kv_string(&w, "root_hash", d->root_hex);
     json_kv_u64(&w, "file_size", in->file_size);
     json_signatures(&w, d);
+    json_chain(&w, d);
     json_params(&w, in);
     json_streams(&w, d);
     json_space(&w, in);
@@ -303,6 +375,20 @@ static int gather_signatures(hexz_reader *r, inspect_data *d)
     return CLI_OK;
 }
 
+static int gather_chain(hexz_reader *r, inspect_data *d)
+{
+    unsigned n = hexz_reader_chain_length(r);
+    if (n > HEXZ_CHAIN_MAX) n = HEXZ_CHAIN_MAX;
+    d->bases = calloc(n ? n : 1, sizeof *d->bases);
+    if (!d->bases) return cli_lib_error("inspect", HEXZ_ENOMEM, d->archive);
+    for (unsigned k = 1; k <= n; k++) {
+        int rc = hexz_reader_base_info(r, k, &d->bases[k - 1]);
+        if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
+    }
+    if (d->info.chain_length > n) d->info.chain_length = n;
+    return CLI_OK;
+}
+
 static int gather(hexz_reader *r, inspect_data *d)
 {
     int rc = hexz_reader_inspect(r, &d->info);
@@ -316,30 +402,31 @@ static int gather(hexz_reader *r, inspect_data *d)
         rc = hexz_reader_stream_info(r, i, &d->streams[i]);
         if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
     }
-    return gather_signatures(r, d);
+    rc = gather_signatures(r, d);
+    return rc == CLI_OK ? gather_chain(r, d) : rc;
 }
 
 static int run_inspect(const cli_command *self, int argc, char **argv)
 {
     (void)self;
-    inspect_data d = {0};
-    int json = 0;
-    const char *password_file = NULL;
-    int rc = parse_inspect(argc, argv, &d.archive, &json, &password_file);
+    inspect_args a = {0};
+    int rc = parse_inspect(&a, argc, argv);
     if (rc >= 0) return rc;
+    inspect_data d = {0};
+    d.archive = a.archive;
     hexz_reader *r;
-    if (cli_open_password("inspect", d.archive, password_file, &r, NULL) != CLI_OK)
-        return CLI_FAIL;
+    if (cli_open_archive("inspect", a.archive, &a.open, &r, NULL) != CLI_OK) return CLI_FAIL;
     rc = gather(r, &d);
     hexz_reader_free(r);
     if (rc == CLI_OK) {
-        if (json)
+        if (a.json)
             print_json(&d);
         else
             print_human(&d);
     }
     free(d.streams);
     free(d.signatures);
+    free(d.bases);
     return rc;
 }
 
@@ -352,9 +439,17 @@ static const char inspect_help[] =
     "ids and times of its signatures (unchecked). Reads the index, not the data blocks; use\n"
     "'hexz verify' to check the data, and 'hexz verify -p KEY.pub' a signature.\n"
     "\n"
+    "For a thin archive (packed with --base), \"chain\" lists the bases below it, level 1 being\n"
+    "its own base and level 2 that base's base, each with the path it was opened from, its\n"
+    "archive id and its size; \"base references\" counts the entries whose bytes are in a base,\n"
+    "and \"bytes by level\" the logical bytes of data each level serves (level 0: this archive's\n"
+    "own blocks). In JSON: \"chain_length\", \"base_blocks\", \"base_bytes\", \"level_bytes\" (an\n"
+    "array, level 0 first) and \"chain\" (an array of bases with \"bytes_served\").\n"
+    "\n"
     "Options:\n"
     "      --json              print one JSON object instead\n"
     CLI_HELP_PASSWORD_FILE
+    CLI_HELP_BASE_DIR
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_inspect = {"inspect",

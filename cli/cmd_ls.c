@@ -17,11 +17,13 @@ static const struct option ls_longopts[] = {
     {"long", no_argument, NULL, 'l'},
     {"json", no_argument, NULL, OPT_JSON},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive, *password_file;
+    const char *archive;
+    cli_open_args open;
     int long_format, json;
 } ls_args;
 
@@ -35,7 +37,8 @@ static int parse_ls(ls_args *a, int argc, char **argv)
         if (c == OPT_BAD) return CLI_USAGE;
         if (c == 'l') a->long_format = 1;
         if (c == OPT_JSON) a->json = 1;
-        if (c == OPT_PASSWORD_FILE) a->password_file = optarg;
+        if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
+        if (c == OPT_BASE_DIR) a->open.base_dir = optarg;
     }
     static const char *const names[] = {"ARCHIVE", NULL};
     char **ops;
@@ -162,7 +165,7 @@ static int run_ls(const cli_command *self, int argc, char **argv)
     int rc = parse_ls(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open_password("ls", a.archive, a.password_file, &r, NULL) != CLI_OK) return CLI_FAIL;
+    if (cli_open_archive("ls", a.archive, &a.open, &r, NULL) != CLI_OK) return CLI_FAIL;
     rc = ls_archive(r, &a);
     hexz_reader_free(r);
     return rc;
@@ -179,6 +182,7 @@ static const char ls_help[] =
     "                          (for streams: the size and the number of blocks)\n"
     "      --json              print a JSON object instead (\"entries\" or \"streams\")\n"
     CLI_HELP_PASSWORD_FILE
+    CLI_HELP_BASE_DIR
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_ls = {"ls", "list the files (or the streams) of an archive",

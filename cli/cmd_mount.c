@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "opt.h"
+#include "password.h"
 
 #define MOUNT_CACHE_MAX ((uint64_t)16 << 30)
 
@@ -22,11 +23,12 @@ enum { OPT_CACHE_SIZE = OPT_LONG_BASE };
 static const struct option mount_longopts[] = {
     {"foreground", no_argument, NULL, 'f'},
     {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive, *dir;
+    const char *archive, *dir, *base_dir;
     int foreground, allow_other;
     uint64_t cache_size;
 } mount_args;
@@ -58,6 +60,7 @@ static int parse_mount(mount_args *a, int argc, char **argv)
         case OPT_HELP: return cli_print_help(&cli_cmd_mount);
         case OPT_BAD: return CLI_USAGE;
         case 'f': a->foreground = 1; break;
+        case OPT_BASE_DIR: a->base_dir = optarg; break;
         case 'o': rc = mount_options(a, optarg); break;
         case OPT_CACHE_SIZE:
             rc = opt_size(&cli_cmd_mount, "--cache-size", optarg, 0, MOUNT_CACHE_MAX,
@@ -157,7 +160,8 @@ static int run_mount(const cli_command *self, int argc, char **argv)
     int rc = parse_mount(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open("mount", a.archive, &r) != CLI_OK) return CLI_FAIL;
+    cli_open_args open = {NULL, a.base_dir};
+    if (cli_open_archive("mount", a.archive, &open, &r, NULL) != CLI_OK) return CLI_FAIL;
     struct stat st;
     int err = stat(a.dir, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
     mount_fs *fs = NULL;
@@ -189,6 +193,7 @@ static const char mount_help[] =
     "      --cache-size N      also cache up to N bytes of decoded data, in 128K extents, in\n"
     "                          front of the library's own block cache (default 0: none;\n"
     "                          at most 16G)\n"
+    CLI_HELP_BASE_DIR
     "  -o allow_other          let other users see the files (file modes still apply); needs\n"
     "                          user_allow_other in /etc/fuse.conf unless run as root\n"
     "  -h, --help              show this help\n"

@@ -1,10 +1,14 @@
 /*
- * cmd_pack.c - 'hexz pack': packs a file, block device or directory tree into an archive with
- * hexz_pack_path(), after checking every option value, optionally encrypted with a password;
- * shows a progress line on a terminal and prints a one-line summary.
+ * cmd_pack.c - 'hexz pack': packs a file, block device, directory tree or standard input into an
+ * archive with hexz_pack(), after checking every option value: optionally encrypted with a
+ * password, thin against a base archive (--base), with a trained zstd dictionary (--dict), with
+ * extra named streams (--add-stream); prints the library's warnings, shows a progress line on a
+ * terminal and prints a one-line summary.
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "commands.h"
@@ -12,9 +16,9 @@
 #include "password.h"
 #include "progress.h"
 
-#define SIZE_MIN_LIMIT 64u
-#define SIZE_MAX_LIMIT (64u << 20)
 #define THREADS_MAX 1024
+#define DICT_SIZE_MIN 1024u
+#define DICT_SIZE_MAX (1u << 20)
 
 enum {
     OPT_CHUNKING = OPT_LONG_BASE,
@@ -26,6 +30,11 @@ enum {
     OPT_LEVEL,
     OPT_NO_DEDUP,
     OPT_ENCRYPT,
+    OPT_BASE,
+    OPT_DICT,
+    OPT_DICT_SIZE,
+    OPT_ADD_STREAM,
+    OPT_SKIP_UNREADABLE,
 };
 
 static const struct option pack_longopts[] = {
@@ -45,18 +54,28 @@ static const struct option pack_longopts[] = {
     {"encrypt", no_argument, NULL, OPT_ENCRYPT},
     {"kdf", required_argument, NULL, OPT_KDF},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base", required_argument, NULL, OPT_BASE},
+    {"dict", no_argument, NULL, OPT_DICT},
+    {"dict-size", required_argument, NULL, OPT_DICT_SIZE},
+    {"add-stream", required_argument, NULL, OPT_ADD_STREAM},
+    {"skip-unreadable", no_argument, NULL, OPT_SKIP_UNREADABLE},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
     const char *input, *output, *password_file;
     hexz_write_options wo;
+    hexz_pack_options po;
+    hexz_stream_source *streams; /* --add-stream, room for one per argument */
     cli_show show;
-    int force, encrypt, have_kdf;
-    int chunking_set, have_block, have_min, have_avg, have_max, have_level;
-    uint64_t block, min, avg, max;
+    int force, encrypt, have_kdf, dict, have_dict_size;
+    int chunking_set, have_block, have_level;
+    uint64_t block, dict_size;
+    cli_cdc_sizes cdc;
     long long level;
 } pack_args;
+
+static int from_stdin(const pack_args *a) { return strcmp(a->input, "-") == 0; }
 
 static int parse_threads(pack_args *a, const char *arg)
 {
@@ -69,7 +88,7 @@ static int parse_threads(pack_args *a, const char *arg)
 static int parse_size_opt(const char *name, const char *arg, uint64_t *out, int *have)
 {
     *have = 1;
-    return opt_size(&cli_cmd_pack, name, arg, SIZE_MIN_LIMIT, SIZE_MAX_LIMIT, out);
+    return opt_size(&cli_cmd_pack, name, arg, CLI_CHUNK_MIN, CLI_CHUNK_MAX, out);
 }
 
 static int parse_chunking(pack_args *a, const char *arg)
@@ -92,6 +111,46 @@ static int parse_codec(pack_args *a, const char *arg)
     return rc;
 }
 
+/* --add-stream NAME=FILE: split in place (argv strings are writable) into name and path. */
+static int parse_add_stream(pack_args *a, char *arg)
+{
+    const cli_command *cmd = &cli_cmd_pack;
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg || eq[1] == '\0')
+        return cli_usage_error(cmd, "--add-stream: expected NAME=FILE, not '%s'", arg);
+    *eq = '\0';
+    if (strlen(arg) >= HEXZ_STREAM_NAME_MAX)
+        return cli_usage_error(cmd, "--add-stream: the name is longer than %d bytes",
+                               HEXZ_STREAM_NAME_MAX - 1);
+    if (strcmp(arg, "main") == 0)
+        return cli_usage_error(cmd, "--add-stream: 'main' is INPUT's stream; use another name");
+    for (size_t i = 0; i < a->po.extra_stream_count; i++)
+        if (strcmp(a->streams[i].name, arg) == 0)
+            return cli_usage_error(cmd, "--add-stream: stream '%s' is given twice", arg);
+    a->streams[a->po.extra_stream_count++] = (hexz_stream_source){arg, eq + 1};
+    return CLI_OK;
+}
+
+static int parse_dict_size(pack_args *a, const char *arg)
+{
+    a->have_dict_size = 1;
+    return opt_size(&cli_cmd_pack, "--dict-size", arg, DICT_SIZE_MIN, DICT_SIZE_MAX,
+                    &a->dict_size);
+}
+
+/* The options that pack has beyond the write options of hexz_pack_path(). */
+static int pack_extra_option(pack_args *a, int c)
+{
+    switch (c) {
+    case OPT_BASE: a->wo.base = optarg; return CLI_OK;
+    case OPT_DICT: a->dict = 1; return CLI_OK;
+    case OPT_DICT_SIZE: return parse_dict_size(a, optarg);
+    case OPT_ADD_STREAM: return parse_add_stream(a, optarg);
+    case OPT_SKIP_UNREADABLE: a->po.skip_unreadable = 1; return CLI_OK;
+    default: return CLI_USAGE;
+    }
+}
+
 /* Handles one option; returns CLI_OK or the usage error's exit code. */
 static int pack_option(pack_args *a, int c)
 {
@@ -108,22 +167,25 @@ static int pack_option(pack_args *a, int c)
     case OPT_CHUNKING: return parse_chunking(a, optarg);
     case OPT_COMPRESSION: return parse_codec(a, optarg);
     case OPT_BLOCK_SIZE: return parse_size_opt("--block-size", optarg, &a->block, &a->have_block);
-    case OPT_MIN: return parse_size_opt("--min", optarg, &a->min, &a->have_min);
-    case OPT_AVG: return parse_size_opt("--avg", optarg, &a->avg, &a->have_avg);
-    case OPT_MAX: return parse_size_opt("--max", optarg, &a->max, &a->have_max);
+    case OPT_MIN: return parse_size_opt("--min", optarg, &a->cdc.min, &a->cdc.have_min);
+    case OPT_AVG: return parse_size_opt("--avg", optarg, &a->cdc.avg, &a->cdc.have_avg);
+    case OPT_MAX: return parse_size_opt("--max", optarg, &a->cdc.max, &a->cdc.have_max);
     case OPT_LEVEL:
         a->have_level = 1;
         return opt_int(&cli_cmd_pack, "--level", optarg, INT_MIN, INT_MAX, &a->level);
-    default: return CLI_USAGE;
+    default: return pack_extra_option(a, c);
     }
 }
 
-/* Fixed block size, or the CDC sizes with unset ones derived from --avg or the defaults. */
+/* Fixed block size, or the CDC sizes with unset ones derived from --avg, from the base (with
+ * --base) or from the defaults. Without --chunking, --block-size selects fixed and any CDC size
+ * cdc; with none of them the mode stays the default's or the base's. */
 static int check_chunking(pack_args *a)
 {
     const cli_command *cmd = &cli_cmd_pack;
-    int cdc_sizes = a->have_min || a->have_avg || a->have_max;
-    if (!a->chunking_set) a->wo.chunking = a->have_block ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
+    int cdc_sizes = a->cdc.have_min || a->cdc.have_avg || a->cdc.have_max;
+    if (!a->chunking_set && (a->have_block || cdc_sizes))
+        a->wo.chunking = a->have_block ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
     if (a->wo.chunking == HEXZ_CHUNK_FIXED) {
         if (cdc_sizes)
             return cli_usage_error(cmd, "--min, --avg and --max apply only to cdc chunking");
@@ -131,23 +193,7 @@ static int check_chunking(pack_args *a)
         return CLI_OK;
     }
     if (a->have_block) return cli_usage_error(cmd, "--block-size applies only to fixed chunking");
-    if (a->have_avg) {
-        if (a->avg & (a->avg - 1))
-            return cli_usage_error(cmd, "--avg: %llu is not a power of two",
-                                   (unsigned long long)a->avg);
-        a->wo.avg_size = (uint32_t)a->avg;
-        a->wo.min_size = a->avg / 4 < SIZE_MIN_LIMIT ? SIZE_MIN_LIMIT : (uint32_t)(a->avg / 4);
-        a->wo.max_size = a->avg * 4 > SIZE_MAX_LIMIT ? SIZE_MAX_LIMIT : (uint32_t)(a->avg * 4);
-    }
-    if (a->have_min) a->wo.min_size = (uint32_t)a->min;
-    if (a->have_max) a->wo.max_size = (uint32_t)a->max;
-    if (a->wo.min_size > a->wo.avg_size)
-        return cli_usage_error(cmd, "--min (%u) must not exceed --avg (%u)", a->wo.min_size,
-                               a->wo.avg_size);
-    if (a->wo.avg_size > a->wo.max_size)
-        return cli_usage_error(cmd, "--avg (%u) must not exceed --max (%u)", a->wo.avg_size,
-                               a->wo.max_size);
-    return CLI_OK;
+    return cli_apply_cdc_sizes(cmd, &a->cdc, &a->wo);
 }
 
 static int check_level(pack_args *a)
@@ -173,6 +219,36 @@ static int check_encrypt(const pack_args *a)
     return CLI_OK;
 }
 
+/* --dict, --base and standard input: the combinations that cannot work. */
+static int check_extras(const pack_args *a)
+{
+    const cli_command *cmd = &cli_cmd_pack;
+    if (a->dict && a->wo.codec != HEXZ_CODEC_ZSTD)
+        return cli_usage_error(cmd, "--dict requires --compression zstd");
+    if (a->have_dict_size && !a->dict)
+        return cli_usage_error(cmd, "--dict-size applies only with --dict");
+    if (a->dict && from_stdin(a))
+        return cli_usage_error(cmd, "--dict cannot train on standard input");
+    if (a->wo.base && a->encrypt)
+        return cli_usage_error(cmd, "--base cannot be combined with --encrypt");
+    return CLI_OK;
+}
+
+/* The checks after parsing. With --base, the base's chunking comes first, so that the chunking
+ * options given explicitly still win. */
+static int check_pack(pack_args *a)
+{
+    int rc = check_level(a);
+    if (rc == CLI_OK) rc = check_encrypt(a);
+    if (rc == CLI_OK) rc = check_extras(a);
+    if (rc != CLI_OK) return rc;
+    if (a->wo.base) {
+        int lrc = hexz_base_chunking(a->wo.base, &a->wo);
+        if (lrc < 0) return cli_lib_error("pack", lrc, a->wo.base);
+    }
+    return check_chunking(a);
+}
+
 /* Parses argv into *a. Returns -1 to go on, or the exit code to return. */
 static int parse_pack(pack_args *a, int argc, char **argv)
 {
@@ -189,9 +265,7 @@ static int parse_pack(pack_args *a, int argc, char **argv)
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
     a->input = ops[0];
     if (!a->output) return cli_usage_error(&cli_cmd_pack, "missing -o OUTPUT");
-    int rc = check_chunking(a);
-    if (rc == CLI_OK) rc = check_level(a);
-    if (rc == CLI_OK) rc = check_encrypt(a);
+    int rc = check_pack(a);
     if (rc != CLI_OK) return rc;
     a->wo.overwrite = a->force;
     return -1;
@@ -204,7 +278,8 @@ static int report_exists(const char *output)
 }
 
 /* "packed IN -> OUT: N bytes in, M bytes out (ratio R), dedup saved D bytes, S MiB/s, T s"
- * on stderr: the figures of the archive as written, read back from it. */
+ * on stderr, with ", the base holds B bytes" before the speed for a thin archive: the figures of
+ * the archive as written, read back from it. */
 static int print_summary(const pack_args *a, double seconds)
 {
     hexz_reader *r;
@@ -216,11 +291,16 @@ static int print_summary(const pack_args *a, double seconds)
     }
     if (rc < 0) return cli_lib_error("pack", rc, a->output);
     double ratio = info.file_size ? (double)info.logical_bytes / (double)info.file_size : 0.0;
+    char base[64] = "";
+    if (info.chain_length > 0)
+        snprintf(base, sizeof base, ", the base holds %llu bytes",
+                 (unsigned long long)info.base_bytes);
     fprintf(stderr,
-            "packed %s -> %s: %llu bytes in, %llu bytes out (ratio %.2f), dedup saved %llu bytes, "
-            "%.1f MiB/s, %.2f s\n",
-            a->input, a->output, (unsigned long long)info.logical_bytes,
-            (unsigned long long)info.file_size, ratio, (unsigned long long)info.dedup_bytes,
+            "packed %s -> %s: %llu bytes in, %llu bytes out (ratio %.2f), dedup saved %llu "
+            "bytes%s, %.1f MiB/s, %.2f s\n",
+            from_stdin(a) ? "standard input" : a->input, a->output,
+            (unsigned long long)info.logical_bytes, (unsigned long long)info.file_size, ratio,
+            (unsigned long long)info.dedup_bytes, base,
             cli_mib_per_s(info.logical_bytes, seconds), seconds);
     return CLI_OK;
 }
@@ -236,6 +316,14 @@ static int get_password(const pack_args *a, char **out)
     return CLI_FAIL;
 }
 
+/* A warning from the library (a skipped special file, a file that changed while read, ...):
+ * one line on stderr, in place of the progress line, which the next update draws again. */
+static void print_warning(const char *message, void *user)
+{
+    cli_progress_clear(user);
+    cli_error("pack", "warning: %s", message);
+}
+
 static int pack_with_progress(pack_args *a)
 {
     cli_progress prog;
@@ -243,7 +331,10 @@ static int pack_with_progress(pack_args *a)
     cli_catch_interrupts();
     a->wo.progress = cli_progress_update;
     a->wo.progress_user = &prog;
-    int rc = hexz_pack_path(a->input, a->output, &a->wo);
+    a->po.extra_streams = a->streams;
+    a->po.warn = print_warning;
+    a->po.warn_user = &prog;
+    int rc = hexz_pack(a->input, a->output, &a->wo, &a->po);
     cli_progress_end(&prog, rc == 0);
     double seconds = cli_progress_elapsed(&prog);
     if (rc == HEXZ_EEXIST && !a->force) return report_exists(a->output);
@@ -251,8 +342,38 @@ static int pack_with_progress(pack_args *a)
         cli_error("pack", "%s: interrupted; nothing was written", a->output);
         return CLI_FAIL;
     }
-    if (rc < 0) return cli_lib_error("pack", rc, a->input);
+    if (rc < 0) return cli_lib_error("pack", rc, from_stdin(a) ? "standard input" : a->input);
     return a->show == CLI_SHOW_QUIET ? CLI_OK : print_summary(a, seconds);
+}
+
+/* --dict: a zstd dictionary trained on INPUT, stored in the archive and used for every block. */
+static int train_dictionary(pack_args *a, void **dict)
+{
+    size_t len = 0;
+    *dict = NULL;
+    if (!a->dict) return CLI_OK;
+    int rc = hexz_train_dictionary(a->input, a->have_dict_size ? (size_t)a->dict_size : 0, dict,
+                                   &len);
+    if (rc < 0) return cli_lib_error("pack", rc, a->input);
+    a->wo.dictionary = *dict;
+    a->wo.dictionary_size = len;
+    return CLI_OK;
+}
+
+/* Everything after parsing: the output check, the password, the dictionary, then packing. */
+static int pack_checked(pack_args *a)
+{
+    struct stat st;
+    if (!a->force && lstat(a->output, &st) == 0) return report_exists(a->output);
+    char *password = NULL;
+    if (a->encrypt && get_password(a, &password) != CLI_OK) return CLI_FAIL;
+    a->wo.password = password;
+    void *dict = NULL;
+    int rc = train_dictionary(a, &dict);
+    if (rc == CLI_OK) rc = pack_with_progress(a);
+    free(dict);
+    cli_password_free(password);
+    return rc;
 }
 
 static int run_pack(const cli_command *self, int argc, char **argv)
@@ -260,23 +381,25 @@ static int run_pack(const cli_command *self, int argc, char **argv)
     (void)self;
     pack_args a = {0};
     hexz_write_options_init(&a.wo);
+    a.po = (hexz_pack_options)HEXZ_PACK_OPTIONS_INIT;
+    a.streams = calloc((size_t)argc, sizeof *a.streams); /* at most one per argument */
+    if (!a.streams) return cli_lib_error("pack", HEXZ_ENOMEM, "pack");
     int rc = parse_pack(&a, argc, argv);
-    if (rc >= 0) return rc;
-    struct stat st;
-    if (!a.force && lstat(a.output, &st) == 0) return report_exists(a.output);
-    char *password = NULL;
-    if (a.encrypt && get_password(&a, &password) != CLI_OK) return CLI_FAIL;
-    a.wo.password = password;
-    rc = pack_with_progress(&a);
-    cli_password_free(password);
+    if (rc < 0) rc = pack_checked(&a);
+    free(a.streams);
     return rc;
 }
 
 static const char pack_help[] =
     "Packs INPUT, a regular file, block device or directory tree, into the archive OUTPUT.\n"
     "A directory becomes a file tree (regular files, directories and symbolic links with their\n"
-    "modes and modification times); anything else becomes the stream \"main\". The archive is\n"
-    "written to a temporary file and renamed into place only when it is complete.\n"
+    "modes and modification times); anything else becomes the stream \"main\". INPUT \"-\"\n"
+    "reads standard input to its end into \"main\". The archive is written to a temporary file\n"
+    "and renamed into place only when it is complete.\n"
+    "\n"
+    "What packing goes past is reported on stderr as \"hexz pack: warning: MESSAGE\", one line\n"
+    "each, without failing: fifos, sockets and device files in a tree (skipped), files that\n"
+    "changed while they were read, and with --skip-unreadable the entries skipped.\n"
     "\n"
     "Options:\n"
     "  -o, --output OUTPUT     the archive to write (required)\n"
@@ -291,6 +414,21 @@ static const char pack_help[] =
     "      --level N           compression level: zstd 1..22 (default 3), lz4 1..12\n"
     "                          (default 1; 2 and up use LZ4 HC)\n"
     "      --no-dedup          store repeated blocks again instead of once\n"
+    "      --base ARCHIVE      make a thin archive: blocks already in ARCHIVE (or in its own\n"
+    "                          bases) are stored as references to it; chunking follows\n"
+    "                          ARCHIVE's unless given here. Reading it needs ARCHIVE (see\n"
+    "                          --base-dir of the reading commands); 'hexz flatten' makes a\n"
+    "                          self-contained copy. Not with --encrypt\n"
+    "      --dict              train a zstd dictionary on INPUT, store it in the archive and\n"
+    "                          use it for every block: smaller archives of many small,\n"
+    "                          similar files (needs --compression zstd; not for INPUT -)\n"
+    "      --dict-size N       --dict: the dictionary's largest size, 1K to 1M (default 110K)\n"
+    "      --add-stream NAME=FILE\n"
+    "                          also store the bytes of FILE (a file or block device) as the\n"
+    "                          stream NAME (not main); may be repeated. 'hexz cat --stream\n"
+    "                          NAME' reads it back\n"
+    "      --skip-unreadable   skip the files and directories of a tree that cannot be read,\n"
+    "                          with a warning, instead of failing\n"
     "  -j, --threads N         compression threads: 0 = one per CPU (default), 1 = none;\n"
     "                          the archive's bytes do not depend on it\n"
     "  -f, --force             replace OUTPUT if it exists\n"
@@ -305,14 +443,15 @@ static const char pack_help[] =
     "  -q, --quiet             show neither the progress line nor the summary line\n"
     "  -h, --help              show this help\n"
     "\n"
-    "Sizes are bytes, or binary multiples with a K, M or G suffix (64K = 65536); every size\n"
-    "must lie between 64 and 64M.\n"
+    "Sizes are bytes, or binary multiples with a K, M or G suffix (64K = 65536); the chunk\n"
+    "sizes must lie between 64 and 64M.\n"
     "\n"
     "On a terminal a progress line shows the percentage (for a file or device), the bytes read,\n"
     "MiB/s and the time left. At the end a summary goes to stderr:\n"
     "  packed IN -> OUT: N bytes in, M bytes out (ratio R), dedup saved D bytes, S MiB/s, T s\n"
     "N counts the logical bytes packed, M the archive's size, D the bytes that deduplication\n"
-    "did not store again.\n";
+    "did not store again. A thin archive adds \", the base holds B bytes\" before the speed: the\n"
+    "logical bytes stored as references to its base.\n";
 
 const cli_command cli_cmd_pack = {"pack",
                                   "pack a file, block device or directory tree into an archive",

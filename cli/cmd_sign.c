@@ -17,11 +17,13 @@ static const struct option sign_longopts[] = {
     {"trusted-comment", required_argument, NULL, OPT_COMMENT},
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive, *key_path, *comment, *password_file;
+    const char *archive, *key_path, *comment;
+    cli_open_args open;
     int no_verify;
 } sign_args;
 
@@ -31,7 +33,8 @@ static void sign_option(sign_args *a, int c)
     case 'k': a->key_path = optarg; break;
     case OPT_COMMENT: a->comment = optarg; break;
     case OPT_NO_VERIFY: a->no_verify = 1; break;
-    case OPT_PASSWORD_FILE: a->password_file = optarg; break;
+    case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
+    case OPT_BASE_DIR: a->open.base_dir = optarg; break;
     default: break;
     }
 }
@@ -61,7 +64,7 @@ static int parse_sign(sign_args *a, int argc, char **argv)
 static int verify_first(const sign_args *a)
 {
     hexz_reader *r;
-    if (cli_open_password("sign", a->archive, a->password_file, &r, NULL) != CLI_OK)
+    if (cli_open_archive("sign", a->archive, &a->open, &r, NULL) != CLI_OK)
         return CLI_FAIL;
     cli_catch_interrupts();
     int rc = hexz_reader_verify(r, cli_progress_cancel, NULL);
@@ -118,6 +121,7 @@ static const char sign_help[] =
     "                          bytes); 'hexz verify -p' shows it\n"
     "      --no-verify         sign without checking the archive first\n"
     CLI_HELP_PASSWORD_FILE
+    CLI_HELP_BASE_DIR
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_sign = {

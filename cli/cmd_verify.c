@@ -15,6 +15,7 @@
 static const struct option verify_longopts[] = {
     {"public-key", required_argument, NULL, 'p'},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {NULL, 0, NULL, 0},
@@ -31,7 +32,7 @@ typedef struct {
     int count;
     verify_key *keys;
     int key_count;
-    const char *password_file;
+    cli_open_args open;
     cli_show show;
 } verify_args;
 
@@ -41,7 +42,8 @@ static void verify_option(verify_args *a, int c)
     case 'p': a->keys[a->key_count++].path = optarg; break;
     case 'q': a->show = CLI_SHOW_QUIET; break;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
-    case OPT_PASSWORD_FILE: a->password_file = optarg; break;
+    case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
+    case OPT_BASE_DIR: a->open.base_dir = optarg; break;
     default: break;
     }
 }
@@ -167,7 +169,7 @@ static int verify_one(const verify_args *a, const char *archive)
     hexz_signature_info *si = calloc((size_t)a->key_count + 1, sizeof *si);
     if (!si) return cli_lib_error("verify", HEXZ_ENOMEM, archive);
     hexz_reader *r;
-    int rc = cli_open_password("verify", archive, a->password_file, &r, NULL);
+    int rc = cli_open_archive("verify", archive, &a->open, &r, NULL);
     if (rc == CLI_OK) {
         rc = verify_reader(r, a, archive, si);
         hexz_reader_free(r);
@@ -218,6 +220,7 @@ static const char verify_help[] =
     "  -p, --public-key FILE   a public key (from 'hexz keygen') that must have signed each\n"
     "                          ARCHIVE; may be given several times\n"
     CLI_HELP_PASSWORD_FILE
+    CLI_HELP_BASE_DIR
     CLI_HELP_PROGRESS
     "  -h, --help              show this help\n";
 

@@ -1,7 +1,7 @@
 /*
  * password.c - see password.h: reading a password from a file, the environment or a terminal
  * prompt with echo off (restored even when the prompt is interrupted), wiping it after use, and
- * opening archives that may need one.
+ * opening archives that may need one (or, when thin, a directory to find their bases in).
  */
 #include "password.h"
 
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -231,47 +232,77 @@ int cli_password_get(const char *verb, const cli_password_source *src, char **ou
     return CLI_OK;
 }
 
-/* Reports a failed open; a missing password gets a hint where to put one. */
-static int report_open_error(const char *verb, int rc, const char *path, const char *password)
+const char *cli_base_dir(const char *given)
 {
+    if (given) return given;
+    const char *env = getenv(CLI_BASE_DIR_ENV);
+    return env && *env ? env : NULL;
+}
+
+/* A thin archive whose base is missing: the archive itself exists, yet opening it found nothing. */
+static int base_missing(int rc, const char *path)
+{
+    struct stat st;
+    return rc == HEXZ_ENOTFOUND && stat(path, &st) == 0;
+}
+
+/* Reports a failed open; a missing password or base gets a hint where to find one. */
+static int report_open_error(const char *verb, int rc, const char *path, const char *password,
+                             const char *base_dir)
+{
+    const char *msg = hexz_last_error();
     if (rc == HEXZ_EPASSWORD && !password) {
-        const char *msg = hexz_last_error();
         cli_error(verb, "%s (use --password-file FILE or set %s)",
                   msg && *msg ? msg : "a password is needed", CLI_PASSWORD_ENV);
+        return CLI_FAIL;
+    }
+    if (!base_dir && msg && *msg && base_missing(rc, path)) {
+        cli_error(verb, "%s (use --base-dir DIR or set %s)", msg, CLI_BASE_DIR_ENV);
         return CLI_FAIL;
     }
     return cli_lib_error(verb, rc, path);
 }
 
+static int open_with(hexz_reader **out, const char *path, const char *password,
+                     const char *base_dir)
+{
+    hexz_open_options oo = HEXZ_OPEN_OPTIONS_INIT;
+    oo.password = password;
+    oo.base_dir = base_dir;
+    return hexz_reader_open_opts(out, path, &oo);
+}
+
 /* No preset password and the archive wants one: ask, up to OPEN_ATTEMPTS times. */
-static int open_prompting(const char *verb, const cli_password_source *src, hexz_reader **out,
-                          char **pw)
+static int open_prompting(const char *verb, const cli_password_source *src, const char *base_dir,
+                          hexz_reader **out, char **pw)
 {
     int rc = HEXZ_EPASSWORD;
     for (int attempt = 0; attempt < OPEN_ATTEMPTS && rc == HEXZ_EPASSWORD; attempt++) {
         if (attempt > 0) cli_lib_error(verb, rc, src->archive);
         cli_password_free(*pw);
         if (cli_password_get(verb, src, pw) != CLI_OK) return CLI_FAIL;
-        rc = hexz_reader_open_password(out, src->archive, *pw);
+        rc = open_with(out, src->archive, *pw, base_dir);
     }
     return rc;
 }
 
-int cli_open_password(const char *verb, const char *path, const char *password_file,
-                      hexz_reader **out, char **used)
+int cli_open_archive(const char *verb, const char *path, const cli_open_args *args,
+                     hexz_reader **out, char **used)
 {
-    cli_password_source src = {password_file, CLI_PASSWORD_ENV, "password", path, 0};
+    const char *base_dir = cli_base_dir(args ? args->base_dir : NULL);
+    cli_password_source src = {args ? args->password_file : NULL, CLI_PASSWORD_ENV, "password",
+                               path, 0};
     char *pw = NULL;
     if (used) *used = NULL;
     if (cli_password_preset(&src) && cli_password_get(verb, &src, &pw) != CLI_OK)
         return CLI_FAIL;
-    int rc = hexz_reader_open_password(out, path, pw);
+    int rc = open_with(out, path, pw, base_dir);
     if (rc == HEXZ_EPASSWORD && !pw && isatty(STDIN_FILENO)) {
-        rc = open_prompting(verb, &src, out, &pw);
+        rc = open_prompting(verb, &src, base_dir, out, &pw);
         if (rc == CLI_FAIL) return CLI_FAIL; /* reported; nothing was opened */
     }
     if (rc < 0) {
-        report_open_error(verb, rc, path, pw);
+        report_open_error(verb, rc, path, pw, base_dir);
         cli_password_free(pw);
         return CLI_FAIL;
     }
@@ -280,6 +311,13 @@ int cli_open_password(const char *verb, const char *path, const char *password_f
     else
         cli_password_free(pw);
     return CLI_OK;
+}
+
+int cli_open_password(const char *verb, const char *path, const char *password_file,
+                      hexz_reader **out, char **used)
+{
+    cli_open_args args = {password_file, NULL};
+    return cli_open_archive(verb, path, &args, out, used);
 }
 
 int cli_parse_kdf(const cli_command *cmd, const char *arg, hexz_kdf_strength *out)

@@ -12,16 +12,23 @@
 
 /* Long-option values shared by several verbs; above the values a verb numbers for itself. */
 enum { OPT_PASSWORD_FILE = OPT_LONG_BASE + 64, OPT_NEW_PASSWORD_FILE, OPT_KDF };
+/* --base-dir, shared by the verbs that open archives (progress.h uses OPT_LONG_BASE + 72). */
+enum { OPT_BASE_DIR = OPT_LONG_BASE + 80 };
 
 #define CLI_PASSWORD_ENV "HEXZ_PASSWORD"
 #define CLI_NEW_PASSWORD_ENV "HEXZ_NEW_PASSWORD"
 #define CLI_PASSWORD_MAX 4096 /* bytes, from any source */
+#define CLI_BASE_DIR_ENV "HEXZ_BASE_DIR"
 
 /* Lines for the verbs' --help texts. */
 #define CLI_HELP_PASSWORD_FILE                                                                     \
     "      --password-file FILE\n"                                                             \
     "                          read the password of an encrypted archive from the first line\n" \
     "                          of FILE (else $HEXZ_PASSWORD, else a prompt on a terminal)\n"
+#define CLI_HELP_BASE_DIR                                                                          \
+    "      --base-dir DIR      thin archives: look for base archives in DIR when they are not\n" \
+    "                          where they were when the thin archive was made (else\n"        \
+    "                          $HEXZ_BASE_DIR)\n"
 
 /* Where one password comes from. */
 typedef struct {
@@ -44,12 +51,28 @@ int cli_password_get(const char *verb, const cli_password_source *src, char **ou
 /* Wipes and frees a password from this module. NULL is a no-op. */
 void cli_password_free(char *password);
 
-/* Opens the archive `path`, encrypted or not. The password from `password_file` or
- * $HEXZ_PASSWORD is used when there is one; otherwise the archive is opened without, and only if
+/* The directory to look for the bases of thin archives in: `given` (--base-dir), else
+ * $HEXZ_BASE_DIR when it is set and not empty, else NULL. */
+const char *cli_base_dir(const char *given);
+
+/* How to open an archive: the options that the verbs' command lines give. */
+typedef struct {
+    const char *password_file; /* --password-file, or NULL */
+    const char *base_dir;      /* --base-dir, or NULL to use $HEXZ_BASE_DIR (when set) */
+} cli_open_args;
+
+/* Opens the archive `path`, encrypted or not, thin or not. The password from `args->password_file`
+ * or $HEXZ_PASSWORD is used when there is one; otherwise the archive is opened without, and only if
  * the library answers HEXZ_EPASSWORD is a password asked for (up to three times, when standard
  * input is a terminal). On failure reports it and returns CLI_FAIL, else CLI_OK. If `used` is not
  * NULL, *used gets the password that opened the archive (NULL if none), to cli_password_free().
- * This is what cli_open() does with no password file; other verbs (mount) may call it. */
+ * A thin archive's bases are looked up where it recorded them, then in `args->base_dir`; a
+ * base found nowhere is reported with a hint to use --base-dir. `args` may be NULL. */
+int cli_open_archive(const char *verb, const char *path, const cli_open_args *args,
+                     hexz_reader **out, char **used);
+
+/* cli_open_archive() with a password file and no base directory: what cli_open() does with no
+ * password file. */
 int cli_open_password(const char *verb, const char *path, const char *password_file,
                       hexz_reader **out, char **used);
 

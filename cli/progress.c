@@ -120,6 +120,15 @@ int cli_progress_update(const hexz_progress *progress, void *user)
     return cli_interrupted();
 }
 
+void cli_progress_clear(cli_progress *p)
+{
+    if (!p->drawn) return;
+    fprintf(stderr, "\r%*s\r", (int)p->width, "");
+    fflush(stderr);
+    p->drawn = 0;
+    p->width = 0;
+}
+
 void cli_progress_end(cli_progress *p, int ok)
 {
     if (!p->bar) return;

@@ -53,6 +53,10 @@ int cli_progress_update(const hexz_progress *progress, void *user);
  * drawn, so that what follows starts on a line of its own. */
 void cli_progress_end(cli_progress *p, int ok);
 
+/* Erases the line, if one is drawn, so that a message can take its place on stderr; the next
+ * update draws it again. */
+void cli_progress_clear(cli_progress *p);
+
 /* Seconds since cli_progress_start(). */
 double cli_progress_elapsed(const cli_progress *p);
 

@@ -1,7 +1,8 @@
 /*
- * fuzz_codec.c - fuzz target for block decoding (docs/FORMAT.md §11): hx_codec_decompress of
- * every codec id (none, lz4, zstd, and unknown ids) on arbitrary stored bytes, with the expected
- * logical length taken from the input; plus a compress/decompress round trip of the same bytes.
+ * fuzz_codec.c - fuzz target for block decoding (docs/FORMAT.md, codecs): hx_codec_decompress
+ * of every codec id (none, lz4, zstd, zstd with a dictionary - here without one - and unknown
+ * ids) on arbitrary stored bytes, with the expected logical length taken from the input; plus a
+ * compress/decompress round trip of the same bytes.
  *
  * Input: [u8 flags][u32 expected length][stored bytes]. The output buffer is exactly `expected`
  * bytes (expected is folded into 0..1 MiB), so ASan catches any write past it. Oracles:
@@ -87,13 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hx_codec_ctx *a, *b;
     FZ_ASSERT(hx_codec_ctx_create(&a, HX_CODEC_NONE, 0) == 0);
     FZ_ASSERT(hx_codec_ctx_create(&b, HX_CODEC_ZSTD, 0) == 0);
-    static const int ids[] = {HX_CODEC_NONE, HX_CODEC_LZ4, HX_CODEC_ZSTD};
+    /* HX_CODEC_ZSTD_DICT with no dictionary attached: frames that need one must be refused. */
+    static const int ids[] = {HX_CODEC_NONE, HX_CODEC_LZ4, HX_CODEC_ZSTD, HX_CODEC_ZSTD_DICT};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         check_decode(a, b, ids[i], stored, n, expected);
         if (n > 0 && n != expected) check_decode(a, b, ids[i], stored, n, n); /* the "none" length */
     }
     /* Unknown codec ids are refused whatever the bytes. */
-    static const int bad[] = {0, 4, 255, -1};
+    static const int bad[] = {0, 5, 255, -1};
     uint8_t out[16];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         FZ_ASSERT(hx_codec_decompress(a, bad[i], stored, n, out, expected < 16 ? expected : 16) != 0);

@@ -5,9 +5,9 @@
  * An input that starts with the archive magic is an archive image: every index page that its
  * page directories name, and every "HXIP" found anywhere in it, is copied into a buffer of
  * exactly the page's size and decoded entry by entry. Any other input is
- * [u32 max_size, top bit: encrypted][page bytes]. Oracles: no out-of-bounds access (the buffers are exact, so ASan
- * sees any overrun); a decoded entry obeys the documented ranges for its kind and re-encodes to
- * the same 72 bytes; a decoded page header re-encodes to the same 32 bytes.
+ * [u32 max_size, top bit: encrypted][page bytes]. Oracles: no out-of-bounds access (the buffers
+ * are exact, so ASan sees any overrun); a decoded entry obeys the documented ranges for its kind
+ * and re-encodes to the same 72 bytes; a decoded page header re-encodes to the same 32 bytes.
  */
 #include <stdlib.h>
 #include <string.h>

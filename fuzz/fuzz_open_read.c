@@ -1,7 +1,7 @@
 /*
  * fuzz_open_read.c - fuzz target for the whole reading side through the public API:
- * hexz_reader_open_opts on the input (held in a memfd; thin archives find their base in a
- * scratch directory holding fz_make_base()'s archive), then verify, inspect, stream and block
+ * hexz_reader_open_opts on the input (held in a memfd; thin archives find their base,
+ * fz_make_base()'s archive, in another memfd beside it), then verify, inspect, stream and block
  * queries, read_at of a few ranges, file_at / file_lookup, and hexz_extract into a scratch
  * directory that is removed afterwards.
  *
@@ -19,6 +19,7 @@
  *    atomic (the destination exists only on success, holding exactly the stream's size), and
  *    succeeds for an archive that verifies.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,28 +208,28 @@ static void check_extract(session *s, const hexz_inspect_info *ii, int have_ii, 
     free(box);
 }
 
-/* The directory holding fz_make_base()'s archive, for the thin seeds; made on first use, removed
- * at exit. */
-static char *base_dir;
-
-static void remove_base_dir(void)
+/* Puts fz_make_base()'s archive at descriptor FZ_BASE_FD (once per process; see fuzz_util.h). */
+static void ensure_base(void)
 {
-    fz_rmtree(base_dir);
-    free(base_dir);
-}
-
-static const char *thin_base_dir(void)
-{
-    if (!base_dir) {
-        base_dir = fz_mkdtemp("base");
-        char *p = malloc(strlen(base_dir) + sizeof FZ_BASE_NAME + 1);
-        FZ_ASSERT(p != NULL);
-        sprintf(p, "%s/%s", base_dir, FZ_BASE_NAME);
-        FZ_ASSERT(fz_make_base(p) == 0);
-        free(p);
-        atexit(remove_base_dir);
-    }
-    return base_dir;
+    if (fcntl(FZ_BASE_FD, F_GETFD) >= 0) return;
+    char *dir = fz_mkdtemp("base");
+    char *p = malloc(strlen(dir) + 16);
+    FZ_ASSERT(p != NULL);
+    sprintf(p, "%s/base.hxz", dir);
+    FZ_ASSERT(fz_make_base(p) == 0);
+    FILE *f = fopen(p, "rb");
+    FZ_ASSERT(f != NULL);
+    static uint8_t img[1 << 16];
+    size_t n = fread(img, 1, sizeof img, f);
+    FZ_ASSERT(n > 0 && n < sizeof img && feof(f));
+    fclose(f);
+    fz_rmtree(dir);
+    free(p);
+    free(dir);
+    char path[64];
+    int fd = fz_memfd(img, n, path);
+    FZ_ASSERT(fd >= 0 && dup2(fd, FZ_BASE_FD) == FZ_BASE_FD);
+    close(fd);
 }
 
 /* A base path that could lead outside the scratch directories (absolute, "..", a URL): the reader
@@ -260,8 +261,9 @@ static void exercise(const uint8_t *img, size_t size)
     int fd = fz_memfd(img, size, path);
     if (fd < 0) return;
     session s = {0};
+    ensure_base();
     hexz_open_options oo = HEXZ_OPEN_OPTIONS_INIT;
-    oo.base_dir = thin_base_dir();
+    oo.base_dir = "/proc/self/fd";
     int rc = hexz_reader_open_opts(&s.r, path, &oo);
     if (rc != 0) {
         if (getenv("HEXZ_FUZZ_VERBOSE")) fprintf(stderr, "open %d: %s\n", rc, hexz_last_error());

@@ -48,8 +48,12 @@ int fz_memfd(const uint8_t *data, size_t size, char path_out[64]);
 
 /* The base archive that thin-archive seeds refer to: a small, deterministic archive (fixed id,
  * content and options), so that gen_corpus and fuzz_open_read make byte-identical copies and the
- * id and root hash recorded in the seeds match. fz_make_base writes it at `path`; 0 or HEXZ_E*. */
-#define FZ_BASE_NAME "fuzz-base.hxz"
+ * id and root hash recorded in the seeds match. fz_make_base writes it at `path`; 0 or HEXZ_E*.
+ * The seeds record the base by the relative name FZ_BASE_NAME; fuzz_open_read keeps the base in
+ * a memfd at descriptor FZ_BASE_FD, so that beside an input opened as /proc/self/fd/N that name
+ * is /proc/self/fd/1000: the base, with nothing left on disk when the fuzzer exits. */
+#define FZ_BASE_FD 1000
+#define FZ_BASE_NAME "1000"
 int fz_make_base(const char *path);
 
 /* Rewrites, in place, every hash and checksum of a (possibly mutated) archive image that can be

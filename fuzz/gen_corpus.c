@@ -6,7 +6,8 @@
  * writes): a single file with fixed chunking and lz4, one with CDC and zstd, one with raw blocks,
  * holes and dedup, a file tree (directories, files, a symlink) with zstd, an archive with two
  * streams, an empty archive, one whose index spans two pages, a tree whose manifest spans two
- * pages, and a thin archive against fz_make_base()'s base (written to OUTDIR/.base/).
+ * pages, one whose zstd blocks use a dictionary, and a thin archive against fz_make_base()'s
+ * base (written to OUTDIR/1000, see fuzz_util.h).
  * fuzz_header, fuzz_index, fuzz_manifest and fuzz_open_read start from those archives, plus
  * pieces cut out of them in each target's direct input format; fuzz_codec gets
  * blocks compressed by each codec, fuzz_cdc and fuzz_roundtrip small parameter/data inputs.
@@ -266,11 +267,24 @@ static void b_thin(hexz_writer *w)
     ok(hexz_writer_write(w, buf + 12 * 256, 4 * 256), "write");
 }
 
+/* An archive whose zstd blocks use a dictionary (raw-content dictionary: the filler's words). */
+static void dict_seed(void)
+{
+    static char dict[2048];
+    for (size_t i = 0; i < sizeof dict; i++) dict[i] = "hexz archive block index page manifest "[i % 39];
+    hexz_write_options o = opts(HEXZ_CHUNK_FIXED, 512, 0, 0, HEXZ_CODEC_ZSTD, 0);
+    o.dictionary = dict;
+    o.dictionary_size = sizeof dict;
+    size_t len;
+    uint8_t *img = archive("file-zstd-dict.hxz", &o, b_text3000, 0, &len);
+    cut_pieces("file-zstd-dict.hxz", img, len);
+    free(img);
+}
+
 static void thin_seed(void)
 {
-    char *dir = join(outdir, ".base");
-    mkdir_p(dir);
-    char *base = join(dir, FZ_BASE_NAME);
+    /* Beside the scratch archive, so that the thin archive records the bare name FZ_BASE_NAME. */
+    char *base = join(outdir, FZ_BASE_NAME);
     ok(fz_make_base(base), "base");
     thin_base_path = base;
     hexz_write_options o = opts(HEXZ_CHUNK_FIXED, 256, 0, 0, HEXZ_CODEC_ZSTD, 0);
@@ -280,7 +294,6 @@ static void thin_seed(void)
     cut_pieces("thin-on-base.hxz", img, len);
     free(img);
     free(base);
-    free(dir);
 }
 
 static void codec_seeds(void)
@@ -386,6 +399,7 @@ int main(int argc, char **argv)
         free(img);
     }
     thin_seed();
+    dict_seed();
     codec_seeds();
     param_seeds();
     return 0;

@@ -1,8 +1,9 @@
 /*
- * test_crash_kill.c - crash safety of `hexz pack` and `hexz extract` (REQUIREMENTS "Crash
- * safety", docs/FORMAT.md §13): the built CLI is killed with SIGKILL at many points while it
- * writes, and the destination name must then hold either nothing, the previous valid archive
- * (byte for byte the old content), or the complete new one - never a partial file.
+ * test_crash_kill.c - crash safety of `hexz pack`, `hexz extract` and `hexz sign` (REQUIREMENTS
+ * "Crash safety"; docs/FORMAT.md, writing an archive atomically): the built CLI is killed with
+ * SIGKILL at many points while it writes, and the destination name must then hold either
+ * nothing, the previous valid archive (byte for byte the old content; for sign, unsigned), or
+ * the complete new one - never a partial file.
  *
  * Kill points come from two sources: the size of the writer's temporary file
  * (`.<name>.hexz-tmp.XXXXXX` beside the destination), polled every 100 us, with the process
@@ -365,9 +366,9 @@ static void test_kill_pack_over_existing(void **state)
             c.saw_new = 0;
         }
     }
-    printf("[ info     ] over an existing archive: %d kills (%d at sizes, %d at random delays), "
-           "%d runs finished first; old archive intact after %d\n",
-           c.kills, SIZE_POINTS, DELAY_POINTS, c.survived, c.saw_old);
+    printf("[ info     ] over an existing archive: %d points (%d by temp-file size, %d by random delay): "
+           "%d kills, %d runs finished first; old archive intact after %d\n",
+           SIZE_POINTS + DELAY_POINTS, SIZE_POINTS, DELAY_POINTS, c.kills, c.survived, c.saw_old);
     assert_true(c.kills >= SIZE_POINTS / 2);
     const char *const allowed[] = {"input-v1.img", "input-v2.img", "snapshot.hxz", NULL};
     int temps = check_strays(&c, allowed);
@@ -425,6 +426,65 @@ static void test_kill_extract(void **state)
     teardown(&c);
 }
 
+/* `hexz sign` rewrites the archive beside itself and renames it into place: after a kill the
+ * archive is either the unsigned original or the signed one, both intact. */
+static int signature_state(const char *path, const uint8_t *want, size_t len, const uint8_t *pub)
+{
+    assert_true(archive_holds(path, want, len));
+    hexz_reader *r;
+    assert_int_equal(hexz_reader_open(&r, path), 0);
+    unsigned n = hexz_reader_signature_count(r);
+    if (n > 0) assert_int_equal(hexz_reader_verify_signature(r, pub, NULL), 0);
+    hexz_reader_free(r);
+    assert_true(n <= 1);
+    return (int)n;
+}
+
+static void test_kill_sign(void **state)
+{
+    (void)state;
+    crash_ctx c;
+    setup(&c);
+    const char *argv_pack[16];
+    pack_argv(argv_pack, c.in_old, c.dest);
+    timed_run(argv_pack);
+    char *orig = tu_strf("%s/snapshot.orig", c.dir), *key = tu_strf("%s/key", c.dir);
+    char *sec = tu_strf("%s.key", key), *pubp = tu_strf("%s.pub", key);
+    tu_copy_file(c.dest, orig);
+    const char *keygen[] = {HEXZ_CLI_PATH, "keygen", "-o", key, NULL};
+    assert_int_equal(tu_run(NULL, NULL, keygen), 0);
+    uint8_t pub[HEXZ_PUBLIC_KEY_LEN];
+    assert_int_equal(hexz_public_key_load(pubp, pub), 0);
+    const char *argv[] = {HEXZ_CLI_PATH, "sign", c.dest, "-k", sec, NULL};
+    double full = timed_run(argv);
+    long long signed_size = tu_file_size(c.dest);
+    assert_int_equal(signature_state(c.dest, c.old_data, c.len, pub), 1);
+    tu_rng rng;
+    tu_rng_seed(&rng, c.seed ^ 0x5167);
+    int unsigned_after = 0, signed_after = 0;
+    for (int i = 0; i < SIZE_POINTS; i++) {
+        tu_copy_file(orig, c.dest);
+        long long at = i < SIZE_POINTS / 2 ? signed_size * i / (SIZE_POINTS / 2 - 1) : -1;
+        double delay = full * 1.2 * (double)tu_rng_below(&rng, 1000) / 1000.0;
+        int k = run_and_kill(argv, c.dir, c.dest_base, at, delay);
+        c.kills += k;
+        c.survived += !k;
+        if (signature_state(c.dest, c.old_data, c.len, pub)) signed_after++;
+        else unsigned_after++;
+    }
+    printf("[ info     ] sign (%.2f s a run): %d kills, %d runs finished first; afterwards %d unsigned, "
+           "%d signed, never damaged\n", full, c.kills, c.survived, unsigned_after, signed_after);
+    assert_true(c.kills >= SIZE_POINTS / 4);
+    const char *const allowed[] = {"input-v1.img", "input-v2.img", "snapshot.hxz", "snapshot.orig",
+                                   "key.key", "key.pub", NULL};
+    check_strays(&c, allowed);
+    free(orig);
+    free(key);
+    free(sec);
+    free(pubp);
+    teardown(&c);
+}
+
 /* The temporary-file-and-rename writer must create what a plain open(2) would: mode 0666 minus
  * the caller's umask. Under umask 077 (private data) neither the archive nor an extracted file
  * may be readable by others. */
@@ -471,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_kill_pack_new_destination),
         cmocka_unit_test(test_kill_pack_over_existing),
         cmocka_unit_test(test_kill_extract),
+        cmocka_unit_test(test_kill_sign),
         cmocka_unit_test(test_atomic_output_respects_umask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,9 +12,10 @@
  * address space, the cap is ASan's max_allocation_size_mb instead, with
  * allocator_may_return_null, so a large malloc fails the same way).
  *
- * Two cases test that work is bounded by the file, not by what it claims: verify must not
+ * Four more cases hold the reader to what an untrusted file may make it do: verify must not
  * decode more stored bytes than the file holds (overlapping stored ranges), and must check the
- * bytes of every section it counts as checked (unknown non-critical sections).
+ * bytes of every section it counts as checked (unknown non-critical sections); a thin archive's
+ * base path must not hang open (a FIFO) nor make a local archive reach the network (a URL).
  *
  * Scale: 2 million distinct 64-byte blocks (500 thousand under ASan; $HEXZ_LIMITS_BLOCKS
  * overrides) are packed, opened - measuring with /proc/self/io that open reads the page
@@ -581,7 +582,7 @@ static void test_verify_checks_unknown_sections(void **state)
 
 /* ---- thin archives: where a hostile base path leads ------------------------------------------- */
 
-/* Packs `len` bytes of block_data into `path` (fixed 4 KiB blocks), thin against `base` if set. */
+/* Packs `blocks` 4 KiB blocks of block_data into `path`, thin against `base` if set. */
 static void pack_small(const char *path, const char *base, uint32_t blocks)
 {
     hexz_write_options o;
