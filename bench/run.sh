@@ -14,6 +14,7 @@
 #   --sets LIST      which data sets (default mixed,tree,ext4)
 #   --dir DIR        scratch directory for data and outputs (default $BENCH_DIR or
 #                    /tmp/hexz-bench); nothing large is written inside the repository
+#   --tools LIST     which tools (default hexz,lz4,zstd,squashfs,casync,borg)
 #   --files N        small files in the tree (default 20000)
 #   --reads N        random reads for bench_read (default 200000)
 #   --rss-check SIZE also pack a SIZE mixed image (e.g. 8G) with hexz (lz4 and zstd, cdc, -j 2)
@@ -36,6 +37,7 @@ SIZE=""
 QUICK=0
 REPEAT=""
 SETS="mixed,tree,ext4"
+TOOLS="hexz,lz4,zstd,squashfs,casync,borg"
 DIR=${BENCH_DIR:-/tmp/hexz-bench}
 FILES=""
 READS=200000
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
         --quick) QUICK=1; shift ;;
         --repeat) REPEAT=$2; shift 2 ;;
         --sets) SETS=$2; shift 2 ;;
+        --tools) TOOLS=$2; shift 2 ;;
         --dir) DIR=$2; shift 2 ;;
         --files) FILES=$2; shift 2 ;;
         --reads) READS=$2; shift 2 ;;
@@ -70,6 +73,7 @@ if [ "$QUICK" = 1 ]; then
 fi
 SIZE=${SIZE:-256M}; REPEAT=${REPEAT:-5}; FILES=${FILES:-20000}
 
+want() { case ",$TOOLS," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 to_bytes() {
     local v=$1 n=${1%[KkMmGgTt]}
     case "$v" in
@@ -122,7 +126,7 @@ if [ -w /proc/sys/vm/drop_caches ] && sync && echo 3 > /proc/sys/vm/drop_caches 
     echo "mem	$(free -g | awk '/^Mem:/{print $2 " GiB"}')"
     echo "loadavg	$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "git	$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src cli include 2>/dev/null || echo ' (+ uncommitted changes in src/cli/include)')"
-    echo "command	bench/run.sh --size $SIZE --repeat $REPEAT --sets $SETS --files $FILES --reads $READS${RSS_CHECK:+ --rss-check $RSS_CHECK}$([ "$DROP" = 1 ] && echo ' --drop-caches')${NICE:+ --nice $NICE}$([ "$QUICK" = 1 ] && echo ' --quick')"
+    echo "command	bench/run.sh --size $SIZE --repeat $REPEAT --sets $SETS --tools $TOOLS --files $FILES --reads $READS${RSS_CHECK:+ --rss-check $RSS_CHECK}$([ "$DROP" = 1 ] && echo ' --drop-caches')${NICE:+ --nice $NICE}$([ "$QUICK" = 1 ] && echo ' --quick')"
     echo "cache	$([ "$DROP" = 1 ] && echo 'page cache dropped before every timed command' || echo "warm page cache (input read before each command); drop_caches permitted here: $([ "$CAN_DROP" = 1 ] && echo yes || echo no)")"
     echo "repeat	$REPEAT"
     for t in lz4 zstd mksquashfs casync borg; do
@@ -220,7 +224,7 @@ bench_set() {
     # hexz: both codecs, both chunkings, 1 and 2 threads; the archive's bytes do not depend on -j,
     # so extract is timed once per codec and chunking.
     local c k j
-    for c in lz4 zstd; do
+    want hexz && for c in lz4 zstd; do
         for k in fixed cdc; do
             for j in 1 2; do
                 timed "$set" pack "hexz $c $k -j$j" "$inb" "$in" "$o/h-$c-$k.hxz" "rm -f $o/h-$c-$k.hxz" -- \
@@ -238,6 +242,7 @@ bench_set() {
     local spec tool args ext
     for spec in "lz4 -1|lz4|-1|lz4" "zstd -3|zstd|-3 -T1|zst" "zstd -3 -T2|zstd|-3 -T2|zst" "zstd -1 -T2|zstd|-1 -T2|zst"; do
         IFS='|' read -r tool_name tool args ext <<< "$spec"
+        want "$tool" || continue
         local f=$o/peer.$ext
         if [ $isdir = 0 ]; then
             local o_in=(-o "$f") o_ex=(-o "$r")
@@ -255,7 +260,7 @@ bench_set() {
 
     # mksquashfs: lz4 and zstd level 3, 128 KiB blocks, both cores.
     local comp
-    for comp in "lz4|-comp lz4" "zstd -3|-comp zstd -Xcompression-level 3"; do
+    want squashfs && for comp in "lz4|-comp lz4" "zstd -3|-comp zstd -Xcompression-level 3"; do
         IFS='|' read -r tool_name args <<< "$comp"
         local f=$o/peer.sqfs
         timed "$set" pack "mksquashfs $tool_name" "$inb" "$in" "$f" "rm -f $f" -- \
@@ -268,16 +273,18 @@ bench_set() {
 
     # casync: default settings (64 KiB average chunks, zstd), a chunk store directory.
     local idx=$o/peer.caibx; [ $isdir = 0 ] || idx=$o/peer.caidx
-    timed "$set" pack "casync make" "$inb" "$in" "$o/castore" "rm -rf $o/castore $idx" -- \
-        casync make --store="$o/castore" "$idx" "$in" && mark ok
-    # the index is part of the output
-    sed -i '$ s/^\(\([^\t]*\t\)\{8\}\)\([0-9]*\)/\1'"$(( $(size_of "$o/castore") + $(size_of "$idx") ))"'/' "$RESULTS"
-    timed "$set" extract "casync extract" "$inb" "$idx" "$r" "rm -rf $r" -- \
-        casync extract --store="$o/castore" "$idx" "$r" && check_copy "$in" "$r"
-    rm -rf "$o/castore" "$idx" "$r"
+    if want casync; then
+        timed "$set" pack "casync make" "$inb" "$in" "$o/castore" "rm -rf $o/castore $idx" -- \
+            casync make --store="$o/castore" "$idx" "$in" && mark ok
+        # the index is part of the output
+        sed -i '$ s/^\(\([^\t]*\t\)\{8\}\)\([0-9]*\)/\1'"$(( $(size_of "$o/castore") + $(size_of "$idx") ))"'/' "$RESULTS"
+        timed "$set" extract "casync extract" "$inb" "$idx" "$r" "rm -rf $r" -- \
+            casync extract --store="$o/castore" "$idx" "$r" && check_copy "$in" "$r"
+        rm -rf "$o/castore" "$idx" "$r"
+    fi
 
     # borg: a fresh unencrypted repository each time (init untimed), lz4 and zstd,3.
-    for comp in "lz4|lz4" "zstd,3|zstd,3"; do
+    want borg && for comp in "lz4|lz4" "zstd,3|zstd,3"; do
         IFS='|' read -r tool_name args <<< "$comp"
         local repo=$o/borg
         timed "$set" pack "borg $tool_name" "$inb" "$in" "$repo" \
@@ -291,6 +298,7 @@ bench_set() {
     # hexz fsyncs its archive (and an extracted file) before renaming it into place; the peers
     # do not. How long those fsyncs take, from one traced run of each default command:
     local tr=$OUT/strace.txt
+    want hexz || { rm -rf "$o" "$r"; return 0; }
     sync; warm "$in"
     strace -f -T -e trace=fsync,fdatasync -o "$tr" "$HEXZ" pack "$in" -o "$o/h.hxz" -q --force -j 2 || true
     local fs_pack fs_ext

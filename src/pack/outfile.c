@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,16 @@ int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite)
         hx_outfile_discard(f);
         return hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
     }
+    char *dir = dir_of(dest);
+    mode_t mode = 0666 & ~current_umask();
+    f->fd = dir ? open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode) : -1;
+    free(dir);
+    if (f->fd >= 0) {
+        f->anonymous = 1;
+        fchmod(f->fd, mode);
+        return 0;
+    }
+    /* File systems without O_TMPFILE: a named temporary file. */
     f->fd = mkostemp(f->tmp_path, O_CLOEXEC);
     if (f->fd < 0) {
         int e = errno;
@@ -74,7 +85,7 @@ int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite)
         return hx_error_errno(HEXZ_EIO, e, "%s: cannot create a temporary file beside it", dest);
     }
     /* mkostemp makes the file 0600; an archive gets the mode any new file of the user gets. */
-    fchmod(f->fd, 0666 & ~current_umask());
+    fchmod(f->fd, mode);
     return 0;
 }
 
@@ -172,6 +183,26 @@ static int rename_into_place(hx_outfile *f)
     return hx_error_errno(HEXZ_EIO, errno, "%s: cannot rename the finished file into place", f->dest);
 }
 
+/* Gives the anonymous file a temporary name beside the destination (through /proc, which
+ * needs no privilege, unlike linkat's AT_EMPTY_PATH), so that it can be renamed into place. */
+static int link_anonymous(hx_outfile *f)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+    size_t len = strlen(f->tmp_path);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        uint8_t rnd[6];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) break;
+        for (int i = 0; i < 6; i++) f->tmp_path[len - 6 + i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, f->tmp_path, AT_SYMLINK_FOLLOW) == 0) {
+            f->anonymous = 0;
+            return 0;
+        }
+        if (errno != EEXIST) break;
+    }
+    return hx_error_errno(HEXZ_EIO, errno, "%s: cannot link the finished file into its directory", f->dest);
+}
+
 int hx_outfile_commit(hx_outfile *f)
 {
     int rc = flush(f);
@@ -179,8 +210,12 @@ int hx_outfile_commit(hx_outfile *f)
     if (ftruncate(f->fd, (off_t)f->pos) != 0)
         return hx_error_errno(HEXZ_EIO, errno, "%s: cannot set the file length", f->dest);
     if (fsync(f->fd) != 0) return hx_error_errno(HEXZ_EIO, errno, "%s: fsync failed", f->dest);
+    if (f->anonymous && (rc = link_anonymous(f)) != 0) return rc;
     rc = rename_into_place(f);
-    if (rc) return rc;
+    if (rc) {
+        unlink(f->tmp_path);
+        return rc;
+    }
     free(f->tmp_path);
     f->tmp_path = NULL;
     return fsync_dir_of(f->dest);
@@ -189,7 +224,7 @@ int hx_outfile_commit(hx_outfile *f)
 void hx_outfile_discard(hx_outfile *f)
 {
     if (f->fd >= 0) close(f->fd);
-    if (f->tmp_path) unlink(f->tmp_path);
+    if (f->tmp_path && !f->anonymous) unlink(f->tmp_path);
     free(f->tmp_path);
     free(f->dest);
     free(f->buf);

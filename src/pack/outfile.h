@@ -3,8 +3,10 @@
  * destination through a write buffer, then fsynced and renamed into place.
  *
  * Until hx_outfile_commit() succeeds nothing exists under the destination name (or the old file
- * stays as it was); hx_outfile_discard() removes the temporary file. Used by the archive writer
- * and by extraction of a single stream.
+ * stays as it was); hx_outfile_discard() removes the temporary file. Where the file system
+ * allows it the temporary file has no name at all (O_TMPFILE) until the commit links it in, so
+ * even a process killed with SIGKILL leaves nothing behind. Used by the archive writer and by
+ * extraction of a single stream.
  */
 #ifndef HX_OUTFILE_H
 #define HX_OUTFILE_H
@@ -14,7 +16,8 @@
 
 typedef struct {
     char *dest;      /* the final name */
-    char *tmp_path;  /* the temporary file beside it */
+    char *tmp_path;  /* the temporary file beside it (a name template while `anonymous`) */
+    int anonymous;   /* the file has no name yet (O_TMPFILE): commit links it in */
     int fd;
     int overwrite;   /* replace an existing destination */
     uint8_t *buf;    /* write buffer */
