@@ -28,8 +28,20 @@ typedef struct {
     hx_prepared prep;   /* written by the worker, read by the writer thread */
 } slot;
 
+/* Content hashes the workers have seen, so that only the first chunk with a given content is
+ * compressed: the writer thread would drop a duplicate's compressed bytes anyway (it dedups in
+ * input order). Sharded by hash, each shard under its own lock. If two equal chunks race, or
+ * the first one seen is not the first in input order, the writer compresses the one it keeps
+ * itself; the archive's bytes are the same either way. */
+#define SEEN_SHARDS 16
+typedef struct {
+    pthread_mutex_t lock;
+    hx_dedup_table table;
+} seen_shard;
+
 struct hx_pipeline {
     hexz_writer *w;
+    seen_shard seen[SEEN_SHARDS];
     pthread_mutex_t lock;
     pthread_cond_t has_free, has_work, has_done;
     slot *slots;
@@ -62,6 +74,23 @@ static void fail_locked(hx_pipeline *p, int rc)
     pthread_cond_broadcast(&p->has_done);
 }
 
+/* Has another chunk with this content already been given to a worker? Records it if not. */
+static int seen_before(hx_pipeline *p, const uint8_t hash[HX_HASH_LEN])
+{
+    if (!p->w->opts.dedup) return 0;
+    seen_shard *sh = &p->seen[hash[HX_HASH_LEN - 1] % SEEN_SHARDS];
+    pthread_mutex_lock(&sh->lock);
+    int seen = hx_dedup_find(&sh->table, hash) != NULL;
+    if (!seen) {
+        hx_dedup_slot entry = {0};
+        memcpy(entry.hash, hash, HX_HASH_LEN);
+        /* Out of memory here only costs a compression the writer drops. */
+        hx_dedup_insert(&sh->table, &entry);
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return seen;
+}
+
 static int prepare(hx_pipeline *p, hx_codec_ctx *ctx, slot *s)
 {
     if (s->is_hole) {
@@ -70,7 +99,7 @@ static int prepare(hx_pipeline *p, hx_codec_ctx *ctx, slot *s)
         return 0;
     }
     hx_block_prepare_hash(s->in, s->len, &p->w->crypto, &s->prep);
-    if (s->prep.is_zero) return 0;
+    if (s->prep.is_zero || seen_before(p, s->prep.content_hash)) return 0;
     int rc = hx_block_prepare_store(ctx, (int)p->w->opts.codec, s->in, s->len, s->out, p->out_cap,
                                     s->enc, &p->w->crypto, &s->prep);
     return rc ? hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error()) : 0;
@@ -174,6 +203,10 @@ int hx_pipeline_start(hx_pipeline **out, hexz_writer *w, unsigned workers)
     hx_pipeline *p = calloc(1, sizeof *p);
     if (!p) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     p->w = w;
+    for (int i = 0; i < SEEN_SHARDS; i++) {
+        pthread_mutex_init(&p->seen[i].lock, NULL);
+        hx_dedup_init(&p->seen[i].table);
+    }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->has_free, NULL);
     pthread_cond_init(&p->has_work, NULL);
@@ -250,5 +283,9 @@ void hx_pipeline_free(hx_pipeline *p)
     pthread_cond_destroy(&p->has_work);
     pthread_cond_destroy(&p->has_done);
     pthread_mutex_destroy(&p->lock);
+    for (int i = 0; i < SEEN_SHARDS; i++) {
+        hx_dedup_free(&p->seen[i].table);
+        pthread_mutex_destroy(&p->seen[i].lock);
+    }
     free(p);
 }
