@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # bench/run.sh - hexz pack/extract beside lz4, zstd, mksquashfs, casync and borg, in one run.
 #
-#   bench/run.sh [--size N] [--quick] [--repeat R] [--sets mixed,tree,ext4] [--dir DIR]
-#                [--files N] [--reads N] [--rss-check SIZE] [--drop-caches] [--no-install]
-#                [--keep-data]
+#   bench/run.sh [--size N] [--quick] [--repeat R] [--sets mixed,tree,ext4] [--tools LIST]
+#                [--dir DIR] [--files N] [--reads N] [--rss-check SIZE] [--drop-caches]
+#                [--nice N | --rt] [--no-install]
 #
 #   --size N         the mixed image and the ext4 image (K/M/G suffixes; default 256M); the tree
 #                    holds --files small files plus 3 large files of N/4 each
@@ -23,9 +23,14 @@
 #                    command; by default every run is warm-cache (the input is read once first)
 #   --nice N         run every timed command at niceness N (e.g. -10, as root) so that other
 #                    processes on the machine disturb the figures less; recorded in the report
+#   --rt             run every timed command under SCHED_FIFO (chrt -f 10, as root): on a shared
+#                    machine this keeps other processes off the cores while a command runs, so a
+#                    2-thread tool really gets 2 cores; use it only with short commands (other
+#                    processes get just the 5 % RT throttling leaves them meanwhile)
 #   --no-install     do not apt-get missing tools
-#   --keep-data      keep the generated data sets for the next run (default: kept; outputs are
-#                    always removed)
+#
+# The data sets stay in DIR/data and are regenerated only when a parameter changes; the tools'
+# outputs are removed as soon as they are measured. docs/PERFORMANCE.md has the figures.
 #
 # Writes $DIR/results.tsv (one line per timed run), $DIR/read.jsonl (bench_read), $DIR/rss.tsv
 # and the Markdown report $DIR/report.md (also printed), made by bench/report.py.
@@ -45,6 +50,7 @@ RSS_CHECK=""
 DROP=0
 INSTALL=1
 NICE=""
+RT=0
 SEED=${HEXZ_BENCH_SEED:-0x5EED2026}
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -62,7 +68,7 @@ while [ $# -gt 0 ]; do
         --drop-caches) DROP=1; shift ;;
         --no-install) INSTALL=0; shift ;;
         --nice) NICE=$2; shift 2 ;;
-        --keep-data) shift ;;
+        --rt) RT=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
@@ -83,6 +89,7 @@ to_bytes() {
 }
 SIZE_B=$(to_bytes "$SIZE")
 NICE_CMD=(); [ -z "$NICE" ] || NICE_CMD=(nice -n "$NICE")
+[ "$RT" = 0 ] || NICE_CMD=(chrt -f 10)
 LARGE_B=$((SIZE_B / 4))
 
 case "$DIR" in "$ROOT"|"$ROOT"/*) die "--dir must be outside the repository ($ROOT)" ;; esac
@@ -126,7 +133,8 @@ if [ -w /proc/sys/vm/drop_caches ] && sync && echo 3 > /proc/sys/vm/drop_caches 
     echo "mem	$(free -g | awk '/^Mem:/{print $2 " GiB"}')"
     echo "loadavg	$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "git	$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- src cli include 2>/dev/null || echo ' (+ uncommitted changes in src/cli/include)')"
-    echo "command	bench/run.sh --size $SIZE --repeat $REPEAT --sets $SETS --tools $TOOLS --files $FILES --reads $READS${RSS_CHECK:+ --rss-check $RSS_CHECK}$([ "$DROP" = 1 ] && echo ' --drop-caches')${NICE:+ --nice $NICE}$([ "$QUICK" = 1 ] && echo ' --quick')"
+    echo "command	bench/run.sh --size $SIZE --repeat $REPEAT --sets $SETS --tools $TOOLS --files $FILES --reads $READS${RSS_CHECK:+ --rss-check $RSS_CHECK}$([ "$DROP" = 1 ] && echo ' --drop-caches')${NICE:+ --nice $NICE}$([ "$RT" = 1 ] && echo ' --rt')$([ "$QUICK" = 1 ] && echo ' --quick')"
+    echo "scheduling	$([ "$RT" = 1 ] && echo 'timed commands under SCHED_FIFO (chrt -f 10): other processes kept off the cores' || echo "normal${NICE:+, nice $NICE}; other processes share the cores (see the load column)")"
     echo "cache	$([ "$DROP" = 1 ] && echo 'page cache dropped before every timed command' || echo "warm page cache (input read before each command); drop_caches permitted here: $([ "$CAN_DROP" = 1 ] && echo yes || echo no)")"
     echo "repeat	$REPEAT"
     for t in lz4 zstd mksquashfs casync borg; do
