@@ -203,19 +203,43 @@ int tu_run(char **out_stdout, char **out_stderr, const char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int tu_hexz(char **out_stdout, char **out_stderr, ...)
+/* Collects the NULL-terminated arguments of `ap` into argv, behind the CLI's path. */
+static void cli_argv(const char *argv[64], va_list ap)
 {
-    const char *argv[64];
     int argc = 0;
     argv[argc++] = HEXZ_CLI_PATH;
-    va_list ap;
-    va_start(ap, out_stderr);
     const char *a;
     while ((a = va_arg(ap, const char *)) != NULL) {
         assert_true(argc < 63);
         argv[argc++] = a;
     }
-    va_end(ap);
     argv[argc] = NULL;
+}
+
+char *tu_hexz_expect(int code, const char *want_stderr, ...)
+{
+    const char *argv[64];
+    va_list ap;
+    va_start(ap, want_stderr);
+    cli_argv(argv, ap);
+    va_end(ap);
+    char *out = NULL, *err = NULL;
+    int rc = tu_run(&out, &err, argv);
+    if ((want_stderr && strcmp(err, want_stderr) != 0) || rc != code)
+        fprintf(stderr, "exit %d, stderr:\n%s\nwanted exit %d, stderr:\n%s\n", rc, err, code,
+                want_stderr ? want_stderr : "(anything)");
+    if (want_stderr) assert_string_equal(err, want_stderr);
+    assert_int_equal(rc, code);
+    free(err);
+    return out;
+}
+
+int tu_hexz(char **out_stdout, char **out_stderr, ...)
+{
+    const char *argv[64];
+    va_list ap;
+    va_start(ap, out_stderr);
+    cli_argv(argv, ap);
+    va_end(ap);
     return tu_run(out_stdout, out_stderr, argv);
 }

@@ -47,4 +47,9 @@ int tu_run(char **out_stdout, char **out_stderr, const char *const argv[]);
 /* tu_run() of the hexz CLI built with the tests: tu_hexz(&out, &err, "pack", x, "-o", y, NULL). */
 int tu_hexz(char **out_stdout, char **out_stderr, ...);
 
+/* Runs the CLI with the arguments up to the first NULL, asserts its exit code and (unless
+ * want_stderr is NULL) its exact stderr, and returns its stdout (malloc'd). On a mismatch the
+ * actual stderr is printed first, to make the failure readable. */
+char *tu_hexz_expect(int code, const char *want_stderr, ...);
+
 #endif

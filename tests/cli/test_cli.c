@@ -150,29 +150,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* Runs the CLI with the arguments up to the first NULL, checks its exit code and its exact
- * stderr, and returns its stdout (malloc'd). */
-static char *expect(int code, const char *want_err, ...)
-{
-    const char *argv[64];
-    int argc = 0;
-    argv[argc++] = HEXZ_CLI_PATH;
-    va_list ap;
-    va_start(ap, want_err);
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
-        assert_true(argc < 63);
-        argv[argc++] = a;
-    }
-    va_end(ap);
-    argv[argc] = NULL;
-    char *out = NULL, *err = NULL;
-    int rc = tu_run(&out, &err, argv);
-    assert_string_equal(err, want_err);
-    assert_int_equal(rc, code);
-    free(err);
-    return out;
-}
-#define EXPECT(code, err, ...) expect(code, err, __VA_ARGS__, (const char *)NULL)
+#define EXPECT(code, err, ...) tu_hexz_expect(code, err, __VA_ARGS__, (const char *)NULL)
 
 /* Decimal digits of n in a caller's buffer. */
 static const char *num(char *buf, unsigned long long n)

@@ -47,32 +47,7 @@ static fixture fx;
 
 static char *path_in(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
 
-/* Runs the CLI with the arguments up to the first NULL; checks the exit code and the exact
- * stderr (unless want_err is NULL) and returns stdout (malloc'd). */
-static char *expect(int code, const char *want_err, ...)
-{
-    const char *argv[64];
-    int argc = 0;
-    argv[argc++] = HEXZ_CLI_PATH;
-    va_list ap;
-    va_start(ap, want_err);
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
-        assert_true(argc < 63);
-        argv[argc++] = a;
-    }
-    va_end(ap);
-    argv[argc] = NULL;
-    char *out = NULL, *err = NULL;
-    int rc = tu_run(&out, &err, argv);
-    if (want_err && strcmp(err, want_err) != 0)
-        fprintf(stderr, "stderr:\n%s\nwanted:\n%s\n", err, want_err);
-    if (want_err) assert_string_equal(err, want_err);
-    if (rc != code) fprintf(stderr, "exit %d, stderr: %s\n", rc, err);
-    assert_int_equal(rc, code);
-    free(err);
-    return out;
-}
-#define EXPECT(code, err, ...) expect(code, err, __VA_ARGS__, (const char *)NULL)
+#define EXPECT(code, err, ...) tu_hexz_expect(code, err, __VA_ARGS__, (const char *)NULL)
 
 static void assert_contains(const char *text, const char *part)
 {
