@@ -213,34 +213,19 @@ int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index)
 int hexz_reader_file_lookup(hexz_reader *r, const char *path, hexz_file_info *out)
 {
     if (!r || !path || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_file_lookup: NULL argument");
-    size_t len = strlen(path);
-    if (r->mpage_count == 0 ||
-        hx_path_compare(path, len, r->mpages[0].first_path, r->mpages[0].first_path_length) < 0)
-        return hx_error(HEXZ_ENOTFOUND, "%s: %s: not in the archive", r->path, path);
-    uint32_t lo = 0, hi = r->mpage_count;
-    while (hi - lo > 1) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (hx_path_compare(r->mpages[mid].first_path, r->mpages[mid].first_path_length, path, len) <= 0)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    hx_cache_item *it;
-    int rc = get_manifest_page(r, lo, &it);
+    /* The entry, if present, is the first one not before `path`. */
+    uint64_t index;
+    int rc = hexz_reader_file_seek(r, path, &index);
     if (rc) return rc;
-    const hx_manifest_page *p = it->data;
-    uint32_t a = 0, b = p->count;
-    rc = HEXZ_ENOTFOUND;
-    while (a < b) {
-        uint32_t mid = a + (b - a) / 2;
-        int c = hx_path_compare(p->entries[mid].path, p->entries[mid].path_length, path, len);
-        if (c == 0) {
-            to_public(&p->entries[mid], out);
-            rc = 0;
-            break;
-        }
-        if (c < 0) a = mid + 1; else b = mid;
+    if (index < r->file_count) {
+        hexz_file_info *f = malloc(sizeof *f); /* *out is written only when found */
+        if (!f) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+        rc = hexz_reader_file_at(r, index, f);
+        int found = rc == 0 && strcmp(f->path, path) == 0;
+        if (found) *out = *f;
+        free(f);
+        if (rc) return rc;
+        if (found) return 0;
     }
-    hx_cache_release(&r->mpages_cache, it);
-    return rc ? hx_error(HEXZ_ENOTFOUND, "%s: %s: not in the archive", r->path, path) : 0;
+    return hx_error(HEXZ_ENOTFOUND, "%s: %s: not in the archive", r->path, path);
 }
