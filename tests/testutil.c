@@ -124,6 +124,23 @@ uint8_t *tu_read_file(const char *path, size_t *len_out)
     return buf;
 }
 
+char *tu_path(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
+
+void tu_assert_contains(const char *text, const char *part)
+{
+    if (!strstr(text, part)) fprintf(stderr, "missing '%s' in:\n%s\n", part, text);
+    assert_non_null(strstr(text, part));
+}
+
+void tu_assert_file_content(const char *path, const void *want, size_t want_len)
+{
+    size_t len;
+    uint8_t *got = tu_read_file(path, &len);
+    assert_int_equal(len, want_len);
+    if (len) assert_memory_equal(got, want, len);
+    free(got);
+}
+
 long long tu_file_size(const char *path)
 {
     struct stat st;

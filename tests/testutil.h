@@ -33,6 +33,13 @@ uint64_t tu_test_seed(void);
 void tu_write_file(const char *path, const void *data, size_t len);
 /* Reads a whole file into a malloc'd buffer; *len_out gets its size. Fails the test on error. */
 uint8_t *tu_read_file(const char *path, size_t *len_out);
+/* dir + "/" + name, malloc'd. */
+char *tu_path(const char *dir, const char *name);
+/* Asserts that `text` contains `part` (printing the text when it does not). */
+void tu_assert_contains(const char *text, const char *part);
+/* Asserts that the file `path` holds exactly want[0..len). */
+void tu_assert_file_content(const char *path, const void *want, size_t len);
+
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
 /* Flips (xors with 0xFF) the byte at `offset` of `path` in place. */

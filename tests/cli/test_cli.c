@@ -39,7 +39,6 @@ static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
 
 static void set_mtime(const char *path)
 {
@@ -49,7 +48,7 @@ static void set_mtime(const char *path)
 
 static void make_file(const char *root, const char *rel, const void *data, size_t len, mode_t mode)
 {
-    char *p = path_in(root, rel);
+    char *p = tu_path(root, rel);
     tu_write_file(p, data, len);
     assert_int_equal(chmod(p, mode), 0);
     set_mtime(p);
@@ -58,14 +57,14 @@ static void make_file(const char *root, const char *rel, const void *data, size_
 
 static void make_dir(const char *root, const char *rel)
 {
-    char *p = path_in(root, rel);
+    char *p = tu_path(root, rel);
     assert_int_equal(mkdir(p, 0755), 0);
     free(p);
 }
 
 static void make_link(const char *root, const char *rel, const char *target)
 {
-    char *p = path_in(root, rel);
+    char *p = tu_path(root, rel);
     assert_int_equal(symlink(target, p), 0);
     set_mtime(p);
     free(p);
@@ -73,7 +72,7 @@ static void make_link(const char *root, const char *rel, const char *target)
 
 static void finish_dir(const char *root, const char *rel, mode_t mode)
 {
-    char *p = path_in(root, rel);
+    char *p = tu_path(root, rel);
     assert_int_equal(chmod(p, mode), 0);
     set_mtime(p);
     free(p);
@@ -125,10 +124,10 @@ static int group_setup(void **state)
     tu_rng rng;
     tu_rng_seed(&rng, tu_test_seed());
     fx.dir = tu_mkdtemp("cli");
-    fx.data = path_in(fx.dir, "data.bin");
-    fx.data_hxz = path_in(fx.dir, "data.hxz");
-    fx.tree = path_in(fx.dir, "tree");
-    fx.tree_hxz = path_in(fx.dir, "tree.hxz");
+    fx.data = tu_path(fx.dir, "data.bin");
+    fx.data_hxz = tu_path(fx.dir, "data.hxz");
+    fx.tree = tu_path(fx.dir, "tree");
+    fx.tree_hxz = tu_path(fx.dir, "tree.hxz");
     generate_data(&rng);
     generate_tree(&rng);
     assert_int_equal(tu_hexz(NULL, NULL, "pack", fx.data, "-o", fx.data_hxz, "-q", NULL), 0);
@@ -176,7 +175,7 @@ static char *usage(const char *verb, const char *synopsis, const char *msg)
 
 static void expect_pack_usage(const char *msg, const char *a1, const char *a2, const char *a3)
 {
-    char *out_hxz = path_in(fx.dir, "usage.hxz");
+    char *out_hxz = tu_path(fx.dir, "usage.hxz");
     char *want = usage("pack", PACK_SYNOPSIS, msg);
     const char *extra[3] = {a1, a2, a3};
     char *out = NULL, *err = NULL;
@@ -196,7 +195,7 @@ static void expect_pack_usage(const char *msg, const char *a1, const char *a2, c
  * the document as `d`) must hold. */
 static void check_json(const char *text, const char *expr)
 {
-    char *file = path_in(fx.dir, "out.json");
+    char *file = tu_path(fx.dir, "out.json");
     tu_write_file(file, text, strlen(text));
     const char *tool[] = {"/usr/bin/env", "python3", "-m", "json.tool", file, NULL};
     char *err = NULL;
@@ -214,20 +213,11 @@ static void check_json(const char *text, const char *expr)
     free(file);
 }
 
-static void assert_file_content(const char *path, const void *want, size_t want_len)
-{
-    size_t len;
-    uint8_t *got = tu_read_file(path, &len);
-    assert_int_equal(len, want_len);
-    if (len) assert_memory_equal(got, want, len);
-    free(got);
-}
-
 /* Checks one extracted entry against its source: type, permission bits, mtime, content or
  * symlink target. */
 static void compare_entry(const char *rel, const char *dest)
 {
-    char *src = path_in(fx.tree, rel), *dst = path_in(dest, rel);
+    char *src = tu_path(fx.tree, rel), *dst = tu_path(dest, rel);
     struct stat a, b;
     assert_int_equal(lstat(src, &a), 0);
     assert_int_equal(lstat(dst, &b), 0);
@@ -235,7 +225,7 @@ static void compare_entry(const char *rel, const char *dest)
     if (S_ISREG(a.st_mode)) {
         size_t n;
         uint8_t *want = tu_read_file(src, &n);
-        assert_file_content(dst, want, n);
+        tu_assert_file_content(dst, want, n);
         free(want);
     }
     if (S_ISLNK(a.st_mode)) {
@@ -256,13 +246,13 @@ static void compare_entry(const char *rel, const char *dest)
 static void expect_cat(const void *want, size_t len, const char *a1, const char *a2, const char *a3,
                        const char *a4, const char *a5)
 {
-    char *file = path_in(fx.dir, "cat.out");
+    char *file = tu_path(fx.dir, "cat.out");
     char *cmd = tu_strf("exec \"$0\" cat \"$@\" > '%s'", file);
     const char *argv[] = {"/bin/sh", "-c", cmd, HEXZ_CLI_PATH, a1, a2, a3, a4, a5, NULL};
     char *err = NULL;
     assert_int_equal(tu_run(NULL, &err, argv), 0);
     assert_string_equal(err, "");
-    assert_file_content(file, want, len);
+    tu_assert_file_content(file, want, len);
     free(err);
     free(cmd);
     free(file);
@@ -436,7 +426,7 @@ static void pack_and_compare(const char *tag, const char *expr, const char *o1, 
     check_json(json, expr);
     free(EXPECT(0, "", "verify", hxz));
     free(EXPECT(0, "", "extract", hxz, "-o", back));
-    assert_file_content(back, fx.data_buf, fx.data_len);
+    tu_assert_file_content(back, fx.data_buf, fx.data_len);
     free(json);
     free(err);
     free(prefix);
@@ -475,7 +465,7 @@ static void test_pack_file_options(void **state)
 static void test_pack_quiet_and_force(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "force.hxz");
+    char *hxz = tu_path(fx.dir, "force.hxz");
     free(EXPECT(0, "", "pack", fx.data, "-o", hxz, "-q"));
     long long size = tu_file_size(hxz);
     char *want = tu_strf("hexz pack: %s: already exists (use --force to overwrite)\n", hxz);
@@ -493,8 +483,8 @@ static void test_pack_quiet_and_force(void **state)
 static void test_pack_empty_file(void **state)
 {
     (void)state;
-    char *empty = path_in(fx.dir, "empty.bin"), *hxz = path_in(fx.dir, "empty.hxz");
-    char *back = path_in(fx.dir, "empty.out");
+    char *empty = tu_path(fx.dir, "empty.bin"), *hxz = tu_path(fx.dir, "empty.hxz");
+    char *back = tu_path(fx.dir, "empty.out");
     tu_write_file(empty, "", 0);
     free(EXPECT(0, "", "pack", empty, "-o", hxz, "-q"));
     char *out = EXPECT(0, "", "ls", hxz);
@@ -516,7 +506,7 @@ static void test_pack_empty_file(void **state)
 static void test_extract_tree(void **state)
 {
     (void)state;
-    char *dest = path_in(fx.dir, "tree.out");
+    char *dest = tu_path(fx.dir, "tree.out");
     free(EXPECT(0, "", "extract", fx.tree_hxz, "-o", dest));
     static const char *const entries[] = {
         "a",         "a/b",    "a/b/c",      "a/hello.txt", "a/b/dup1.bin", "a/b/c/dup2.bin",
@@ -719,7 +709,7 @@ static void test_verify(void **state)
 {
     (void)state;
     char *json = EXPECT(0, "", "inspect", "--json", fx.data_hxz);
-    char *file = path_in(fx.dir, "blocks.txt");
+    char *file = tu_path(fx.dir, "blocks.txt");
     tu_write_file(file, json, strlen(json));
     const char *py[] = {"/usr/bin/env",
                         "python3",
@@ -749,7 +739,7 @@ static void test_verify(void **state)
 static void test_verify_damaged(void **state)
 {
     (void)state;
-    char *bad = path_in(fx.dir, "damaged.hxz");
+    char *bad = tu_path(fx.dir, "damaged.hxz");
     tu_copy_file(fx.data_hxz, bad);
     tu_flip_byte(bad, (uint64_t)tu_file_size(bad) / 3);
     char *out = NULL, *err = NULL;
@@ -771,8 +761,8 @@ static void test_verify_damaged(void **state)
 static void test_failures(void **state)
 {
     (void)state;
-    char *missing = path_in(fx.dir, "no-such-input");
-    char *hxz = path_in(fx.dir, "never.hxz");
+    char *missing = tu_path(fx.dir, "no-such-input");
+    char *hxz = tu_path(fx.dir, "never.hxz");
     char *want = tu_strf("hexz pack: %s: No such file or directory\n", missing);
     free(EXPECT(1, want, "pack", missing, "-o", hxz));
     assert_int_equal(tu_file_size(hxz), -1);
@@ -791,7 +781,7 @@ static void test_failures(void **state)
     free(want);
 
     /* Files that are not archives: a large one and one shorter than a header. */
-    char *hello = path_in(fx.tree, "a/hello.txt");
+    char *hello = tu_path(fx.tree, "a/hello.txt");
     want = tu_strf("hexz inspect: %s: not a hexz archive (bad magic)\n", fx.data);
     free(EXPECT(1, want, "inspect", fx.data));
     free(want);

@@ -45,30 +45,14 @@ static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
 
 #define EXPECT(code, err, ...) tu_hexz_expect(code, err, __VA_ARGS__, (const char *)NULL)
-
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part)) fprintf(stderr, "missing '%s' in:\n%s\n", part, text);
-    assert_non_null(strstr(text, part));
-}
-
-static void assert_file_content(const char *path, const void *want, size_t want_len)
-{
-    size_t len;
-    uint8_t *got = tu_read_file(path, &len);
-    assert_int_equal(len, want_len);
-    if (len) assert_memory_equal(got, want, len);
-    free(got);
-}
 
 static void assert_same_file(const char *a, const char *b)
 {
     size_t n;
     uint8_t *want = tu_read_file(a, &n);
-    assert_file_content(b, want, n);
+    tu_assert_file_content(b, want, n);
     free(want);
 }
 
@@ -76,13 +60,13 @@ static void assert_same_file(const char *a, const char *b)
 static void expect_cat(const void *want, size_t len, const char *a1, const char *a2,
                        const char *a3, const char *a4)
 {
-    char *file = path_in(fx.dir, "cat.out");
+    char *file = tu_path(fx.dir, "cat.out");
     char *cmd = tu_strf("exec \"$0\" cat \"$@\" > '%s'", file);
     const char *argv[] = {"/bin/sh", "-c", cmd, HEXZ_CLI_PATH, a1, a2, a3, a4, NULL};
     char *err = NULL;
     assert_int_equal(tu_run(NULL, &err, argv), 0);
     assert_string_equal(err, "");
-    assert_file_content(file, want, len);
+    tu_assert_file_content(file, want, len);
     free(err);
     free(cmd);
     free(file);
@@ -102,7 +86,7 @@ static char *key_path(const char *name, const char *ext) { return tu_strf("%s.%s
 /* A copy of `from` under a new name in the scratch directory. */
 static char *copy_of(const char *from, const char *name)
 {
-    char *to = path_in(fx.dir, name);
+    char *to = tu_path(fx.dir, name);
     tu_copy_file(from, to);
     return to;
 }
@@ -127,11 +111,11 @@ static void generate_data(void)
 static void generate_tree(void)
 {
     assert_int_equal(mkdir(fx.tree, 0755), 0);
-    char *sub = path_in(fx.tree, SECRET_DIR);
+    char *sub = tu_path(fx.tree, SECRET_DIR);
     assert_int_equal(mkdir(sub, 0755), 0);
-    char *f = path_in(sub, SECRET_NAME);
+    char *f = tu_path(sub, SECRET_NAME);
     write_text(f, "the numbers\n");
-    char *g = path_in(fx.tree, "image.bin");
+    char *g = tu_path(fx.tree, "image.bin");
     tu_write_file(g, fx.data_buf, fx.data_len);
     free(sub);
     free(f);
@@ -145,15 +129,15 @@ static int group_setup(void **state)
     unsetenv("HEXZ_PASSWORD");
     unsetenv("HEXZ_NEW_PASSWORD");
     fx.dir = tu_mkdtemp("cli-crypto");
-    fx.data = path_in(fx.dir, "data.bin");
-    fx.data_hxz = path_in(fx.dir, "data.hxz");
-    fx.tree = path_in(fx.dir, "tree");
-    fx.enc_hxz = path_in(fx.dir, "enc.hxz");
-    fx.pw_file = path_in(fx.dir, "pw.txt");
-    fx.pw2_file = path_in(fx.dir, "pw2.txt");
-    fx.bad_file = path_in(fx.dir, "bad.txt");
-    fx.k1 = path_in(fx.dir, "k1");
-    fx.k2 = path_in(fx.dir, "k2");
+    fx.data = tu_path(fx.dir, "data.bin");
+    fx.data_hxz = tu_path(fx.dir, "data.hxz");
+    fx.tree = tu_path(fx.dir, "tree");
+    fx.enc_hxz = tu_path(fx.dir, "enc.hxz");
+    fx.pw_file = tu_path(fx.dir, "pw.txt");
+    fx.pw2_file = tu_path(fx.dir, "pw2.txt");
+    fx.bad_file = tu_path(fx.dir, "bad.txt");
+    fx.k1 = tu_path(fx.dir, "k1");
+    fx.k2 = tu_path(fx.dir, "k2");
     generate_data();
     generate_tree();
     write_text(fx.pw_file, PASSWORD "\nthe second line is not part of it\n");
@@ -190,7 +174,7 @@ static void assert_mode(const char *path, mode_t mode)
 static void test_keygen(void **state)
 {
     (void)state;
-    char *name = path_in(fx.dir, "kg");
+    char *name = tu_path(fx.dir, "kg");
     char *sec = key_path(name, "key"), *pub = key_path(name, "pub");
     char id[17];
     char *out = EXPECT(0, "", "keygen", "-o", name);
@@ -212,7 +196,7 @@ static void test_keygen(void **state)
     uint8_t *before = tu_read_file(sec, &n);
     want = tu_strf("hexz keygen: %s: already exists (use --force to overwrite)\n", sec);
     free(EXPECT(1, want, "keygen", "-o", name));
-    assert_file_content(sec, before, n);
+    tu_assert_file_content(sec, before, n);
     free(before);
     free(want);
     assert_int_equal(unlink(sec), 0);
@@ -242,7 +226,7 @@ static void test_keygen_usage(void **state)
     char *out = EXPECT(0, "", "keygen", "--help");
     assert_true(strncmp(out, "usage: hexz keygen -o NAME [--force]\n", 37) == 0);
     free(out);
-    char *missing = path_in(fx.dir, "no/such/dir/k");
+    char *missing = tu_path(fx.dir, "no/such/dir/k");
     char *want = tu_strf("hexz keygen: %s.key: No such file or directory\n", missing);
     free(EXPECT(1, want, "keygen", "-o", missing));
     free(want);
@@ -292,21 +276,21 @@ static void test_sign_and_verify(void **state)
     out = EXPECT(0, "", "verify", hxz, "-p", pub);
     assert_good_line(out, hxz, fx.k1_id, COMMENT);
     char *ok = tu_strf("%s: OK (", hxz);
-    assert_contains(out, ok);
+    tu_assert_contains(out, ok);
     free(out);
 
     /* Without -p: listed, not checked. */
     out = EXPECT(0, "", "verify", hxz);
-    assert_contains(out, ok);
+    tu_assert_contains(out, ok);
     want = tu_strf("%s: signature by key %s, unverified (use -p PUBLIC.pub to check it)\n", hxz,
                    fx.k1_id);
-    assert_contains(out, want);
+    tu_assert_contains(out, want);
     free(want);
     free(out);
     out = EXPECT(0, "", "inspect", hxz);
-    assert_contains(out, "\nsignatures        1 (unverified)\n");
+    tu_assert_contains(out, "\nsignatures        1 (unverified)\n");
     want = tu_strf("\n  key %s, signed 20", fx.k1_id);
-    assert_contains(out, want);
+    tu_assert_contains(out, want);
     free(want);
     free(out);
     free(ok);
@@ -407,11 +391,11 @@ static void test_two_signatures(void **state)
     free(out);
     out = EXPECT(0, "", "inspect", "--json", hxz);
     char *want = tu_strf("\"key_id\": \"%s\"", fx.k1_id);
-    assert_contains(out, want);
+    tu_assert_contains(out, want);
     free(want);
     want = tu_strf("\"key_id\": \"%s\"", fx.k2_id);
-    assert_contains(out, want);
-    assert_contains(out, "\"comment\": \"first\"");
+    tu_assert_contains(out, want);
+    tu_assert_contains(out, "\"comment\": \"first\"");
     free(want);
     free(out);
     free(hxz);
@@ -474,21 +458,21 @@ static void test_encrypted_read_verbs(void **state)
     free(out);
     expect_cat("the numbers\n", 12, fx.enc_hxz, SECRET_DIR "/" SECRET_NAME, pf, fx.pw_file);
     expect_cat(fx.data_buf, fx.data_len, fx.enc_hxz, "image.bin", pf, fx.pw_file);
-    char *dest = path_in(fx.dir, "enc.out");
+    char *dest = tu_path(fx.dir, "enc.out");
     free(EXPECT(0, "", "extract", fx.enc_hxz, "-o", dest, pf, fx.pw_file));
-    char *src = path_in(fx.tree, "image.bin"), *got = path_in(dest, "image.bin");
+    char *src = tu_path(fx.tree, "image.bin"), *got = tu_path(dest, "image.bin");
     assert_same_file(src, got);
     free(src);
     free(got);
-    src = path_in(fx.tree, SECRET_DIR "/" SECRET_NAME);
-    got = path_in(dest, SECRET_DIR "/" SECRET_NAME);
+    src = tu_path(fx.tree, SECRET_DIR "/" SECRET_NAME);
+    got = tu_path(dest, SECRET_DIR "/" SECRET_NAME);
     assert_same_file(src, got);
     out = EXPECT(0, "", "inspect", fx.enc_hxz, pf, fx.pw_file);
-    assert_contains(out, "\nencrypted         yes\n");
-    assert_contains(out, "\nfiles             2\n");
+    tu_assert_contains(out, "\nencrypted         yes\n");
+    tu_assert_contains(out, "\nfiles             2\n");
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.data_hxz);
-    assert_contains(out, "\"encrypted\": false");
+    tu_assert_contains(out, "\"encrypted\": false");
     free(out);
     out = EXPECT(0, "", "verify", fx.enc_hxz, pf, fx.pw_file);
     char *want = tu_strf("%s: OK (", fx.enc_hxz);
@@ -504,13 +488,13 @@ static void test_encrypted_read_verbs(void **state)
 static void test_encrypt_with_env(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "env.hxz"), *back = path_in(fx.dir, "env.out");
+    char *hxz = tu_path(fx.dir, "env.hxz"), *back = tu_path(fx.dir, "env.out");
     assert_int_equal(setenv("HEXZ_PASSWORD", PASSWORD2, 1), 0);
     free(EXPECT(0, "", "pack", fx.data, "-o", hxz, "--encrypt", "-q", "--kdf=interactive"));
     expect_cat(fx.data_buf, fx.data_len, hxz, NULL, NULL, NULL);
     expect_cat(fx.data_buf + 1000, 5000, hxz, "--offset=1000", "--length=5000", NULL);
     free(EXPECT(0, "", "extract", hxz, "-o", back));
-    assert_file_content(back, fx.data_buf, fx.data_len);
+    tu_assert_file_content(back, fx.data_buf, fx.data_len);
     char *out = EXPECT(0, "", "ls", hxz);
     char *want = tu_strf("main %zu\n", fx.data_len);
     assert_string_equal(out, want);
@@ -542,14 +526,14 @@ static void test_no_password(void **state)
         free(out);
         free(want);
     }
-    char *dest = path_in(fx.dir, "nopw.out");
+    char *dest = tu_path(fx.dir, "nopw.out");
     char *want = tu_strf("hexz extract: %s: archive is encrypted; a password is needed "
                          "(use --password-file FILE or set HEXZ_PASSWORD)\n",
                          fx.enc_hxz);
     free(EXPECT(1, want, "extract", fx.enc_hxz, "-o", dest));
     assert_int_equal(tu_file_size(dest), -1);
     free(want);
-    char *hxz = path_in(fx.dir, "nopw.hxz");
+    char *hxz = tu_path(fx.dir, "nopw.hxz");
     free(EXPECT(1,
                 "hexz pack: --encrypt needs a password: use --password-file FILE or set "
                 "HEXZ_PASSWORD\n",
@@ -570,7 +554,7 @@ static void test_wrong_password(void **state)
         free(out);
         free(want);
     }
-    char *dest = path_in(fx.dir, "badpw.out");
+    char *dest = tu_path(fx.dir, "badpw.out");
     char *want = tu_strf("hexz extract: %s: wrong password\n", fx.enc_hxz);
     assert_int_equal(setenv("HEXZ_PASSWORD", "nope", 1), 0);
     free(EXPECT(1, want, "extract", fx.enc_hxz, "-o", dest));
@@ -582,7 +566,7 @@ static void test_wrong_password(void **state)
 static void test_password_files(void **state)
 {
     (void)state;
-    char *empty = path_in(fx.dir, "empty-pw.txt"), *missing = path_in(fx.dir, "no-such-pw");
+    char *empty = tu_path(fx.dir, "empty-pw.txt"), *missing = tu_path(fx.dir, "no-such-pw");
     write_text(empty, "\nsecond line\n");
     char *want = tu_strf("hexz ls: %s: the first line is empty (no password)\n", empty);
     free(EXPECT(1, want, "ls", fx.enc_hxz, "--password-file", empty));
@@ -590,7 +574,7 @@ static void test_password_files(void **state)
     want = tu_strf("hexz ls: %s: No such file or directory\n", missing);
     free(EXPECT(1, want, "ls", fx.enc_hxz, "--password-file", missing));
     free(want);
-    char *hxz = path_in(fx.dir, "never.hxz");
+    char *hxz = tu_path(fx.dir, "never.hxz");
     want = tu_strf("hexz pack: %s: No such file or directory\n", missing);
     free(EXPECT(1, want, "pack", fx.data, "-o", hxz, "--encrypt", "--password-file", missing));
     assert_int_equal(tu_file_size(hxz), -1);
@@ -663,7 +647,7 @@ static void test_passwd(void **state)
     check_tree_listing(out);
     free(out);
     out = EXPECT(0, "", "inspect", hxz, "--password-file", fx.pw2_file);
-    assert_contains(out, "\nsignatures        0\n");
+    tu_assert_contains(out, "\nsignatures        0\n");
     free(out);
 
     /* Back again through the environment; no signatures now, so no warning. */
@@ -716,7 +700,7 @@ static void test_no_names_in_encrypted_bytes(void **state)
     }
     free(bytes);
     /* The check can see names: an unencrypted archive of the same tree shows them. */
-    char *plain = path_in(fx.dir, "plain-tree.hxz");
+    char *plain = tu_path(fx.dir, "plain-tree.hxz");
     free(EXPECT(0, "", "pack", fx.tree, "-o", plain, "-q"));
     bytes = tu_read_file(plain, &n);
     assert_non_null(memmem(bytes, n, SECRET_NAME, strlen(SECRET_NAME)));
@@ -822,7 +806,7 @@ static void test_prompt_on_terminal(void **state)
     free(text);
 
     /* pack --encrypt asks twice; answers that differ write nothing. */
-    char *hxz = path_in(fx.dir, "prompted.hxz");
+    char *hxz = tu_path(fx.dir, "prompted.hxz");
     const char *pack[] = {"pack", fx.data, "-o", hxz, "--encrypt", "-q", NULL};
     const char *differ[] = {"first", "second", NULL};
     assert_int_equal(run_on_tty(pack, differ, &text), 1);
@@ -843,20 +827,20 @@ static void test_help_mentions(void **state)
     static const char *const verbs[] = {"cat", "ls", "inspect", "verify", "extract", "sign"};
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
         char *out = EXPECT(0, "", verbs[i], "--help");
-        assert_contains(out, "--password-file FILE");
+        tu_assert_contains(out, "--password-file FILE");
         free(out);
     }
     char *out = EXPECT(0, "", "pack", "--help");
-    assert_contains(out, "--encrypt");
-    assert_contains(out, "--kdf STRENGTH");
+    tu_assert_contains(out, "--encrypt");
+    tu_assert_contains(out, "--kdf STRENGTH");
     free(out);
     out = EXPECT(0, "", "help", "passwd");
-    assert_contains(out, "--new-password-file FILE");
+    tu_assert_contains(out, "--new-password-file FILE");
     free(out);
     out = EXPECT(0, "", "help");
-    assert_contains(out, "\n  keygen    ");
-    assert_contains(out, "\n  sign      ");
-    assert_contains(out, "\n  passwd    ");
+    tu_assert_contains(out, "\n  keygen    ");
+    tu_assert_contains(out, "\n  sign      ");
+    tu_assert_contains(out, "\n  passwd    ");
     free(out);
 }
 

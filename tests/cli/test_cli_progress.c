@@ -25,7 +25,6 @@ typedef struct {
 
 static fixture fx;
 
-static char *path_in(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
 
 /* Runs the CLI with the arguments up to the first NULL; checks the exit code, returns stdout and
  * stderr (malloc'd). */
@@ -61,10 +60,10 @@ static int group_setup(void **state)
     tu_rng rng;
     tu_rng_seed(&rng, tu_test_seed());
     fx.dir = tu_mkdtemp("cli-progress");
-    fx.data = path_in(fx.dir, "data.bin");
-    fx.data_hxz = path_in(fx.dir, "data.hxz");
-    fx.tree = path_in(fx.dir, "tree");
-    fx.tree_hxz = path_in(fx.dir, "tree.hxz");
+    fx.data = tu_path(fx.dir, "data.bin");
+    fx.data_hxz = tu_path(fx.dir, "data.hxz");
+    fx.tree = tu_path(fx.dir, "tree");
+    fx.tree_hxz = tu_path(fx.dir, "tree.hxz");
     const size_t rnd = 4 << 20, zeros = 2 << 20;
     fx.data_len = 2 * rnd + zeros + 777;
     fx.data_buf = calloc(1, fx.data_len);
@@ -74,7 +73,7 @@ static int group_setup(void **state)
     tu_rng_fill(&rng, fx.data_buf + 2 * rnd + zeros, 777);
     tu_write_file(fx.data, fx.data_buf, fx.data_len);
     assert_int_equal(mkdir(fx.tree, 0755), 0);
-    char *a = path_in(fx.tree, "a.bin"), *b = path_in(fx.tree, "b.bin");
+    char *a = tu_path(fx.tree, "a.bin"), *b = tu_path(fx.tree, "b.bin");
     tu_write_file(a, fx.data_buf, 3 << 20);
     tu_write_file(b, fx.data_buf + (5 << 20), 1000);
     free(a);
@@ -163,7 +162,7 @@ static void check_pack_summary(const char *line, const char *input, const char *
 static void test_pack_progress(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "progress.hxz");
+    char *hxz = tu_path(fx.dir, "progress.hxz");
     char *out = NULL, *err = NULL;
     RUN(0, &out, &err, "pack", fx.data, "-o", hxz, "--progress", "-j", "1");
     assert_string_equal(out, "");
@@ -180,7 +179,7 @@ static void test_pack_progress(void **state)
 static void test_pack_default_and_quiet(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "default.hxz");
+    char *hxz = tu_path(fx.dir, "default.hxz");
     char *out = NULL, *err = NULL;
     RUN(0, &out, &err, "pack", fx.data, "-o", hxz);
     assert_null(strchr(err, '\r'));
@@ -204,7 +203,7 @@ static void test_pack_default_and_quiet(void **state)
 static void test_pack_tree_summary(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "tree-progress.hxz");
+    char *hxz = tu_path(fx.dir, "tree-progress.hxz");
     char *out = NULL, *err = NULL;
     /* A tree's total is not known in advance: no percentage, but bytes and rate. */
     RUN(0, &out, &err, "pack", fx.tree, "-o", hxz, "--progress");
@@ -221,7 +220,7 @@ static void test_pack_tree_summary(void **state)
 static void test_extract_progress(void **state)
 {
     (void)state;
-    char *dest = path_in(fx.dir, "extract.out");
+    char *dest = tu_path(fx.dir, "extract.out");
     char *out = NULL, *err = NULL;
     RUN(0, &out, &err, "extract", fx.data_hxz, "-o", dest, "--progress");
     char *summary = tu_strf("extracted %s -> %s: %zu bytes, ", fx.data_hxz, dest, fx.data_len);
@@ -243,7 +242,7 @@ static void test_extract_progress(void **state)
     assert_memory_equal(back, fx.data_buf, n);
     free(back);
 
-    char *tdest = path_in(fx.dir, "tree.out");
+    char *tdest = tu_path(fx.dir, "tree.out");
     RUN(0, &out, &err, "extract", fx.tree_hxz, "-o", tdest, "--progress");
     summary = tu_strf("extracted %s -> %s: %d bytes, ", fx.tree_hxz, tdest, (3 << 20) + 1000);
     check_progress(err, summary, 1);

@@ -40,7 +40,6 @@ static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
 
 #define EXPECT(code, err, ...) tu_hexz_expect(code, err, __VA_ARGS__, (const char *)NULL)
 
@@ -52,26 +51,11 @@ static char *usage(const char *verb, const char *synopsis, const char *msg)
 
 #define PACK_SYNOPSIS "hexz pack INPUT -o OUTPUT [OPTIONS]"
 
-static void assert_contains(const char *text, const char *part)
-{
-    if (!strstr(text, part)) fprintf(stderr, "missing '%s' in:\n%s\n", part, text);
-    assert_non_null(strstr(text, part));
-}
-
-static void assert_file_content(const char *path, const void *want, size_t want_len)
-{
-    size_t len;
-    uint8_t *got = tu_read_file(path, &len);
-    assert_int_equal(len, want_len);
-    if (len) assert_memory_equal(got, want, len);
-    free(got);
-}
-
 /* 'hexz cat ARGS...' into a file (binary), compared with want[0..len); nothing on stderr. */
 static void expect_cat(const void *want, size_t len, const char *a1, const char *a2,
                        const char *a3, const char *a4)
 {
-    char *file = path_in(fx.dir, "cat.out");
+    char *file = tu_path(fx.dir, "cat.out");
     char *cmd = tu_strf("exec \"$0\" cat \"$@\" > '%s'", file);
     const char *argv[] = {"/bin/sh", "-c", cmd, HEXZ_CLI_PATH, a1, a2, a3, a4, NULL};
     char *err = NULL;
@@ -79,7 +63,7 @@ static void expect_cat(const void *want, size_t len, const char *a1, const char 
     if (rc != 0) fprintf(stderr, "cat: %s", err);
     assert_int_equal(rc, 0);
     assert_string_equal(err, "");
-    assert_file_content(file, want, len);
+    tu_assert_file_content(file, want, len);
     free(err);
     free(cmd);
     free(file);
@@ -89,7 +73,7 @@ static void expect_cat(const void *want, size_t len, const char *a1, const char 
  * the document as `d`) must hold. */
 static void check_json(const char *text, const char *expr)
 {
-    char *file = path_in(fx.dir, "out.json");
+    char *file = tu_path(fx.dir, "out.json");
     tu_write_file(file, text, strlen(text));
     const char *tool[] = {"/usr/bin/env", "python3", "-m", "json.tool", file, NULL};
     char *err = NULL;
@@ -110,7 +94,7 @@ static void check_json(const char *text, const char *expr)
 /* One figure of a JSON document: python3 prints d[...] for the subscript `expr`. */
 static unsigned long long json_number(const char *text, const char *expr)
 {
-    char *file = path_in(fx.dir, "num.json");
+    char *file = tu_path(fx.dir, "num.json");
     tu_write_file(file, text, strlen(text));
     char *code = tu_strf("import json,sys\nd=json.load(open(sys.argv[1]))\nprint(d%s)\n", expr);
     const char *argv[] = {"/usr/bin/env", "python3", "-c", code, file, NULL};
@@ -132,7 +116,7 @@ static void move(const char *from, const char *to) { assert_int_equal(rename(fro
 static int run_with_stdin(const char *in, const uint8_t *pipe_data, size_t pipe_len,
                           const char *const argv[], char **err_out)
 {
-    char *err_path = path_in(fx.dir, "stdin-run.err");
+    char *err_path = tu_path(fx.dir, "stdin-run.err");
     int fds[2] = {-1, -1};
     if (pipe_data) assert_int_equal(pipe(fds), 0);
     pid_t pid = fork();
@@ -206,14 +190,14 @@ static int group_setup(void **state)
     unsetenv("HEXZ_PASSWORD");
     fx.seed = tu_test_seed();
     fx.dir = tu_mkdtemp("cli-thin");
-    fx.v1 = path_in(fx.dir, "v1.img");
-    fx.v2 = path_in(fx.dir, "v2.img");
-    fx.v3 = path_in(fx.dir, "v3.img");
-    fx.v1_hxz = path_in(fx.dir, "v1.hxz");
-    fx.v2_hxz = path_in(fx.dir, "v2.hxz");
-    fx.v3_hxz = path_in(fx.dir, "v3.hxz");
-    fx.v2_full = path_in(fx.dir, "v2-full.hxz");
-    fx.away = path_in(fx.dir, "away");
+    fx.v1 = tu_path(fx.dir, "v1.img");
+    fx.v2 = tu_path(fx.dir, "v2.img");
+    fx.v3 = tu_path(fx.dir, "v3.img");
+    fx.v1_hxz = tu_path(fx.dir, "v1.hxz");
+    fx.v2_hxz = tu_path(fx.dir, "v2.hxz");
+    fx.v3_hxz = tu_path(fx.dir, "v3.hxz");
+    fx.v2_full = tu_path(fx.dir, "v2-full.hxz");
+    fx.away = tu_path(fx.dir, "away");
     assert_int_equal(mkdir(fx.away, 0755), 0);
     generate_images();
     free(EXPECT(0, "", "pack", fx.v1, "-o", fx.v1_hxz, "-q"));
@@ -256,13 +240,13 @@ static void test_thin_size_and_round_trip(void **state)
 static void test_thin_summary_line(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "summary.hxz");
+    char *hxz = tu_path(fx.dir, "summary.hxz");
     char *err = NULL;
     assert_int_equal(tu_hexz(NULL, &err, "pack", fx.v2, "-o", hxz, "--base", fx.v1_hxz, NULL), 0);
     char *prefix = tu_strf("packed %s -> %s: %zu bytes in, %lld bytes out (ratio ", fx.v2, hxz,
                            fx.v2_len, tu_file_size(hxz));
     assert_true(strncmp(err, prefix, strlen(prefix)) == 0);
-    assert_contains(err, " bytes, the base holds ");
+    tu_assert_contains(err, " bytes, the base holds ");
     assert_true(strcmp(err + strlen(err) - 3, " s\n") == 0);
     free(prefix);
     free(err);
@@ -273,14 +257,14 @@ static void test_thin_inspect(void **state)
 {
     (void)state;
     char *out = EXPECT(0, "", "inspect", fx.v2_hxz);
-    assert_contains(out, "\nchain             1 base below this archive\n");
+    tu_assert_contains(out, "\nchain             1 base below this archive\n");
     char *level1 = tu_strf("\n  level 1         %s, id ", fx.v1_hxz);
-    assert_contains(out, level1);
+    tu_assert_contains(out, level1);
     char *size = tu_strf(", %lld bytes\n", tu_file_size(fx.v1_hxz));
-    assert_contains(out, size);
-    assert_contains(out, "\nbase references   ");
-    assert_contains(out, "\nbytes by level\n  level 0         ");
-    assert_contains(out, " (this archive)\n  level 1         ");
+    tu_assert_contains(out, size);
+    tu_assert_contains(out, "\nbase references   ");
+    tu_assert_contains(out, "\nbytes by level\n  level 0         ");
+    tu_assert_contains(out, " (this archive)\n  level 1         ");
     free(size);
     free(level1);
     free(out);
@@ -299,7 +283,7 @@ static void test_thin_inspect(void **state)
     free(out);
 
     out = EXPECT(0, "", "inspect", fx.v1_hxz);
-    assert_contains(out, "\nchain             none (self-contained)\n");
+    tu_assert_contains(out, "\nchain             none (self-contained)\n");
     assert_null(strstr(out, "bytes by level"));
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.v1_hxz);
@@ -321,7 +305,7 @@ static char *archive_id(const char *hxz)
 static void test_missing_base_and_base_dir(void **state)
 {
     (void)state;
-    char *moved = path_in(fx.away, "v1.hxz");
+    char *moved = tu_path(fx.away, "v1.hxz");
     char *id = archive_id(fx.v1_hxz);
     move(fx.v1_hxz, moved);
     char *want = tu_strf("hexz cat: %s: base archive v1.hxz (id %s) not found (use --base-dir DIR "
@@ -336,7 +320,7 @@ static void test_missing_base_and_base_dir(void **state)
         assert_int_equal(tu_hexz(NULL, &err, verbs[i], fx.v2_hxz, NULL), 1);
         char *prefix = tu_strf("hexz %s: %s: base archive v1.hxz", verbs[i], fx.v2_hxz);
         assert_true(strncmp(err, prefix, strlen(prefix)) == 0);
-        assert_contains(err, " not found");
+        tu_assert_contains(err, " not found");
         assert_string_equal(strchr(err, '\n'), "\n");
         free(prefix);
         free(err);
@@ -349,17 +333,17 @@ static void test_missing_base_and_base_dir(void **state)
 
     expect_cat(fx.v2_buf, fx.v2_len, fx.v2_hxz, "--base-dir", fx.away, NULL);
     out = EXPECT(0, "", "verify", "--base-dir", fx.away, fx.v2_hxz);
-    assert_contains(out, ": OK (");
+    tu_assert_contains(out, ": OK (");
     free(out);
     out = EXPECT(0, "", "inspect", fx.v2_hxz, "--base-dir", fx.away);
     char *level1 = tu_strf("\n  level 1         %s, id %s, ", moved, id);
-    assert_contains(out, level1);
+    tu_assert_contains(out, level1);
     free(level1);
     free(out);
     free(EXPECT(0, "", "ls", fx.v2_hxz, "--base-dir", fx.away));
-    char *dest = path_in(fx.dir, "extracted.img");
+    char *dest = tu_path(fx.dir, "extracted.img");
     free(EXPECT(0, "", "extract", fx.v2_hxz, "-o", dest, "--base-dir", fx.away));
-    assert_file_content(dest, fx.v2_buf, fx.v2_len);
+    tu_assert_file_content(dest, fx.v2_buf, fx.v2_len);
     unlink(dest);
 
     setenv("HEXZ_BASE_DIR", fx.away, 1);
@@ -375,7 +359,7 @@ static void test_missing_base_and_base_dir(void **state)
 static void test_flatten(void **state)
 {
     (void)state;
-    char *flat = path_in(fx.dir, "flat.hxz"), *moved = path_in(fx.away, "v1.hxz");
+    char *flat = tu_path(fx.dir, "flat.hxz"), *moved = tu_path(fx.away, "v1.hxz");
     char *err = NULL;
     assert_int_equal(tu_hexz(NULL, &err, "flatten", fx.v2_hxz, "-o", flat, NULL), 0);
     char *prefix = tu_strf("flattened %s -> %s: %zu bytes, %lld bytes out (ratio ", fx.v2_hxz,
@@ -386,7 +370,7 @@ static void test_flatten(void **state)
     move(fx.v1_hxz, moved);
     expect_cat(fx.v2_buf, fx.v2_len, flat, NULL, NULL, NULL);
     char *out = EXPECT(0, "", "inspect", flat);
-    assert_contains(out, "\nchain             none (self-contained)\n");
+    tu_assert_contains(out, "\nchain             none (self-contained)\n");
     free(out);
     free(EXPECT(0, "", "verify", flat));
 
@@ -420,15 +404,15 @@ static void test_chain_of_three(void **state)
     free(EXPECT(0, "", "pack", fx.v3, "-o", fx.v3_hxz, "-q", "--base", fx.v2_hxz));
     expect_cat(fx.v3_buf, fx.v3_len, fx.v3_hxz, NULL, NULL, NULL);
     char *out = EXPECT(0, "", "verify", fx.v3_hxz);
-    assert_contains(out, ": OK (");
+    tu_assert_contains(out, ": OK (");
     free(out);
     out = EXPECT(0, "", "inspect", fx.v3_hxz);
-    assert_contains(out, "\nchain             2 bases below this archive\n");
+    tu_assert_contains(out, "\nchain             2 bases below this archive\n");
     char *l1 = tu_strf("\n  level 1         %s, id ", fx.v2_hxz);
     char *l2 = tu_strf("\n  level 2         %s, id ", fx.v1_hxz);
-    assert_contains(out, l1);
-    assert_contains(out, l2);
-    assert_contains(out, " (this archive)\n  level 1         ");
+    tu_assert_contains(out, l1);
+    tu_assert_contains(out, l2);
+    tu_assert_contains(out, " (this archive)\n  level 1         ");
     free(l1);
     free(l2);
     free(out);
@@ -438,13 +422,13 @@ static void test_chain_of_three(void **state)
                     " and d['base_bytes'] == d['level_bytes'][1] + d['level_bytes'][2]");
     free(out);
     /* Both bases moved away: --base-dir finds the whole chain. */
-    char *m1 = path_in(fx.away, "v1.hxz"), *m2 = path_in(fx.away, "v2.hxz");
+    char *m1 = tu_path(fx.away, "v1.hxz"), *m2 = tu_path(fx.away, "v2.hxz");
     move(fx.v1_hxz, m1);
     move(fx.v2_hxz, m2);
     char *err = NULL;
     assert_int_equal(tu_hexz(NULL, &err, "cat", fx.v3_hxz, NULL), 1);
-    assert_contains(err, "v2.hxz");
-    assert_contains(err, "not found");
+    tu_assert_contains(err, "v2.hxz");
+    tu_assert_contains(err, "not found");
     free(err);
     expect_cat(fx.v3_buf, fx.v3_len, fx.v3_hxz, "--base-dir", fx.away, NULL);
     move(m1, fx.v1_hxz);
@@ -457,7 +441,7 @@ static void test_chain_of_three(void **state)
 static void test_base_chunking(void **state)
 {
     (void)state;
-    char *fixed = path_in(fx.dir, "fixed.hxz"), *thin = path_in(fx.dir, "thin-fixed.hxz");
+    char *fixed = tu_path(fx.dir, "fixed.hxz"), *thin = tu_path(fx.dir, "thin-fixed.hxz");
     free(EXPECT(0, "", "pack", fx.v1, "-o", fixed, "-q", "--block-size", "16K"));
     free(EXPECT(0, "", "pack", fx.v2, "-o", thin, "-q", "--base", fixed));
     char *out = EXPECT(0, "", "inspect", "--json", thin);
@@ -475,7 +459,7 @@ static void test_base_chunking(void **state)
     free(out);
     expect_cat(fx.v2_buf, fx.v2_len, thin, NULL, NULL, NULL);
 
-    char *missing = path_in(fx.dir, "no-such.hxz");
+    char *missing = tu_path(fx.dir, "no-such.hxz");
     char *want = tu_strf("hexz pack: %s: No such file or directory\n", missing);
     free(EXPECT(1, want, "pack", fx.v2, "-o", thin, "-f", "--base", missing));
     free(want);
@@ -512,16 +496,16 @@ static void test_diff(void **state)
     char *head = tu_strf("A           %s\nB           %s\n\n", fx.v1_hxz, fx.v2_hxz);
     assert_true(strncmp(out, head, strlen(head)) == 0);
     char *row = tu_strf("\nshared      %15llu%15llu  (", shared_blocks, shared);
-    assert_contains(out, row);
+    tu_assert_contains(out, row);
     char *row_b = tu_strf("%15llu  (", only_b);
-    assert_contains(out, "\nonly in A   ");
-    assert_contains(out, "\nonly in B   ");
-    assert_contains(out, row_b);
+    tu_assert_contains(out, "\nonly in A   ");
+    tu_assert_contains(out, "\nonly in B   ");
+    tu_assert_contains(out, row_b);
     assert_null(strstr(out, "  stream\n")); /* one stream each: no stream table by default */
     free(out);
     out = EXPECT(0, "", "diff", "--streams", fx.v1_hxz, fx.v2_hxz);
-    assert_contains(out, "         shared      only in A      only in B  stream\n");
-    assert_contains(out, "  main\n");
+    tu_assert_contains(out, "         shared      only in A      only in B  stream\n");
+    tu_assert_contains(out, "  main\n");
     free(out);
     /* An archive against itself: everything shared. */
     json = EXPECT(0, "", "diff", "--json", fx.v2_hxz, fx.v2_full);
@@ -541,13 +525,13 @@ static void test_diff(void **state)
 static void test_diff_files(void **state)
 {
     (void)state;
-    char *t1 = path_in(fx.dir, "dt1"), *t2 = path_in(fx.dir, "dt2");
-    char *h1 = path_in(fx.dir, "dt1.hxz"), *h2 = path_in(fx.dir, "dt2.hxz");
+    char *t1 = tu_path(fx.dir, "dt1"), *t2 = tu_path(fx.dir, "dt2");
+    char *h1 = tu_path(fx.dir, "dt1.hxz"), *h2 = tu_path(fx.dir, "dt2.hxz");
     assert_int_equal(mkdir(t1, 0755), 0);
     assert_int_equal(mkdir(t2, 0755), 0);
     const char *names[] = {"same.bin", "gone.bin", "changed.bin", "new.bin"};
     for (int i = 0; i < 4; i++) {
-        char *p1 = path_in(t1, names[i]), *p2 = path_in(t2, names[i]);
+        char *p1 = tu_path(t1, names[i]), *p2 = tu_path(t2, names[i]);
         const uint8_t *src = fx.v1_buf + (size_t)i * 200000;
         if (i < 3) tu_write_file(p1, src, 150000);
         if (i == 0) tu_write_file(p2, src, 150000);
@@ -559,11 +543,11 @@ static void test_diff_files(void **state)
     free(EXPECT(0, "", "pack", t1, "-o", h1, "-q"));
     free(EXPECT(0, "", "pack", t2, "-o", h2, "-q", "--base", h1));
     char *out = EXPECT(0, "", "diff", h1, h2);
-    assert_contains(out, "  file\n");
-    assert_contains(out, "         150000              0              0  same.bin\n");
-    assert_contains(out, "              0         150000              0  gone.bin\n");
-    assert_contains(out, "              0              0          50000  new.bin\n");
-    assert_contains(out, "  changed.bin\n");
+    tu_assert_contains(out, "  file\n");
+    tu_assert_contains(out, "         150000              0              0  same.bin\n");
+    tu_assert_contains(out, "              0         150000              0  gone.bin\n");
+    tu_assert_contains(out, "              0              0          50000  new.bin\n");
+    tu_assert_contains(out, "  changed.bin\n");
     free(out);
     out = EXPECT(0, "", "diff", "--json", "--files", h1, h2);
     check_json(out, "len(d['files']) == 4 and {f['path'] for f in d['files']} =="
@@ -588,16 +572,16 @@ static void test_predict(void **state)
     char *input = tu_strf("input             %s\ninput bytes       %zu (8.0 MiB)\n", fx.v1,
                           fx.v1_len);
     assert_true(strncmp(out, input, strlen(input)) == 0);
-    assert_contains(out, "\nzero bytes        ");
-    assert_contains(out, "\nunique (fixed)    ");
-    assert_contains(out, "\nunique (cdc)      ");
-    assert_contains(out, "\n  chunking  codec    estimated bytes     ratio\n");
+    tu_assert_contains(out, "\nzero bytes        ");
+    tu_assert_contains(out, "\nunique (fixed)    ");
+    tu_assert_contains(out, "\nunique (cdc)      ");
+    tu_assert_contains(out, "\n  chunking  codec    estimated bytes     ratio\n");
     const char *rows[] = {"\n  fixed     lz4   ", "\n  fixed     zstd  ", "\n  cdc       lz4   ",
                           "\n  cdc       zstd  "};
-    for (int i = 0; i < 4; i++) assert_contains(out, rows[i]);
-    assert_contains(out, "  <- recommended\n");
+    for (int i = 0; i < 4; i++) tu_assert_contains(out, rows[i]);
+    tu_assert_contains(out, "  <- recommended\n");
     char *rec = tu_strf("\nrecommended: hexz pack %s -o OUT --chunking ", fx.v1);
-    assert_contains(out, rec);
+    tu_assert_contains(out, rec);
     free(rec);
     free(input);
     free(out);
@@ -635,7 +619,7 @@ static void test_predict(void **state)
 static void test_pack_stdin(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "stdin.hxz");
+    char *hxz = tu_path(fx.dir, "stdin.hxz");
     const char *argv[] = {HEXZ_CLI_PATH, "pack", "-", "-o", hxz, NULL};
     char *err = NULL;
     assert_int_equal(run_with_stdin(fx.v2, NULL, 0, argv, &err), 0);
@@ -660,7 +644,7 @@ static void test_pack_stdin(void **state)
 static void test_add_stream(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "streams.hxz"), *small = path_in(fx.dir, "small.bin");
+    char *hxz = tu_path(fx.dir, "streams.hxz"), *small = tu_path(fx.dir, "small.bin");
     write_text(small, "registers\n");
     char *memory = tu_strf("memory=%s", fx.v2), *regs = tu_strf("regs=%s", small);
     free(EXPECT(0, "", "pack", fx.v1, "-o", hxz, "-q", "--add-stream", memory, "--add-stream",
@@ -674,7 +658,7 @@ static void test_add_stream(void **state)
     free(want);
     free(out);
     /* Beside a file tree, and from standard input. */
-    char *tree = path_in(fx.dir, "stream-tree"), *f = path_in(fx.dir, "stream-tree/f.txt");
+    char *tree = tu_path(fx.dir, "stream-tree"), *f = tu_path(fx.dir, "stream-tree/f.txt");
     assert_int_equal(mkdir(tree, 0755), 0);
     write_text(f, "file\n");
     free(EXPECT(0, "", "pack", tree, "-o", hxz, "-q", "-f", "--add-stream", memory));
@@ -699,7 +683,7 @@ static void test_add_stream(void **state)
     free(EXPECT(2, want, "pack", fx.v1, "-o", hxz, "-f", "--add-stream", regs, "--add-stream",
                 "regs=y"));
     free(want);
-    char *missing = path_in(fx.dir, "no-such-stream");
+    char *missing = tu_path(fx.dir, "no-such-stream");
     char *arg = tu_strf("extra=%s", missing);
     want = tu_strf("hexz pack: %s: No such file or directory\n", missing);
     free(EXPECT(1, want, "pack", fx.v1, "-o", hxz, "-f", "--add-stream", arg));
@@ -718,9 +702,9 @@ static void test_add_stream(void **state)
 static void test_fifo_warning(void **state)
 {
     (void)state;
-    char *tree = path_in(fx.dir, "fifo-tree"), *hxz = path_in(fx.dir, "fifo.hxz");
+    char *tree = tu_path(fx.dir, "fifo-tree"), *hxz = tu_path(fx.dir, "fifo.hxz");
     assert_int_equal(mkdir(tree, 0755), 0);
-    char *file = path_in(tree, "a.txt"), *fifo = path_in(tree, "pipe");
+    char *file = tu_path(tree, "a.txt"), *fifo = tu_path(tree, "pipe");
     write_text(file, "hello\n");
     assert_int_equal(mkfifo(fifo, 0644), 0);
     char *out = EXPECT(0, "hexz pack: warning: pipe: skipped: a fifo\n", "pack", tree, "-o", hxz,
@@ -755,14 +739,14 @@ static char *make_dict_tree(void)
         "[network]\ntimeout_seconds = 30\nretries = 5\nkeepalive = true\n"
         "[security]\ntls = required\ncertificate = /etc/service/certs/node-%u.pem\n"
         "# end of the configuration of service %u; generated, do not edit by hand\n";
-    char *tree = path_in(fx.dir, "dict-tree");
+    char *tree = tu_path(fx.dir, "dict-tree");
     assert_int_equal(mkdir(tree, 0755), 0);
     tu_rng rng;
     tu_rng_seed(&rng, fx.seed + 1);
     for (unsigned i = 0; i < DICT_FILES; i++) {
         char name[32];
         snprintf(name, sizeof name, "svc%03u.conf", i);
-        char *p = path_in(tree, name);
+        char *p = tu_path(tree, name);
         unsigned r = (unsigned)tu_rng_below(&rng, 100000);
         char *text = tu_strf(tmpl, i, 1000 + r % 9000, 1 + r % 64, r, r * 7, r % 977, i);
         write_text(p, text);
@@ -776,7 +760,7 @@ static void test_dict(void **state)
 {
     (void)state;
     char *tree = make_dict_tree();
-    char *plain = path_in(fx.dir, "nodict.hxz"), *dict = path_in(fx.dir, "dict.hxz");
+    char *plain = tu_path(fx.dir, "nodict.hxz"), *dict = tu_path(fx.dir, "dict.hxz");
     free(EXPECT(0, "", "pack", tree, "-o", plain, "-q", "--compression", "zstd"));
     free(EXPECT(0, "", "pack", tree, "-o", dict, "-q", "--compression", "zstd", "--dict",
                 "--dict-size", "16K"));
@@ -786,14 +770,14 @@ static void test_dict(void **state)
     for (unsigned i = 0; i < DICT_FILES; i += 37) {
         char name[32];
         snprintf(name, sizeof name, "svc%03u.conf", i);
-        char *p = path_in(tree, name);
+        char *p = tu_path(tree, name);
         size_t n;
         uint8_t *want = tu_read_file(p, &n);
         expect_cat(want, n, dict, name, NULL, NULL);
         free(want);
         free(p);
     }
-    char *dest = path_in(fx.dir, "dict-out");
+    char *dest = tu_path(fx.dir, "dict-out");
     free(EXPECT(0, "", "extract", dict, "-o", dest));
     const char *diff[] = {"/usr/bin/env", "diff", "-r", tree, dest, NULL};
     char *out = NULL;
@@ -815,7 +799,7 @@ static void test_dict(void **state)
 static void test_dict_usage(void **state)
 {
     (void)state;
-    char *hxz = path_in(fx.dir, "never.hxz");
+    char *hxz = tu_path(fx.dir, "never.hxz");
     char *want = usage("pack", PACK_SYNOPSIS, "--dict requires --compression zstd");
     free(EXPECT(2, want, "pack", fx.v1, "-o", hxz, "--dict"));
     free(EXPECT(2, want, "pack", fx.v1, "-o", hxz, "--dict", "--compression", "lz4"));
@@ -843,7 +827,7 @@ static void test_help(void **state)
     const char *verbs[] = {"diff", "flatten", "predict"};
     for (int i = 0; i < 3; i++) {
         char *line = tu_strf("\n  %-9s ", verbs[i]);
-        assert_contains(out, line);
+        tu_assert_contains(out, line);
         free(line);
         char *prefix = tu_strf("usage: hexz %s ", verbs[i]);
         char *help = EXPECT(0, "", verbs[i], "--help");
@@ -859,13 +843,13 @@ static void test_help(void **state)
                                    "flatten", "diff"};
     for (size_t i = 0; i < sizeof with_base_dir / sizeof with_base_dir[0]; i++) {
         char *help = EXPECT(0, "", with_base_dir[i], "--help");
-        assert_contains(help, "--base-dir DIR");
+        tu_assert_contains(help, "--base-dir DIR");
         free(help);
     }
     out = EXPECT(0, "", "pack", "--help");
     const char *options[] = {"--base ARCHIVE", "--dict ", "--dict-size N", "--add-stream NAME=FILE",
                              "--skip-unreadable", "INPUT \"-\""};
-    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) assert_contains(out, options[i]);
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) tu_assert_contains(out, options[i]);
     free(out);
 }
 

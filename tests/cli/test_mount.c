@@ -47,7 +47,6 @@ static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-static char *path_in(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
 
 static long long now_ms(void)
 {
@@ -70,7 +69,7 @@ static char *find_fusermount(void)
     char *found = NULL;
     for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found;
          d = strtok_r(NULL, ":", &save)) {
-        char *candidate = path_in(d, "fusermount3");
+        char *candidate = tu_path(d, "fusermount3");
         if (access(candidate, X_OK) == 0)
             found = candidate;
         else
@@ -171,7 +170,7 @@ static void mount_fg(const char *archive, const char *extra1, const char *extra2
         _exit(127);
     }
     fx.pid = pid;
-    char *probe_path = path_in(fx.mnt, probe);
+    char *probe_path = tu_path(fx.mnt, probe);
     long long end = now_ms() + MOUNT_TIMEOUT_MS;
     struct stat st;
     for (;;) {
@@ -208,7 +207,7 @@ static void set_mtime(const char *path, long sec, long nsec)
 /* A file under fx.tree with the given content and mode; its mtime varies with `n`. */
 static void make_file(const char *rel, const void *data, size_t len, mode_t mode, int n)
 {
-    char *p = path_in(fx.tree, rel);
+    char *p = tu_path(fx.tree, rel);
     tu_write_file(p, data, len);
     assert_int_equal(chmod(p, mode), 0);
     set_mtime(p, MTIME + n, 1000L * n);
@@ -217,14 +216,14 @@ static void make_file(const char *rel, const void *data, size_t len, mode_t mode
 
 static void make_dir(const char *rel)
 {
-    char *p = path_in(fx.tree, rel);
+    char *p = tu_path(fx.tree, rel);
     assert_int_equal(mkdir(p, 0755), 0);
     free(p);
 }
 
 static void make_link(const char *rel, const char *target, int n)
 {
-    char *p = path_in(fx.tree, rel);
+    char *p = tu_path(fx.tree, rel);
     assert_int_equal(symlink(target, p), 0);
     set_mtime(p, MTIME + n, 0);
     free(p);
@@ -232,7 +231,7 @@ static void make_link(const char *rel, const char *target, int n)
 
 static void finish_dir(const char *rel, mode_t mode, int n)
 {
-    char *p = path_in(fx.tree, rel);
+    char *p = tu_path(fx.tree, rel);
     assert_int_equal(chmod(p, mode), 0);
     set_mtime(p, MTIME + n, 500000000);
     free(p);
@@ -241,7 +240,7 @@ static void finish_dir(const char *rel, mode_t mode, int n)
 /* A file of `size` bytes that is all holes except a few random runs. */
 static void make_sparse(const char *rel, tu_rng *rng, off_t size)
 {
-    char *p = path_in(fx.tree, rel);
+    char *p = tu_path(fx.tree, rel);
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     assert_int_equal(ftruncate(fd, size), 0);
@@ -348,12 +347,12 @@ static int group_setup(void **state)
     tu_rng rng;
     tu_rng_seed(&rng, tu_test_seed());
     fx.dir = tu_mkdtemp("mount");
-    fx.tree = path_in(fx.dir, "tree");
-    fx.tree_hxz = path_in(fx.dir, "tree.hxz");
-    fx.single = path_in(fx.dir, "single.bin");
-    fx.single_hxz = path_in(fx.dir, "single.hxz");
-    fx.mnt = path_in(fx.dir, "mnt");
-    fx.log = path_in(fx.dir, "mount.log");
+    fx.tree = tu_path(fx.dir, "tree");
+    fx.tree_hxz = tu_path(fx.dir, "tree.hxz");
+    fx.single = tu_path(fx.dir, "single.bin");
+    fx.single_hxz = tu_path(fx.dir, "single.hxz");
+    fx.mnt = tu_path(fx.dir, "mnt");
+    fx.log = tu_path(fx.dir, "mount.log");
     assert_int_equal(mkdir(fx.mnt, 0755), 0);
     generate_tree(&rng);
     generate_single(&rng);
@@ -460,8 +459,8 @@ static void assert_cmp_equal(const char *a, const char *b)
  * beneath it; returns the number of entries compared. */
 static size_t compare_tree(const char *src_root, const char *mnt_root, const char *rel)
 {
-    char *src = *rel ? path_in(src_root, rel) : tu_strf("%s", src_root);
-    char *dst = *rel ? path_in(mnt_root, rel) : tu_strf("%s", mnt_root);
+    char *src = *rel ? tu_path(src_root, rel) : tu_strf("%s", src_root);
+    char *dst = *rel ? tu_path(mnt_root, rel) : tu_strf("%s", mnt_root);
     struct stat a, b;
     assert_int_equal(lstat(src, &a), 0);
     if (lstat(dst, &b) != 0) fail_msg("lstat %s: %s", dst, strerror(errno));
@@ -536,8 +535,8 @@ static void compare_preads(const char *src, const char *dst, tu_rng *rng, int co
 /* Every kind of write fails with EROFS. */
 static void check_read_only(const char *existing_file)
 {
-    char *target = path_in(fx.mnt, existing_file), *fresh = path_in(fx.mnt, "new-file");
-    char *fresh_dir = path_in(fx.mnt, "new-dir");
+    char *target = tu_path(fx.mnt, existing_file), *fresh = tu_path(fx.mnt, "new-file");
+    char *fresh_dir = tu_path(fx.mnt, "new-dir");
     errno = 0;
     assert_int_equal(open(target, O_WRONLY), -1);
     assert_int_equal(errno, EROFS);
@@ -578,7 +577,7 @@ static void test_mount_tree(void **state)
     tu_rng_seed(&rng, tu_test_seed() ^ 0x6d6f756e74u);
     const char *files[] = {"random.bin", "sparse.bin", "d1/d2/d3/deep.bin"};
     for (int i = 0; i < 3; i++) {
-        char *src = path_in(fx.tree, files[i]), *dst = path_in(fx.mnt, files[i]);
+        char *src = tu_path(fx.tree, files[i]), *dst = tu_path(fx.mnt, files[i]);
         compare_preads(src, dst, &rng, 400);
         free(src);
         free(dst);
@@ -587,7 +586,7 @@ static void test_mount_tree(void **state)
     /* Missing paths, and paths through a file or a symlink. */
     const char *missing[] = {"nope", "d1/nope", "d1/d2/d3/deep.bin/x", "empty dir/x", "d1/d2/up/x"};
     for (int i = 0; i < 5; i++) {
-        char *p = path_in(fx.mnt, missing[i]);
+        char *p = tu_path(fx.mnt, missing[i]);
         struct stat st;
         errno = 0;
         assert_int_equal(lstat(p, &st), -1);
@@ -612,7 +611,7 @@ static void test_mount_single_file(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(names[0], "main");
     free_names(names, n);
-    char *main_path = path_in(fx.mnt, "main");
+    char *main_path = tu_path(fx.mnt, "main");
     struct stat st;
     assert_int_equal(stat(main_path, &st), 0);
     assert_true(S_ISREG(st.st_mode));
@@ -634,7 +633,7 @@ static void test_mount_implied_dirs(void **state)
 {
     (void)state;
     REQUIRE_FUSE();
-    char *hxz = path_in(fx.dir, "implied.hxz");
+    char *hxz = tu_path(fx.dir, "implied.hxz");
     hexz_writer *w;
     assert_int_equal(hexz_writer_create(&w, hxz, NULL), 0);
     assert_int_equal(hexz_writer_begin_file(w, "p/q/r.txt", 0640, MTIME, 5), 0);
@@ -662,7 +661,7 @@ static void test_mount_implied_dirs(void **state)
         {"z/y/x", S_IFDIR | 0750, ""},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-        char *p = *want[i].rel ? path_in(fx.mnt, want[i].rel) : tu_strf("%s", fx.mnt);
+        char *p = *want[i].rel ? tu_path(fx.mnt, want[i].rel) : tu_strf("%s", fx.mnt);
         struct stat st;
         if (lstat(p, &st) != 0) fail_msg("lstat %s: %s", p, strerror(errno));
         if (S_ISLNK(want[i].mode))
@@ -683,7 +682,7 @@ static void test_mount_implied_dirs(void **state)
         }
         free(p);
     }
-    char *r = path_in(fx.mnt, "p/s"); /* through the symlink */
+    char *r = tu_path(fx.mnt, "p/s"); /* through the symlink */
     size_t len;
     uint8_t *got = tu_read_file(r, &len);
     assert_int_equal(len, 5);
@@ -708,7 +707,7 @@ static void test_mount_background(void **state)
     free(out);
     free(err);
     assert_true(is_mounted(fx.mnt));
-    char *src = path_in(fx.tree, "random.bin"), *dst = path_in(fx.mnt, "random.bin");
+    char *src = tu_path(fx.tree, "random.bin"), *dst = tu_path(fx.mnt, "random.bin");
     assert_cmp_equal(src, dst);
     free(src);
     free(dst);
@@ -721,7 +720,7 @@ static void test_mount_damaged_block(void **state)
 {
     (void)state;
     REQUIRE_FUSE();
-    char *bad = path_in(fx.dir, "damaged.hxz");
+    char *bad = tu_path(fx.dir, "damaged.hxz");
     tu_copy_file(fx.single_hxz, bad);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, bad), 0);
@@ -733,7 +732,7 @@ static void test_mount_damaged_block(void **state)
     tu_flip_byte(bad, bi.stored_offset + bi.stored_length / 2);
 
     mount_fg(bad, NULL, NULL, "main");
-    char *main_path = path_in(fx.mnt, "main");
+    char *main_path = tu_path(fx.mnt, "main");
     for (int round = 0; round < 2; round++) {
         int fd = open(main_path, O_RDONLY);
         assert_true(fd >= 0);
@@ -761,7 +760,7 @@ static void test_mount_corrupt_archive(void **state)
 {
     (void)state;
     REQUIRE_FUSE();
-    char *bad = path_in(fx.dir, "corrupt.hxz");
+    char *bad = tu_path(fx.dir, "corrupt.hxz");
     tu_copy_file(fx.tree_hxz, bad);
     tu_flip_byte(bad, 40); /* inside the archive id: the header checksum no longer matches */
     char *out = NULL, *err = NULL;
