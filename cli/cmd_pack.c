@@ -278,30 +278,22 @@ static int report_exists(const char *output)
 }
 
 /* "packed IN -> OUT: N bytes in, M bytes out (ratio R), dedup saved D bytes, S MiB/s, T s"
- * on stderr, with ", the base holds B bytes" before the speed for a thin archive: the figures of
- * the archive as written, read back from it. */
-static int print_summary(const pack_args *a, double seconds)
+ * on stderr, with ", the base holds B bytes" before the speed for a thin archive: the figures
+ * of the library's last progress report, which it makes when the archive is complete (reading
+ * the archive back would cost a second key derivation when encrypted, and every index page). */
+static int print_summary(const pack_args *a, const hexz_progress *last, double seconds)
 {
-    hexz_reader *r;
-    int rc = hexz_reader_open_password(&r, a->output, a->wo.password);
-    hexz_inspect_info info;
-    if (rc == 0) {
-        rc = hexz_reader_inspect(r, &info);
-        hexz_reader_free(r);
-    }
-    if (rc < 0) return cli_lib_error("pack", rc, a->output);
-    double ratio = info.file_size ? (double)info.logical_bytes / (double)info.file_size : 0.0;
+    uint64_t logical = last->bytes_in, size = last->bytes_out;
+    double ratio = size ? (double)logical / (double)size : 0.0;
     char base[64] = "";
-    if (info.chain_length > 0)
-        snprintf(base, sizeof base, ", the base holds %llu bytes",
-                 (unsigned long long)info.base_bytes);
+    if (a->wo.base)
+        snprintf(base, sizeof base, ", the base holds %llu bytes", (unsigned long long)last->base_bytes);
     fprintf(stderr,
             "packed %s -> %s: %llu bytes in, %llu bytes out (ratio %.2f), dedup saved %llu "
             "bytes%s, %.1f MiB/s, %.2f s\n",
             from_stdin(a) ? "standard input" : a->input, a->output,
-            (unsigned long long)info.logical_bytes, (unsigned long long)info.file_size, ratio,
-            (unsigned long long)info.dedup_bytes, base,
-            cli_mib_per_s(info.logical_bytes, seconds), seconds);
+            (unsigned long long)logical, (unsigned long long)size, ratio,
+            (unsigned long long)last->dedup_bytes, base, cli_mib_per_s(logical, seconds), seconds);
     return CLI_OK;
 }
 
@@ -343,7 +335,7 @@ static int pack_with_progress(pack_args *a)
         return CLI_FAIL;
     }
     if (rc < 0) return cli_lib_error("pack", rc, from_stdin(a) ? "standard input" : a->input);
-    return a->show == CLI_SHOW_QUIET ? CLI_OK : print_summary(a, seconds);
+    return a->show == CLI_SHOW_QUIET ? CLI_OK : print_summary(a, &prog.report, seconds);
 }
 
 /* --dict: a zstd dictionary trained on INPUT, stored in the archive and used for every block. */

@@ -111,6 +111,7 @@ static void draw(cli_progress *p, double now, int final)
 int cli_progress_update(const hexz_progress *progress, void *user)
 {
     cli_progress *p = user;
+    p->report = *progress;
     if (progress->bytes_total) p->total = progress->bytes_total;
     p->done = p->count_out ? progress->bytes_out : progress->bytes_in;
     if (p->bar) {

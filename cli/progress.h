@@ -33,6 +33,7 @@ typedef struct {
     int drawn;       /* a line is on screen (so a newline must end it) */
     size_t width;    /* length of the last line, to blank what a shorter one leaves */
     size_t columns;  /* the terminal's width, to keep the line from wrapping; 0 if unknown */
+    hexz_progress report; /* the library's latest report (for pack: the final figures) */
 } cli_progress;
 
 /* Seconds on a monotonic clock. */

@@ -82,7 +82,13 @@ typedef struct {
     uint64_t bytes_out;    /* bytes written to the destination so far */
     uint64_t blocks;       /* blocks (index entries) produced so far */
     uint64_t dedup_hits;   /* blocks that reused stored bytes */
+    uint64_t dedup_bytes;  /* logical bytes of those blocks */
+    uint64_t base_bytes;   /* thin archives: logical bytes stored as references to the base */
 } hexz_progress;
+
+/* Packing calls the callback a last time when the archive is complete: bytes_in is then the
+ * archive's logical size and bytes_out its file size, so a caller has the final figures
+ * without opening the archive again. */
 
 /* Called from the thread that drives the operation, at most every few MiB. Return non-zero to
  * cancel: the operation then stops and returns HEXZ_ECANCELED. An archive or a single extracted

@@ -182,6 +182,8 @@ static int report_progress(hexz_writer *w)
     now.bytes_out = __atomic_load_n(&w->progress.bytes_out, __ATOMIC_RELAXED);
     now.blocks = __atomic_load_n(&w->progress.blocks, __ATOMIC_RELAXED);
     now.dedup_hits = __atomic_load_n(&w->progress.dedup_hits, __ATOMIC_RELAXED);
+    now.dedup_bytes = __atomic_load_n(&w->progress.dedup_bytes, __ATOMIC_RELAXED);
+    now.base_bytes = __atomic_load_n(&w->progress.base_bytes, __ATOMIC_RELAXED);
     if (w->opts.progress(&now, w->opts.progress_user))
         return hx_error(HEXZ_ECANCELED, "%s: canceled", w->out.dest);
     return 0;

@@ -139,12 +139,14 @@ int hx_writer_commit_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data,
         e.kind = HX_BLOCK_BASE;
         e.stored_offset = dup->stored_offset;
         e.stored_length = dup->base_stream;
+        __atomic_fetch_add(&w->progress.base_bytes, len, __ATOMIC_RELAXED);
     } else if (dup && dup->used == HX_DEDUP_STORED && w->opts.dedup) {
         e.stored_offset = dup->stored_offset;
         e.stored_length = dup->stored_length;
         e.stored_checksum = dup->stored_checksum;
         e.codec = dup->codec;
         __atomic_fetch_add(&w->progress.dedup_hits, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&w->progress.dedup_bytes, len, __ATOMIC_RELAXED);
     } else {
         rc = store_new(w, &e, data, len, p);
         if (rc) return rc;

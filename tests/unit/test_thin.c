@@ -234,6 +234,51 @@ static void test_flatten(void **state)
     free(flat);
 }
 
+static int keep_last(const hexz_progress *progress, void *user)
+{
+    *(hexz_progress *)user = *progress;
+    return 0;
+}
+
+/* The last progress report of a pack carries the archive's final figures, equal to what
+ * inspect finds in it afterwards (the CLI's summary line relies on this). */
+static void test_final_progress_matches_inspect(void **state)
+{
+    fixture *f = *state;
+    char *v1 = tu_strf("%s/p1.hxz", f->dir), *v2 = tu_strf("%s/p2.hxz", f->dir);
+    size_t len;
+    uint8_t *img = edit_image(f->v0, &len, 1);
+    memcpy(img + (6u << 20), img + (1u << 20), 1u << 20); /* something to dedup inside v2 too */
+    pack(v1, f->v0, IMAGE_SIZE, NULL, HEXZ_CHUNK_FIXED);
+    hexz_write_options o;
+    hexz_write_options_init(&o);
+    assert_int_equal(hexz_base_chunking(v1, &o), 0);
+    o.base = v1;
+    hexz_progress last;
+    memset(&last, 0, sizeof last);
+    o.progress = keep_last;
+    o.progress_user = &last;
+    hexz_writer *w;
+    assert_int_equal(hexz_writer_create(&w, v2, &o), 0);
+    assert_int_equal(hexz_writer_write(w, img, len), 0);
+    assert_int_equal(hexz_writer_finish(w), 0);
+    hexz_writer_free(w);
+    hexz_reader *r;
+    assert_int_equal(hexz_reader_open(&r, v2), 0);
+    hexz_inspect_info info;
+    assert_int_equal(hexz_reader_inspect(r, &info), 0);
+    hexz_reader_free(r);
+    assert_int_equal(last.bytes_in, info.logical_bytes);
+    assert_int_equal(last.bytes_out, info.file_size);
+    assert_int_equal(last.bytes_out, tu_file_size(v2));
+    assert_int_equal(last.dedup_bytes, info.dedup_bytes);
+    assert_int_equal(last.base_bytes, info.base_bytes);
+    assert_true(last.base_bytes > 0);
+    free(img);
+    free(v1);
+    free(v2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +287,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chain_of_three, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replaced_base_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flatten, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_final_progress_matches_inspect, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
