@@ -141,6 +141,26 @@ void tu_assert_file_content(const char *path, const void *want, size_t want_len)
     free(got);
 }
 
+void tu_check_json(const char *dir, const char *text, const char *expr)
+{
+    char *file = tu_path(dir, "out.json");
+    tu_write_file(file, text, strlen(text));
+    const char *tool[] = {"/usr/bin/env", "python3", "-m", "json.tool", file, NULL};
+    char *err = NULL;
+    int rc = tu_run(NULL, &err, tool);
+    if (rc != 0) fprintf(stderr, "json.tool: %s\n%s\n", err, text);
+    assert_int_equal(rc, 0);
+    free(err);
+    char *code = tu_strf("import json,sys\nd=json.load(open(sys.argv[1]))\nassert %s, d\n", expr);
+    const char *check[] = {"/usr/bin/env", "python3", "-c", code, file, NULL};
+    rc = tu_run(NULL, &err, check);
+    if (rc != 0) fprintf(stderr, "check failed: %s\n%s\n", expr, err);
+    assert_int_equal(rc, 0);
+    free(err);
+    free(code);
+    free(file);
+}
+
 long long tu_file_size(const char *path)
 {
     struct stat st;

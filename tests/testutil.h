@@ -40,6 +40,10 @@ void tu_assert_contains(const char *text, const char *part);
 /* Asserts that the file `path` holds exactly want[0..len). */
 void tu_assert_file_content(const char *path, const void *want, size_t len);
 
+/* Writes `text` into dir/out.json and runs python3 on it: json.tool must accept it, and the
+ * Python expression `expr` (the document is `d`) must hold. */
+void tu_check_json(const char *dir, const char *text, const char *expr);
+
 /* Size of a file, or -1. */
 long long tu_file_size(const char *path);
 /* Flips (xors with 0xFF) the byte at `offset` of `path` in place. */

@@ -191,28 +191,6 @@ static void expect_pack_usage(const char *msg, const char *a1, const char *a2, c
     free(out_hxz);
 }
 
-/* Writes `text` to a file and runs python3 on it: json.tool must accept it, and `expr` (with
- * the document as `d`) must hold. */
-static void check_json(const char *text, const char *expr)
-{
-    char *file = tu_path(fx.dir, "out.json");
-    tu_write_file(file, text, strlen(text));
-    const char *tool[] = {"/usr/bin/env", "python3", "-m", "json.tool", file, NULL};
-    char *err = NULL;
-    int rc = tu_run(NULL, &err, tool);
-    if (rc != 0) fprintf(stderr, "json.tool: %s\n%s\n", err, text);
-    assert_int_equal(rc, 0);
-    free(err);
-    char *code = tu_strf("import json,sys\nd=json.load(open(sys.argv[1]))\nassert %s, d\n", expr);
-    const char *check[] = {"/usr/bin/env", "python3", "-c", code, file, NULL};
-    rc = tu_run(NULL, &err, check);
-    if (rc != 0) fprintf(stderr, "check failed: %s\n%s\n", expr, err);
-    assert_int_equal(rc, 0);
-    free(err);
-    free(code);
-    free(file);
-}
-
 /* Checks one extracted entry against its source: type, permission bits, mtime, content or
  * symlink target. */
 static void compare_entry(const char *rel, const char *dest)
@@ -423,7 +401,7 @@ static void pack_and_compare(const char *tag, const char *expr, const char *o1, 
     assert_true(strncmp(err, prefix, strlen(prefix)) == 0);
     assert_true(strlen(err) > 3 && strcmp(err + strlen(err) - 3, " s\n") == 0);
     char *json = EXPECT(0, "", "inspect", "--json", hxz);
-    check_json(json, expr);
+    tu_check_json(fx.dir, json, expr);
     free(EXPECT(0, "", "verify", hxz));
     free(EXPECT(0, "", "extract", hxz, "-o", back));
     tu_assert_file_content(back, fx.data_buf, fx.data_len);
@@ -614,7 +592,7 @@ static void test_ls_json(void **state)
 {
     (void)state;
     char *out = EXPECT(0, "", "ls", "--json", fx.tree_hxz);
-    check_json(
+    tu_check_json(fx.dir, 
         out, "len(d['entries']) == 11 and d['entries'][5]['path'] == 'a/hello.txt'"
              " and d['entries'][5]['size'] == 13 and d['entries'][5]['mode'] == '0644'"
              " and d['entries'][8]['target'] == 'a/hello.txt'"
@@ -625,7 +603,7 @@ static void test_ls_json(void **state)
     out = EXPECT(0, "", "ls", "--json", fx.data_hxz);
     char *expr = tu_strf("d['streams'][0]['name'] == 'main' and d['streams'][0]['size'] == %zu",
                          fx.data_len);
-    check_json(out, expr);
+    tu_check_json(fx.dir, out, expr);
     free(expr);
     free(out);
 }
@@ -694,11 +672,11 @@ static void test_inspect_json(void **state)
         " == d['unique_blocks'] and d['files'] == 0 and abs(d['ratio'] - %zu / d['file_size']) < "
         "1e-3",
         fx.data_len, fx.data_len, fx.data_len);
-    check_json(out, expr);
+    tu_check_json(fx.dir, out, expr);
     free(expr);
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.tree_hxz);
-    check_json(out, "d['files'] == 6 and d['dirs'] == 3 and d['symlinks'] == 2"
+    tu_check_json(fx.dir, out, "d['files'] == 6 and d['dirs'] == 3 and d['symlinks'] == 2"
                     " and d['manifest_bytes'] > 0 and d['dedup_bytes'] >= 200000");
     free(out);
 }

@@ -69,28 +69,6 @@ static void expect_cat(const void *want, size_t len, const char *a1, const char 
     free(file);
 }
 
-/* Writes `text` to a file and runs python3 on it: json.tool must accept it, and `expr` (with
- * the document as `d`) must hold. */
-static void check_json(const char *text, const char *expr)
-{
-    char *file = tu_path(fx.dir, "out.json");
-    tu_write_file(file, text, strlen(text));
-    const char *tool[] = {"/usr/bin/env", "python3", "-m", "json.tool", file, NULL};
-    char *err = NULL;
-    int rc = tu_run(NULL, &err, tool);
-    if (rc != 0) fprintf(stderr, "json.tool: %s\n%s\n", err, text);
-    assert_int_equal(rc, 0);
-    free(err);
-    char *code = tu_strf("import json,sys\nd=json.load(open(sys.argv[1]))\nassert %s, d\n", expr);
-    const char *check[] = {"/usr/bin/env", "python3", "-c", code, file, NULL};
-    rc = tu_run(NULL, &err, check);
-    if (rc != 0) fprintf(stderr, "check failed: %s\n%s\n", expr, err);
-    assert_int_equal(rc, 0);
-    free(err);
-    free(code);
-    free(file);
-}
-
 /* One figure of a JSON document: python3 prints d[...] for the subscript `expr`. */
 static unsigned long long json_number(const char *text, const char *expr)
 {
@@ -278,7 +256,7 @@ static void test_thin_inspect(void **state)
         " and d['base_bytes'] > 0.8 * %u and d['base_blocks'] > 0"
         " and sum(d['level_bytes']) == d['logical_bytes'] - d['hole_bytes']",
         fx.v1_hxz, tu_file_size(fx.v1_hxz), RANDOM_HEAD + RANDOM_TAIL);
-    check_json(out, expr);
+    tu_check_json(fx.dir, out, expr);
     free(expr);
     free(out);
 
@@ -287,7 +265,7 @@ static void test_thin_inspect(void **state)
     assert_null(strstr(out, "bytes by level"));
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.v1_hxz);
-    check_json(out, "d['chain_length'] == 0 and d['chain'] == [] and len(d['level_bytes']) == 1");
+    tu_check_json(fx.dir, out, "d['chain_length'] == 0 and d['chain'] == [] and len(d['level_bytes']) == 1");
     free(out);
 }
 
@@ -381,7 +359,7 @@ static void test_flatten(void **state)
     free(EXPECT(0, "", "flatten", fx.v2_hxz, "-o", flat, "--force", "-q", "--base-dir", fx.away,
                 "--compression", "zstd", "--level", "5", "-j", "2"));
     out = EXPECT(0, "", "inspect", "--json", flat);
-    check_json(out, "d['chain_length'] == 0 and d['codec'] == 'zstd' and d['level'] == 5");
+    tu_check_json(fx.dir, out, "d['chain_length'] == 0 and d['codec'] == 'zstd' and d['level'] == 5");
     free(out);
     expect_cat(fx.v2_buf, fx.v2_len, flat, NULL, NULL, NULL);
     move(moved, fx.v1_hxz);
@@ -417,7 +395,7 @@ static void test_chain_of_three(void **state)
     free(l2);
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.v3_hxz);
-    check_json(out, "d['chain_length'] == 2 and [b['level'] for b in d['chain']] == [1, 2]"
+    tu_check_json(fx.dir, out, "d['chain_length'] == 2 and [b['level'] for b in d['chain']] == [1, 2]"
                     " and len(d['level_bytes']) == 3 and d['level_bytes'][2] > d['level_bytes'][0]"
                     " and d['base_bytes'] == d['level_bytes'][1] + d['level_bytes'][2]");
     free(out);
@@ -445,17 +423,17 @@ static void test_base_chunking(void **state)
     free(EXPECT(0, "", "pack", fx.v1, "-o", fixed, "-q", "--block-size", "16K"));
     free(EXPECT(0, "", "pack", fx.v2, "-o", thin, "-q", "--base", fixed));
     char *out = EXPECT(0, "", "inspect", "--json", thin);
-    check_json(out, "d['chunking'] == 'fixed' and d['block_size'] == 16384"
+    tu_check_json(fx.dir, out, "d['chunking'] == 'fixed' and d['block_size'] == 16384"
                     " and d['chain_length'] == 1");
     free(out);
     free(EXPECT(0, "", "pack", fx.v2, "-o", thin, "-q", "-f", "--base", fixed, "--avg", "32K"));
     out = EXPECT(0, "", "inspect", "--json", thin);
-    check_json(out, "d['chunking'] == 'cdc' and d['avg_size'] == 32768");
+    tu_check_json(fx.dir, out, "d['chunking'] == 'cdc' and d['avg_size'] == 32768");
     free(out);
     free(EXPECT(0, "", "pack", fx.v2, "-o", thin, "-q", "-f", "--base", fixed, "--block-size",
                 "8K"));
     out = EXPECT(0, "", "inspect", "--json", thin);
-    check_json(out, "d['chunking'] == 'fixed' and d['block_size'] == 8192");
+    tu_check_json(fx.dir, out, "d['chunking'] == 'fixed' and d['block_size'] == 8192");
     free(out);
     expect_cat(fx.v2_buf, fx.v2_len, thin, NULL, NULL, NULL);
 
@@ -485,7 +463,7 @@ static void test_diff(void **state)
                          " and d['streams'][0]['name'] == 'main' and 'files' not in d",
                          fx.v1_hxz, fx.v2_hxz, RANDOM_HEAD + RANDOM_TAIL,
                          RANDOM_HEAD + RANDOM_TAIL, INSERT_LEN);
-    check_json(json, expr);
+    tu_check_json(fx.dir, json, expr);
     free(expr);
     unsigned long long shared = json_number(json, "['total']['shared_bytes']");
     unsigned long long shared_blocks = json_number(json, "['total']['shared_blocks']");
@@ -509,7 +487,7 @@ static void test_diff(void **state)
     free(out);
     /* An archive against itself: everything shared. */
     json = EXPECT(0, "", "diff", "--json", fx.v2_hxz, fx.v2_full);
-    check_json(json, "d['total']['only_a_bytes'] == 0 and d['total']['only_b_bytes'] == 0"
+    tu_check_json(fx.dir, json, "d['total']['only_a_bytes'] == 0 and d['total']['only_b_bytes'] == 0"
                      " and d['total']['shared_bytes'] > 0");
     free(json);
     free(row);
@@ -550,7 +528,7 @@ static void test_diff_files(void **state)
     tu_assert_contains(out, "  changed.bin\n");
     free(out);
     out = EXPECT(0, "", "diff", "--json", "--files", h1, h2);
-    check_json(out, "len(d['files']) == 4 and {f['path'] for f in d['files']} =="
+    tu_check_json(fx.dir, out, "len(d['files']) == 4 and {f['path'] for f in d['files']} =="
                     " {'same.bin', 'gone.bin', 'changed.bin', 'new.bin'}"
                     " and [f for f in d['files'] if f['path'] == 'gone.bin'][0]['only_a_bytes']"
                     " == 150000");
@@ -597,7 +575,7 @@ static void test_predict(void **state)
         " and d['zero_bytes'] <= %u and d['unique_bytes_cdc'] >= %u"
         " and d['command'].startswith('hexz pack %s -o OUT --chunking ')",
         fx.v1_len, ZERO_RUN, RANDOM_HEAD + RANDOM_TAIL, fx.v1);
-    check_json(out, expr);
+    tu_check_json(fx.dir, out, expr);
     free(expr);
     free(out);
 
@@ -636,7 +614,7 @@ static void test_pack_stdin(void **state)
     free(err);
     expect_cat(fx.v3_buf, fx.v3_len, hxz, NULL, NULL, NULL);
     char *out = EXPECT(0, "", "inspect", "--json", hxz);
-    check_json(out, "d['chain_length'] == 1 and d['base_bytes'] > 0");
+    tu_check_json(fx.dir, out, "d['chain_length'] == 1 and d['base_bytes'] > 0");
     free(out);
     free(hxz);
 }
