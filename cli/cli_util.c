@@ -3,6 +3,7 @@
  * interrupts, CDC size options and formatting helpers shared by the hexz verbs.
  */
 #include "cli_util.h"
+#include "cli_text.h"
 #include "password.h"
 
 #include <errno.h>
@@ -10,12 +11,15 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t interrupted;
 
+/* The message is escaped (cli_text.h): names from an archive or the command line that it quotes
+ * can neither break it into several lines nor send control sequences to the terminal. */
 static void vprint_error(const char *verb, const char *fmt, va_list ap)
 {
     fflush(stdout);
@@ -23,7 +27,11 @@ static void vprint_error(const char *verb, const char *fmt, va_list ap)
         fprintf(stderr, "hexz %s: ", verb);
     else
         fputs("hexz: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) >= 0) {
+        cli_text_put(stderr, msg);
+        free(msg);
+    }
     fputc('\n', stderr);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_text.h"
 #include "commands.h"
 #include "json.h"
 #include "opt.h"
@@ -131,15 +132,20 @@ static void print_list(const char *kind, const diff_list *l)
            "only in B", kind);
     for (size_t i = 0; i < l->count; i++) {
         const hexz_diff_counts *c = &l->items[i].counts;
-        printf("%*llu%*llu%*llu  %s\n", NUMBER_WIDTH, (unsigned long long)c->shared_bytes,
-               NUMBER_WIDTH, (unsigned long long)c->only_a_bytes, NUMBER_WIDTH,
-               (unsigned long long)c->only_b_bytes, l->items[i].name);
+        printf("%*llu%*llu%*llu  ", NUMBER_WIDTH, (unsigned long long)c->shared_bytes, NUMBER_WIDTH,
+               (unsigned long long)c->only_a_bytes, NUMBER_WIDTH, (unsigned long long)c->only_b_bytes);
+        cli_text_put(stdout, l->items[i].name); /* from the archives: escaped, one line each */
+        putchar('\n');
     }
 }
 
 static void print_human(const diff_args *a, const diff_result *d)
 {
-    printf("%-*s%s\n%-*s%s\n\n", LABEL_WIDTH, "A", a->a, LABEL_WIDTH, "B", a->b);
+    printf("%-*s", LABEL_WIDTH, "A");
+    cli_text_put(stdout, a->a);
+    printf("\n%-*s", LABEL_WIDTH, "B");
+    cli_text_put(stdout, a->b);
+    fputs("\n\n", stdout);
     printf("%-*s%*s%*s\n", LABEL_WIDTH, "", NUMBER_WIDTH, "blocks", NUMBER_WIDTH, "bytes");
     total_row("shared", d->total.shared_blocks, d->total.shared_bytes);
     total_row("only in A", d->total.only_a_blocks, d->total.only_a_bytes);
@@ -166,7 +172,7 @@ static void json_list(json_writer *w, const char *key, const char *name_key, con
     json_begin_array(w);
     for (size_t i = 0; i < l->count; i++) {
         json_begin_object(w);
-        json_kv_string(w, name_key, l->items[i].name);
+        json_kv_name(w, name_key, l->items[i].name);
         json_counts(w, &l->items[i].counts);
         json_end_object(w);
     }
@@ -178,8 +184,8 @@ static void print_json(const diff_args *a, const diff_result *d)
     json_writer w;
     json_init(&w, stdout);
     json_begin_object(&w);
-    json_kv_string(&w, "a", a->a);
-    json_kv_string(&w, "b", a->b);
+    json_kv_name(&w, "a", a->a);
+    json_kv_name(&w, "b", a->b);
     json_key(&w, "total");
     json_begin_object(&w);
     json_counts(&w, &d->total);

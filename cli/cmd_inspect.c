@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli_text.h"
 #include "commands.h"
 #include "json.h"
 #include "opt.h"
@@ -120,8 +121,10 @@ static void print_streams(const inspect_data *d)
     row("streams", "%u", d->info.stream_count);
     for (unsigned i = 0; i < d->info.stream_count; i++) {
         const hexz_stream_info *s = &d->streams[i];
-        printf("  %-*s%llu bytes, %llu blocks\n", LABEL_WIDTH - 2, s->name,
+        char *name = cli_text_escape(s->name); /* from the archive: escaped, one line */
+        printf("  %-*s%llu bytes, %llu blocks\n", LABEL_WIDTH - 2, name ? name : "?",
                (unsigned long long)s->size, (unsigned long long)s->block_count);
+        free(name);
     }
 }
 
@@ -180,8 +183,9 @@ static void print_chain(const inspect_data *d)
         char id[33], label[32];
         cli_hex(b->archive_id, sizeof b->archive_id, id);
         snprintf(label, sizeof label, "level %u", k);
-        printf("  %-*s%s, id %s, %llu bytes\n", LABEL_WIDTH - 2, label, b->path, id,
-               (unsigned long long)b->file_size);
+        printf("  %-*s", LABEL_WIDTH - 2, label);
+        cli_text_put(stdout, b->path); /* made from the path the thin archive records */
+        printf(", id %s, %llu bytes\n", id, (unsigned long long)b->file_size);
     }
     row("base references", "%llu blocks, %llu bytes", (unsigned long long)in->base_blocks,
         (unsigned long long)in->base_bytes);
@@ -197,7 +201,9 @@ static void print_chain(const inspect_data *d)
 static void print_human(const inspect_data *d)
 {
     const hexz_inspect_info *in = &d->info;
-    row("archive", "%s", d->archive);
+    char *archive = cli_text_escape(d->archive);
+    row("archive", "%s", archive ? archive : "?");
+    free(archive);
     row("format", "%u.%u", in->format_major, in->format_minor);
     row("archive id", "%s", d->id_hex);
     row("root hash", "%s", d->root_hex);
@@ -233,7 +239,7 @@ static void json_streams(json_writer *w, const inspect_data *d)
     json_begin_array(w);
     for (unsigned i = 0; i < d->info.stream_count; i++) {
         json_begin_object(w);
-        json_kv_string(w, "name", d->streams[i].name);
+        json_kv_name(w, "name", d->streams[i].name);
         json_kv_u64(w, "size", d->streams[i].size);
         json_kv_u64(w, "blocks", d->streams[i].block_count);
         json_end_object(w);
@@ -323,7 +329,7 @@ static void json_chain(json_writer *w, const inspect_data *d)
         cli_hex(b->root_hash, sizeof b->root_hash, root);
         json_begin_object(w);
         json_kv_u64(w, "level", k);
-        json_kv_string(w, "path", b->path);
+        json_kv_name(w, "path", b->path);
         json_kv_string(w, "archive_id", id);
         json_kv_string(w, "root_hash", root);
         json_kv_u64(w, "file_size", b->file_size);
@@ -341,7 +347,7 @@ static void print_json(const inspect_data *d)
     json_writer w;
     json_init(&w, stdout);
     json_begin_object(&w);
-    json_kv_string(&w, "archive", d->archive);
+    json_kv_name(&w, "archive", d->archive);
     json_kv_string(&w, "format_version", version);
     json_kv_string(&w, "archive_id", d->id_hex);
     json_kv_string(&w, "root_hash", d->root_hex);

@@ -1,11 +1,12 @@
 /*
  * cmd_ls.c - 'hexz ls': lists the file-tree entries of an archive (paths; with -l type, mode,
  * size, mtime and symlink targets; or JSON), or, for an archive without a file tree, its
- * streams.
+ * streams. Names are printed escaped (cli_text.h), and exactly in JSON (json.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli_text.h"
 #include "commands.h"
 #include "json.h"
 #include "opt.h"
@@ -57,17 +58,21 @@ static const char *type_name(hexz_file_type t)
     return t == HEXZ_FILE_DIR ? "dir" : t == HEXZ_FILE_SYMLINK ? "symlink" : "file";
 }
 
+/* Names and targets are escaped (cli_text.h): a name holding a newline or an escape sequence
+ * can neither forge a line of the listing nor reach the terminal. */
 static void print_entry(const hexz_file_info *fi, int long_format)
 {
-    if (!long_format) {
-        printf("%s\n", fi->path);
-        return;
+    if (long_format) {
+        char when[64];
+        cli_iso_time(fi->mtime_sec, when, sizeof when);
+        printf("%c %04o %12llu %s ", type_char(fi->type), (unsigned)fi->mode, (unsigned long long)fi->size,
+               when);
     }
-    char when[64];
-    cli_iso_time(fi->mtime_sec, when, sizeof when);
-    printf("%c %04o %12llu %s %s", type_char(fi->type), (unsigned)fi->mode,
-           (unsigned long long)fi->size, when, fi->path);
-    if (fi->type == HEXZ_FILE_SYMLINK) printf(" -> %s", fi->target);
+    cli_text_put(stdout, fi->path);
+    if (long_format && fi->type == HEXZ_FILE_SYMLINK) {
+        fputs(" -> ", stdout);
+        cli_text_put(stdout, fi->target);
+    }
     putchar('\n');
 }
 
@@ -77,7 +82,7 @@ static void json_entry(json_writer *w, const hexz_file_info *fi)
     cli_iso_time(fi->mtime_sec, when, sizeof when);
     snprintf(mode, sizeof mode, "%04o", (unsigned)fi->mode);
     json_begin_object(w);
-    json_kv_string(w, "path", fi->path);
+    json_kv_name(w, "path", fi->path);
     json_kv_string(w, "type", type_name(fi->type));
     json_kv_string(w, "mode", mode);
     json_kv_u64(w, "size", fi->size);
@@ -85,7 +90,7 @@ static void json_entry(json_writer *w, const hexz_file_info *fi)
     json_kv_i64(w, "mtime_sec", fi->mtime_sec);
     json_kv_u64(w, "mtime_nsec", fi->mtime_nsec);
     if (fi->type == HEXZ_FILE_REGULAR) json_kv_u64(w, "offset", fi->offset);
-    if (fi->type == HEXZ_FILE_SYMLINK) json_kv_string(w, "target", fi->target);
+    if (fi->type == HEXZ_FILE_SYMLINK) json_kv_name(w, "target", fi->target);
     json_end_object(w);
 }
 
@@ -126,15 +131,17 @@ static int list_streams(hexz_reader *r, const ls_args *a, json_writer *w)
         if (rc < 0) return cli_lib_error("ls", rc, a->archive);
         if (w) {
             json_begin_object(w);
-            json_kv_string(w, "name", si.name);
+            json_kv_name(w, "name", si.name);
             json_kv_u64(w, "size", si.size);
             json_kv_u64(w, "blocks", si.block_count);
             json_end_object(w);
-        } else if (a->long_format) {
-            printf("%s %llu bytes, %llu blocks\n", si.name, (unsigned long long)si.size,
-                   (unsigned long long)si.block_count);
         } else {
-            printf("%s %llu\n", si.name, (unsigned long long)si.size);
+            cli_text_put(stdout, si.name);
+            if (a->long_format)
+                printf(" %llu bytes, %llu blocks\n", (unsigned long long)si.size,
+                       (unsigned long long)si.block_count);
+            else
+                printf(" %llu\n", (unsigned long long)si.size);
         }
     }
     if (w) json_end_array(w);
@@ -147,7 +154,7 @@ static int ls_archive(hexz_reader *r, const ls_args *a)
     if (w) {
         json_init(w, stdout);
         json_begin_object(w);
-        json_kv_string(w, "archive", a->archive);
+        json_kv_name(w, "archive", a->archive);
     }
     int has_tree = hexz_reader_file_count(r) > 0;
     int rc = has_tree ? list_files(r, a, w) : list_streams(r, a, w);
@@ -175,6 +182,13 @@ static const char ls_help[] =
     "Lists the entries of the file tree in ARCHIVE, one path per line, parents before their\n"
     "contents. An archive packed from a single file or device has no file tree; for it, ls\n"
     "lists the streams with their sizes in bytes.\n"
+    "\n"
+    "Names are printed so that each entry stays on one line and nothing reaches the terminal\n"
+    "as a control sequence: a backslash is shown as \\\\, a tab, newline or carriage return\n"
+    "as \\t, \\n or \\r (also \\a, \\b, \\v, \\f), and any other control character or byte\n"
+    "that is not valid UTF-8 as a backslash and three octal digits (ESC is \\033). In JSON,\n"
+    "a byte that is not valid UTF-8 is \\udcXX (Python's surrogateescape), and such a name also\n"
+    "has \"path_hex\" (\"target_hex\", \"name_hex\"): its bytes in hex.\n"
     "\n"
     "Options:\n"
     "  -l, --long              also show the type (d, - or l), permission bits in octal, the\n"

@@ -2,6 +2,7 @@
  * json.c - see json.h.
  */
 #include "json.h"
+#include "cli_text.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -55,36 +56,26 @@ void json_end_object(json_writer *w) { close_container(w, '}'); }
 void json_begin_array(json_writer *w) { open_container(w, '['); }
 void json_end_array(json_writer *w) { close_container(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one. */
-static int utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80) return 1;
-    int n = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
-    if (n == 0 || s[0] > 0xF4) return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    /* Reject overlong forms, surrogates and code points above U+10FFFF. */
-    if (n == 3 && s[0] == 0xE0 && s[1] < 0xA0) return 0;
-    if (n == 3 && s[0] == 0xED && s[1] >= 0xA0) return 0;
-    if (n == 4 && s[0] == 0xF0 && s[1] < 0x90) return 0;
-    if (n == 4 && s[0] == 0xF4 && s[1] >= 0x90) return 0;
-    return n;
-}
-
+/* A JSON string that decodes to exactly the bytes of `str`: valid UTF-8 as is (with `"`, `\` and
+ * control characters escaped, C1 controls included), and each byte that is not part of valid
+ * UTF-8 as the lone surrogate \udcXX (XX = the byte, 80..ff), which Python's json module reads
+ * and str.encode('utf-8', 'surrogateescape') turns back into the byte. */
 static void write_escaped(FILE *f, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', f);
     while (*s) {
-        int n = utf8_len(s);
+        int n = cli_text_utf8_len(s);
         if (n == 0) {
-            fputs("\\ufffd", f);
-            s++;
+            fprintf(f, "\\udc%02x", *s++);
         } else if (*s == '"' || *s == '\\') {
             fputc('\\', f);
             fputc(*s++, f);
         } else if (*s < 0x20 || *s == 0x7F) {
             fprintf(f, "\\u%04x", *s++);
+        } else if (n == 2 && s[0] == 0xC2 && s[1] < 0xA0) {
+            fprintf(f, "\\u%04x", s[1]);
+            s += 2;
         } else {
             fwrite(s, 1, (size_t)n, f);
             s += n;
@@ -147,4 +138,17 @@ void json_kv_i64(json_writer *w, const char *key, int64_t v)
 {
     json_key(w, key);
     json_i64(w, v);
+}
+
+void json_kv_name(json_writer *w, const char *key, const char *name)
+{
+    json_kv_string(w, key, name);
+    if (cli_text_is_utf8(name)) return;
+    char hkey[64];
+    snprintf(hkey, sizeof hkey, "%s_hex", key);
+    json_key(w, hkey);
+    before_value(w);
+    fputc('"', w->f);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) fprintf(w->f, "%02x", *p);
+    fputc('"', w->f);
 }

@@ -1,7 +1,12 @@
 /*
  * json.h - a tiny streaming JSON writer for the --json output of 'hexz ls' and 'hexz inspect':
- * objects, arrays, strings (escaped; invalid UTF-8 becomes U+FFFD), integers, fixed-point
- * numbers and booleans, pretty-printed with two-space indentation.
+ * objects, arrays, strings, integers, fixed-point numbers and booleans, pretty-printed with
+ * two-space indentation.
+ *
+ * Strings decode to exactly their bytes: valid UTF-8 is written as is (control characters,
+ * C1 included, as \u00XX), and a byte that is not part of valid UTF-8 as the lone surrogate
+ * \udcXX, as Python's "surrogateescape" does. Names (json_kv_name) that are not valid UTF-8 also
+ * get a "KEY_hex" member with their bytes in hex, for readers that replace lone surrogates.
  */
 #ifndef HEXZ_CLI_JSON_H
 #define HEXZ_CLI_JSON_H
@@ -42,5 +47,8 @@ void json_bool(json_writer *w, int v);
 void json_kv_string(json_writer *w, const char *key, const char *s);
 void json_kv_u64(json_writer *w, const char *key, uint64_t v);
 void json_kv_i64(json_writer *w, const char *key, int64_t v);
+/* A name from an archive or the command line: "KEY": the string, and when it is not valid UTF-8
+ * also "KEY_hex": its bytes as lower-case hex. */
+void json_kv_name(json_writer *w, const char *key, const char *name);
 
 #endif

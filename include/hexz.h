@@ -130,7 +130,9 @@ typedef struct {
     hexz_kdf_strength kdf;   /* how hard the password is stretched; default HEXZ_KDF_INTERACTIVE */
     const char *base;        /* non-NULL: make a thin archive against this (unencrypted) archive:
                                 blocks it already holds are stored as references to it. Use
-                                hexz_base_chunking() first so that chunks line up. */
+                                hexz_base_chunking() first so that chunks line up. It must be
+                                a regular file with fewer than HEXZ_CHAIN_MAX bases below it,
+                                else create fails with HEXZ_EINVAL before writing anything. */
     const void *dictionary;  /* zstd only: a dictionary (e.g. from hexz_train_dictionary) stored
                                 in the archive and used for every block; copied at create */
     size_t dictionary_size;
@@ -151,7 +153,8 @@ void hexz_write_options_init(hexz_write_options *opts);
 int hexz_train_dictionary(const char *input, size_t max_size, void **out, size_t *out_len);
 
 /* Copies the chunking settings (mode and sizes) of the archive `base` into *opts, so that a
- * thin archive cuts its input where the base did. Thread-safe. */
+ * thin archive cuts its input where the base did. `base` must be a regular file (HEXZ_EINVAL
+ * for a FIFO, device or directory, refused without opening it). Thread-safe. */
 int hexz_base_chunking(const char *base, hexz_write_options *opts);
 
 typedef struct hexz_writer hexz_writer;

@@ -2,15 +2,19 @@
  * writer_base.c - the writing side of thin archives: loading the base chain's blocks into the
  * dedup table (so that content the base holds becomes a reference instead of stored bytes),
  * recording the base by relative path, archive id and root hash, and copying its chunking
- * settings (docs/FORMAT.md §13).
+ * settings (docs/FORMAT.md §13). A base must be a regular file, and one whose chain already has
+ * the most levels a reader follows is refused before anything is written.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "pack/writer_impl.h"
 #include "read/reader_impl.h"
+#include "store/store.h"
 
 /* Every block of the base (its own or its bases' through references) becomes a BASE slot:
  * readable through the base at (stream, logical offset). */
@@ -82,15 +86,37 @@ static int record_base(hexz_writer *w, hexz_reader *b, const char *base_path)
     return rc;
 }
 
+/* A base must be a regular file, as readers require (§13), checked before it is opened: a FIFO
+ * would block the open and a device open can have effects. (The file backend checks the opened
+ * descriptor again.) */
+static int check_base_path(const char *base_path)
+{
+    if (hx_store_is_url(base_path)) return 0;
+    struct stat st;
+    if (stat(base_path, &st) != 0)
+        return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", base_path);
+    const char *kind = hx_store_file_kind(st.st_mode);
+    if (kind) return hx_error(HEXZ_EINVAL, "%s: base archive is %s, not a regular file", base_path, kind);
+    return 0;
+}
+
 int hx_writer_setup_base(hexz_writer *w, const char *base_path)
 {
     if (w->opts.password)
         return hx_error(HEXZ_EUNSUPPORTED, "%s: thin archives cannot be encrypted yet", w->out.dest);
+    int rc = check_base_path(base_path);
+    if (rc) return rc;
     hexz_reader *b;
     hx_open_ctx ctx = {0};
-    int rc = hx_reader_open_ex(&b, base_path, &ctx);
+    rc = hx_reader_open_ex(&b, base_path, &ctx);
     if (rc) return rc;
-    if (b->encrypted) rc = hx_error(HEXZ_EUNSUPPORTED, "%s: an encrypted archive cannot be a base", base_path);
+    /* The new archive adds one level to its base's chain; one that readers would refuse to
+     * follow is refused here, before anything is written, rather than packed and unreadable. */
+    unsigned levels = hexz_reader_chain_length(b) + 1;
+    if (levels > HX_BASE_DEPTH_MAX)
+        rc = hx_error(HEXZ_EINVAL, "%s: the base chain would be %u levels deep; the limit is %d (flatten %s first)",
+                      base_path, levels, HX_BASE_DEPTH_MAX, base_path);
+    if (!rc && b->encrypted) rc = hx_error(HEXZ_EUNSUPPORTED, "%s: an encrypted archive cannot be a base", base_path);
     if (!rc) rc = record_base(w, b, base_path);
     if (!rc) rc = load_base_blocks(w, b);
     hexz_reader_free(b);
@@ -101,9 +127,11 @@ int hx_writer_setup_base(hexz_writer *w, const char *base_path)
 int hexz_base_chunking(const char *base, hexz_write_options *opts)
 {
     if (!base || !opts) return hx_error(HEXZ_EINVAL, "hexz_base_chunking: NULL argument");
+    int rc = check_base_path(base);
+    if (rc) return rc;
     hexz_reader *b;
     hx_open_ctx ctx = {.structure_only = 1};
-    int rc = hx_reader_open_ex(&b, base, &ctx);
+    rc = hx_reader_open_ex(&b, base, &ctx);
     if (rc) return rc;
     if (b->params.chunking == HX_CHUNK_FIXED) {
         opts->chunking = HEXZ_CHUNK_FIXED;

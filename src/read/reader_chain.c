@@ -5,13 +5,16 @@
  * A base is found by the path recorded in the thin archive, relative to the thin archive's own
  * location (a directory or a URL), then in the caller's base directory. It must carry the
  * archive id and root hash the thin archive recorded: a base that was replaced or modified is
- * refused, never read. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its
- * own ancestor is refused. A reference whose target is missing or disagrees is an error, never
+ * refused, never read. A local base must be a regular file, which is checked before it is
+ * opened. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its own ancestor
+ * is refused. A reference whose target is missing or disagrees is an error, never
  * zeros.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/error.h"
 #include "read/reader_impl.h"
@@ -55,17 +58,39 @@ static int check_identity(hexz_reader *r, hexz_reader *b)
     return 0;
 }
 
+/* A local base must be a regular file, checked before it is opened: the path comes from the
+ * archive's bytes, and opening a FIFO or a device it names could block or have effects of its
+ * own. (The file backend checks again on the descriptor it opens, so a swap in between is
+ * refused too.) Returns 0 to go on, 1 if nothing is there, or an error. */
+static int check_base_kind(const hexz_reader *r, const char *place)
+{
+    if (hx_store_is_url(place)) return 0;
+    struct stat st;
+    if (stat(place, &st) != 0) return errno == ENOENT || errno == ENOTDIR ? 1 : 0;
+    const char *kind = hx_store_file_kind(st.st_mode);
+    if (!kind) return 0;
+    return hx_error(HEXZ_EINVAL, "%s: base archive %s is %s, not a regular file", r->path, place, kind);
+}
+
 /* Opens the first of the candidate places that exists. *missing stays set only if none does;
- * any other failure (a damaged base, or a base of the base missing) is final. */
-static int open_first(hexz_reader **out, char *const *places, int n, const hx_open_ctx *child, int *missing)
+ * any other failure (a damaged base, a FIFO or a directory where the base should be, or a base
+ * of the base missing) is final. */
+static int open_first(hexz_reader **out, const hexz_reader *r, char *const *places, int n,
+                      const hx_open_ctx *child, int *missing)
 {
     int rc = HEXZ_ENOTFOUND;
     *missing = 1;
     for (int i = 0; i < n && *missing; i++) {
         if (!places[i]) continue;
+        rc = check_base_kind(r, places[i]);
+        if (rc == 1) continue;
+        if (rc < 0) {
+            *missing = 0;
+            return rc;
+        }
         rc = hx_reader_try_open(out, places[i], child, missing);
     }
-    return rc;
+    return rc == 1 ? HEXZ_ENOTFOUND : rc;
 }
 
 int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
@@ -73,8 +98,13 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
     if (!r->thin) return 0;
     char id[2 * HX_ARCHIVE_ID_LEN + 1];
     hex(r->base_ref.archive_id, HX_ARCHIVE_ID_LEN, id);
+    /* Named after the archive the caller opened, not the deep base where the limit is hit: that
+     * is the file the user asked for, and the one to flatten. */
+    const char *top = ctx->top ? ctx->top : r->path;
     if (ctx->depth + 1 > HX_BASE_DEPTH_MAX)
-        return hx_error(HEXZ_ECORRUPT, "%s: chain of bases deeper than %d", r->path, HX_BASE_DEPTH_MAX);
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: the chain of bases is more than %d levels deep (the base at level %d, %s, "
+                        "has a base of its own)", top, HX_BASE_DEPTH_MAX, ctx->depth, r->path);
     uint8_t(*above)[HX_ARCHIVE_ID_LEN] = malloc(((size_t)ctx->depth + 1) * HX_ARCHIVE_ID_LEN);
     if (!above) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
     if (ctx->depth) memcpy(above, ctx->above, (size_t)ctx->depth * HX_ARCHIVE_ID_LEN);
@@ -84,7 +114,7 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
         if (memcmp(above[i], r->base_ref.archive_id, HX_ARCHIVE_ID_LEN) == 0)
             rc = hx_error(HEXZ_ECORRUPT, "%s: its chain of bases loops back to archive %s", r->path, id);
     hx_open_ctx child = {.base_dir = ctx->base_dir, .depth = ctx->depth + 1,
-                         .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above};
+                         .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above, .top = top};
     const char *slash = strrchr(r->base_ref.path, '/');
     char *places[3] = {beside(r->path, r->base_ref.path), NULL, NULL};
     /* The recorded path is relative to where the thin archive is: a local archive never makes
@@ -98,7 +128,7 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
         if (slash) places[2] = in_dir(ctx->base_dir, slash + 1);
     }
     int missing = 0;
-    if (!rc) rc = open_first(&r->base, places, 3, &child, &missing);
+    if (!rc) rc = open_first(&r->base, r, places, 3, &child, &missing);
     if (rc && missing)
         rc = hx_error(HEXZ_ENOTFOUND, "%s: base archive %s (id %s) not found%s%s%s", r->path,
                       r->base_ref.path, id, ctx->base_dir ? " (nor in " : "",

@@ -106,6 +106,7 @@ typedef struct {
     int structure_only;
     int depth;
     const uint8_t (*above)[HX_ARCHIVE_ID_LEN]; /* ids of the `depth` archives above this one */
+    const char *top; /* the path the caller opened (NULL at depth 0): errors about the chain name it */
 } hx_open_ctx;
 
 int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ctx);

@@ -19,6 +19,8 @@ int hx_store_is_url(const char *location);
 
 /* Local files (store_file.c). */
 int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out);
+/* NULL for a regular file's st_mode, else what the file is: "a FIFO", "a directory", ... */
+const char *hx_store_file_kind(unsigned mode);
 
 /* Remote backends (store_http.c, store_s3.c; docs/REMOTE.md). */
 int hx_store_http_open(hexz_backend *out, const char *url);
