@@ -40,7 +40,9 @@ static int parse_passwd(passwd_args *a, int argc, char **argv)
         if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
         if (c == OPT_NEW_PASSWORD_FILE) a->new_password_file = optarg;
         if (c == OPT_KEEP_KEY) a->keep_key = 1;
-        if (cli_kdf_limit_option(&cli_cmd_passwd, c, optarg, &a->open) == CLI_USAGE) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_passwd, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         if (c == OPT_KDF && cli_parse_kdf(&cli_cmd_passwd, optarg, &a->kdf) != CLI_OK)
             return CLI_USAGE;
     }

@@ -48,7 +48,9 @@ static int parse_sign(sign_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_sign);
         if (c == OPT_BAD) return CLI_USAGE;
-        if (cli_kdf_limit_option(&cli_cmd_sign, c, optarg, &a->open) == CLI_USAGE) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_sign, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         sign_option(a, c);
     }
     static const char *const names[] = {"ARCHIVE", NULL};
