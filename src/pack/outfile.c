@@ -50,6 +50,26 @@ static mode_t current_umask(void)
     return (mode_t)(mask & 0777);
 }
 
+/* A symlink planted in a sticky world-writable directory (/tmp) by another user must not be
+ * followed: otherwise `pack --force -o /tmp/x.hxz` run by root would replace whatever file the
+ * link points at. The rule is the kernel's fs.protected_symlinks (which our realpath + rename
+ * does not go through): follow only a link owned by us or by the directory's owner. */
+static int check_link_owner(const char *dest, const struct stat *link)
+{
+    char *dir = dir_of(dest);
+    struct stat st;
+    int rc = 0;
+    if (!dir) return hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
+    if (stat(dir, &st) == 0 && (st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH) && link->st_uid != geteuid() &&
+        link->st_uid != st.st_uid)
+        rc = hx_error(HEXZ_EINVAL,
+                      "%s: is a symbolic link of another user in a sticky world-writable directory; not "
+                      "following it",
+                      dest);
+    free(dir);
+    return rc;
+}
+
 /* HX_OUT_UPDATE: the file `dest` names. A symlink is followed (realpath) so that its target is
  * replaced in its own directory; *target gets the path to replace (malloc'd), and f->replacing
  * and the old identity are set when a file is there. Only a regular file with a single link
@@ -64,6 +84,8 @@ static int resolve_update(hx_outfile *f, const char *dest, char **target, struct
         return *target ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
     }
     if (S_ISLNK(lst.st_mode)) {
+        int rc = check_link_owner(dest, &lst);
+        if (rc) return rc;
         *target = realpath(dest, NULL);
         if (!*target && errno == ENOENT)
             return hx_error(HEXZ_EINVAL, "%s: is a symbolic link to a missing file; not writing through it", dest);

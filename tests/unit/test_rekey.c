@@ -312,6 +312,48 @@ static void test_limits_from_options(void **state)
     hexz_reader_free(r);
 }
 
+/* A zstd dictionary stays: the re-encrypted blocks compress exactly as before (same stored
+ * bytes), which they would not without it. */
+static void test_dictionary_kept(void **state)
+{
+    fixture *f = *state;
+    char dict[4096], text[8192];
+    for (size_t i = 0; i < sizeof dict; i++) dict[i] = "the quick brown fox jumps over a lazy dog; "[i % 43];
+    for (size_t i = 0; i < sizeof text; i++) text[i] = "a lazy dog; the quick brown fox jumps over "[(i * 7) % 43];
+    char *path = tu_path(f->dir, "dict.hxz");
+    hexz_write_options o = HEXZ_WRITE_OPTIONS_INIT;
+    o.codec = HEXZ_CODEC_ZSTD;
+    o.dictionary = dict;
+    o.dictionary_size = sizeof dict;
+    o.password = OLD_PW;
+    o.kdf = HEXZ_KDF_MINIMAL;
+    o.chunking = HEXZ_CHUNK_FIXED;
+    o.block_size = 4096;
+    hexz_writer *w;
+    assert_int_equal(hexz_writer_create(&w, path, &o), 0);
+    assert_int_equal(hexz_writer_write(w, text, sizeof text), 0);
+    assert_int_equal(hexz_writer_finish(w), 0);
+    hexz_writer_free(w);
+    hexz_reader *r;
+    hexz_inspect_info before, after;
+    assert_int_equal(hexz_reader_open_password(&r, path, OLD_PW), 0);
+    assert_int_equal(hexz_reader_inspect(r, &before), 0);
+    hexz_reader_free(r);
+    assert_int_equal(hexz_change_password(path, OLD_PW, NEW_PW, HEXZ_KDF_MINIMAL), 0);
+    assert_int_equal(hexz_reader_open_password(&r, path, NEW_PW), 0);
+    assert_int_equal(hexz_reader_inspect(r, &after), 0);
+    assert_int_equal(after.stored_bytes, before.stored_bytes);
+    assert_int_equal(after.file_size, before.file_size);
+    char back[sizeof text];
+    size_t got;
+    assert_int_equal(hexz_reader_read_at(r, 0, back, sizeof back, 0, &got), 0);
+    assert_int_equal(got, sizeof text);
+    assert_memory_equal(back, text, sizeof text);
+    assert_int_equal(hexz_reader_verify(r, NULL, NULL), 0);
+    hexz_reader_free(r);
+    free(path);
+}
+
 /* Cancelling the re-encryption leaves the archive as it was. */
 static int cancel_now(const hexz_progress *p, void *user)
 {
@@ -347,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_passwd_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raised_cost_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_from_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dictionary_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_leaves_archive, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

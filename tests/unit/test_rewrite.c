@@ -171,6 +171,42 @@ static void test_dangling_link_and_fifo_refused(void **state)
     free(dangling);
 }
 
+/* As root: a link another user planted in a sticky world-writable directory (like /tmp) is not
+ * followed (the kernel's protected_symlinks rule), so it cannot aim a rewrite at any file. */
+static void test_foreign_link_in_sticky_dir_refused(void **state)
+{
+    fixture *f = *state;
+    if (geteuid() != 0) {
+        print_message("not root: cannot make a link owned by another user; skipped\n");
+        return;
+    }
+    char *sticky = tu_path(f->dir, "tmp");
+    assert_int_equal(mkdir(sticky, 0777), 0);
+    assert_int_equal(chmod(sticky, 01777), 0);
+    char *planted = tu_path(sticky, "out.hxz");
+    assert_int_equal(symlink(f->archive, planted), 0);
+    assert_int_equal(lchown(planted, 1234, 1234), 0);
+    size_t len;
+    uint8_t *before = tu_read_file(f->archive, &len);
+    hexz_writer *w;
+    hexz_write_options o = HEXZ_WRITE_OPTIONS_INIT;
+    assert_int_equal(hexz_writer_create(&w, planted, &o), HEXZ_EINVAL);
+    char *want = tu_strf("%s: is a symbolic link of another user in a sticky world-writable directory; not "
+                         "following it",
+                         planted);
+    assert_string_equal(hexz_last_error(), want);
+    assert_int_equal(hexz_sign(planted, f->sk, NULL), HEXZ_EINVAL);
+    tu_assert_file_content(f->archive, before, len);
+    /* Our own link there is followed. */
+    assert_int_equal(lchown(planted, 0, 0), 0);
+    assert_int_equal(hexz_sign(planted, f->sk, NULL), 0);
+    assert_int_equal(signatures_of(f->archive), 1);
+    free(want);
+    free(before);
+    free(planted);
+    free(sticky);
+}
+
 /* Several hard links: every rewriting call refuses, the bytes stay. */
 static void test_hard_link_refused(void **state)
 {
@@ -329,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_passwd_through_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_writer_and_flatten_through_symlink, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dangling_link_and_fifo_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_link_in_sticky_dir_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hard_link_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode_and_owner_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_fsync_failure_after_rename, setup, teardown),
