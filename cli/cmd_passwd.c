@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "opt.h"
 #include "password.h"
+#include "progress.h"
 
 enum { OPT_KEEP_KEY = OPT_LONG_BASE };
 
@@ -85,10 +86,15 @@ static int change(const passwd_args *a, const char *old, const char *new_passwor
     hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
     o.kdf = a->kdf;
     o.keep_key = a->keep_key;
-    o.progress = cli_progress_cancel;
     if (cli_kdf_limits("passwd", &a->open, &o.max_kdf_memory, &o.max_kdf_ops) != CLI_OK) return CLI_FAIL;
+    /* Re-encryption reads and writes the whole archive: a progress line on a terminal. */
+    cli_progress prog;
+    cli_progress_start(&prog, a->keep_key ? CLI_SHOW_QUIET : CLI_SHOW_AUTO, 0);
+    o.progress = cli_progress_update;
+    o.progress_user = &prog;
     cli_catch_interrupts();
     int rc = hexz_change_password_opts(a->archive, old, new_password, &o);
+    cli_progress_end(&prog, rc == 0);
     if (rc == HEXZ_ECANCELED) {
         cli_error("passwd", "%s: interrupted; the password is unchanged", a->archive);
         return CLI_FAIL;
