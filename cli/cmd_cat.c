@@ -23,6 +23,7 @@ static const struct option cat_longopts[] = {
     {"length", required_argument, NULL, OPT_LENGTH},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"base-dir", required_argument, NULL, OPT_BASE_DIR},
+    CLI_LONGOPTS_KDF_LIMITS,
     {NULL, 0, NULL, 0},
 };
 
@@ -63,6 +64,9 @@ static int parse_cat(cat_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_cat);
         if (c == OPT_BAD) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_cat, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         int rc = cat_option(a, c);
         if (rc != CLI_OK) return rc;
     }
@@ -208,6 +212,7 @@ static const char cat_help[] =
     "      --length N          write at most N bytes (default: up to the end)\n"
     CLI_HELP_PASSWORD_FILE
     CLI_HELP_BASE_DIR
+    CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n"
     "\n"
     "N is bytes, or a binary multiple with a K, M, G or T suffix (1M = 1048576).\n";

@@ -216,7 +216,7 @@ static int run_diff(const cli_command *self, int argc, char **argv)
     diff_args a = {0};
     int rc = parse_diff(&a, argc, argv);
     if (rc >= 0) return rc;
-    cli_open_args open = {NULL, a.base_dir};
+    cli_open_args open = {.base_dir = a.base_dir};
     hexz_reader *ra = NULL, *rb = NULL;
     if (cli_open_archive("diff", a.a, &open, &ra, NULL) != CLI_OK) return CLI_FAIL;
     if (cli_open_archive("diff", a.b, &open, &rb, NULL) != CLI_OK) {

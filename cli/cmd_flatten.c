@@ -121,7 +121,7 @@ static int report_exists(const char *output)
 static int check_source(const flatten_args *a, uint64_t *total)
 {
     hexz_reader *r;
-    cli_open_args open = {NULL, a->base_dir};
+    cli_open_args open = {.base_dir = a->base_dir};
     if (cli_open_archive("flatten", a->archive, &open, &r, NULL) != CLI_OK) return CLI_FAIL;
     if (hexz_reader_is_encrypted(r)) {
         hexz_reader_free(r);

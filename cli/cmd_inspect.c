@@ -22,6 +22,7 @@ static const struct option inspect_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"base-dir", required_argument, NULL, OPT_BASE_DIR},
+    CLI_LONGOPTS_KDF_LIMITS,
     {NULL, 0, NULL, 0},
 };
 
@@ -51,6 +52,9 @@ static int parse_inspect(inspect_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_inspect);
         if (c == OPT_BAD) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_inspect, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         if (c == OPT_JSON) a->json = 1;
         if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
         if (c == OPT_BASE_DIR) a->open.base_dir = optarg;
@@ -456,6 +460,7 @@ static const char inspect_help[] =
     "      --json              print one JSON object instead\n"
     CLI_HELP_PASSWORD_FILE
     CLI_HELP_BASE_DIR
+    CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_inspect = {"inspect",

@@ -19,6 +19,7 @@ static const struct option ls_longopts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"base-dir", required_argument, NULL, OPT_BASE_DIR},
+    CLI_LONGOPTS_KDF_LIMITS,
     {NULL, 0, NULL, 0},
 };
 
@@ -36,6 +37,9 @@ static int parse_ls(ls_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_ls);
         if (c == OPT_BAD) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_ls, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         if (c == 'l') a->long_format = 1;
         if (c == OPT_JSON) a->json = 1;
         if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
@@ -197,6 +201,7 @@ static const char ls_help[] =
     "      --json              print a JSON object instead (\"entries\" or \"streams\")\n"
     CLI_HELP_PASSWORD_FILE
     CLI_HELP_BASE_DIR
+    CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_ls = {"ls", "list the files (or the streams) of an archive",

@@ -160,7 +160,7 @@ static int run_mount(const cli_command *self, int argc, char **argv)
     int rc = parse_mount(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    cli_open_args open = {NULL, a.base_dir};
+    cli_open_args open = {.base_dir = a.base_dir};
     if (cli_open_archive("mount", a.archive, &open, &r, NULL) != CLI_OK) return CLI_FAIL;
     struct stat st;
     int err = stat(a.dir, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;

@@ -1,24 +1,33 @@
 /*
  * cmd_passwd.c - 'hexz passwd': changes the password of an encrypted archive with
- * hexz_change_password(), which re-wraps the data key without re-encrypting anything; warns that
- * the archive's signatures are dropped.
+ * hexz_change_password_opts(): by default re-encrypting it under a new data key, so that the
+ * old password is revoked; with --keep-key only re-wrapping the data key. Warns that the
+ * archive's signatures are dropped.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
 #include "opt.h"
 #include "password.h"
+#include "progress.h"
+
+enum { OPT_KEEP_KEY = OPT_LONG_BASE };
 
 static const struct option passwd_longopts[] = {
     {"kdf", required_argument, NULL, OPT_KDF},
+    {"keep-key", no_argument, NULL, OPT_KEEP_KEY},
+    CLI_LONGOPTS_KDF_LIMITS,
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"new-password-file", required_argument, NULL, OPT_NEW_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct {
-    const char *archive, *password_file, *new_password_file;
+    const char *archive, *new_password_file;
+    cli_open_args open;
     hexz_kdf_strength kdf;
+    int keep_key;
 } passwd_args;
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
@@ -29,8 +38,12 @@ static int parse_passwd(passwd_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_passwd);
         if (c == OPT_BAD) return CLI_USAGE;
-        if (c == OPT_PASSWORD_FILE) a->password_file = optarg;
+        if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
         if (c == OPT_NEW_PASSWORD_FILE) a->new_password_file = optarg;
+        if (c == OPT_KEEP_KEY) a->keep_key = 1;
+        int kdf = cli_kdf_limit_option(&cli_cmd_passwd, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         if (c == OPT_KDF && cli_parse_kdf(&cli_cmd_passwd, optarg, &a->kdf) != CLI_OK)
             return CLI_USAGE;
     }
@@ -46,7 +59,7 @@ static int parse_passwd(passwd_args *a, int argc, char **argv)
 static int check_old(const passwd_args *a, char **old, unsigned *signatures)
 {
     hexz_reader *r;
-    if (cli_open_password("passwd", a->archive, a->password_file, &r, old) != CLI_OK)
+    if (cli_open_archive("passwd", a->archive, &a->open, &r, old) != CLI_OK)
         return CLI_FAIL;
     int encrypted = hexz_reader_is_encrypted(r);
     *signatures = hexz_reader_signature_count(r);
@@ -70,7 +83,22 @@ static int get_new(const passwd_args *a, char **out)
 static int change(const passwd_args *a, const char *old, const char *new_password,
                   unsigned signatures)
 {
-    int rc = hexz_change_password(a->archive, old, new_password, a->kdf);
+    hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
+    o.kdf = a->kdf;
+    o.keep_key = a->keep_key;
+    if (cli_kdf_limits("passwd", &a->open, &o.max_kdf_memory, &o.max_kdf_ops) != CLI_OK) return CLI_FAIL;
+    /* Re-encryption reads and writes the whole archive: a progress line on a terminal. */
+    cli_progress prog;
+    cli_progress_start(&prog, a->keep_key ? CLI_SHOW_QUIET : CLI_SHOW_AUTO, 0);
+    o.progress = cli_progress_update;
+    o.progress_user = &prog;
+    cli_catch_interrupts();
+    int rc = hexz_change_password_opts(a->archive, old, new_password, &o);
+    cli_progress_end(&prog, rc == 0);
+    if (rc == HEXZ_ECANCELED) {
+        cli_error("passwd", "%s: interrupted; the password is unchanged", a->archive);
+        return CLI_FAIL;
+    }
     if (rc < 0) return cli_lib_error("passwd", rc, a->archive);
     if (signatures > 0)
         cli_error("passwd", "warning: %s: %u signature%s dropped (signatures cover the key "
@@ -83,7 +111,9 @@ static int change(const passwd_args *a, const char *old, const char *new_passwor
 static int run_passwd(const cli_command *self, int argc, char **argv)
 {
     (void)self;
-    passwd_args a = {NULL, NULL, NULL, HEXZ_KDF_INTERACTIVE};
+    passwd_args a;
+    memset(&a, 0, sizeof a);
+    a.kdf = HEXZ_KDF_INTERACTIVE;
     int rc = parse_passwd(&a, argc, argv);
     if (rc >= 0) return rc;
     char *old = NULL, *new_password = NULL;
@@ -97,10 +127,20 @@ static int run_passwd(const cli_command *self, int argc, char **argv)
 }
 
 static const char passwd_help[] =
-    "Changes the password of the encrypted ARCHIVE. Only the record that wraps the archive's\n"
-    "data key is rewritten, under the new password; no data is re-encrypted. The archive is\n"
-    "rewritten beside itself and renamed into place. Signatures covered the old record, so\n"
-    "they are dropped (a warning says so): sign the archive again.\n"
+    "Changes the password of the encrypted ARCHIVE. By default the whole archive is\n"
+    "re-encrypted under a new random data key wrapped by the new password (the content, its\n"
+    "blocks, streams, file tree, codec and archive id stay the same), so the old password is\n"
+    "revoked: a copy of the old key record, e.g. from a backup, no longer opens it. This reads\n"
+    "and writes the whole archive.\n"
+    "\n"
+    "With --keep-key only the record that wraps the data key is rewritten, which is instant,\n"
+    "but does NOT revoke the old password: anyone who kept the archive's old key record (112\n"
+    "bytes) can put it back and open the archive with the old password.\n"
+    "\n"
+    "The archive is rewritten beside itself and renamed into place (through a symbolic link\n"
+    "to its target, which keeps its owner and mode; an archive with several hard links is\n"
+    "refused, since the other names would keep the old password). Signatures covered the old\n"
+    "bytes, so they are dropped (a warning says so): sign the archive again.\n"
     "\n"
     "The current password comes from --password-file, else $HEXZ_PASSWORD, else a prompt;\n"
     "the new one from --new-password-file, else $HEXZ_NEW_PASSWORD, else a prompt (twice).\n"
@@ -109,12 +149,14 @@ static const char passwd_help[] =
     "Options:\n"
     "      --kdf STRENGTH      how hard the new password is stretched (Argon2id): interactive\n"
     "                          (default; about 0.1 s and 64 MiB) or moderate (0.7 s, 256 MiB)\n"
+    "      --keep-key          only re-wrap the data key (fast; the old password is not revoked)\n"
     "      --password-file FILE\n"
     "                          the current password is the first line of FILE\n"
     "      --new-password-file FILE\n"
     "                          the new password is the first line of FILE\n"
+    CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_passwd = {"passwd", "change the password of an encrypted archive",
-                                    "hexz passwd ARCHIVE [--kdf STRENGTH]", passwd_help,
+                                    "hexz passwd ARCHIVE [--kdf STRENGTH] [--keep-key]", passwd_help,
                                     run_passwd};

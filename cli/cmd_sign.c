@@ -18,6 +18,7 @@ static const struct option sign_longopts[] = {
     {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"base-dir", required_argument, NULL, OPT_BASE_DIR},
+    CLI_LONGOPTS_KDF_LIMITS,
     {NULL, 0, NULL, 0},
 };
 
@@ -47,6 +48,9 @@ static int parse_sign(sign_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_sign);
         if (c == OPT_BAD) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_sign, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         sign_option(a, c);
     }
     static const char *const names[] = {"ARCHIVE", NULL};
@@ -107,8 +111,11 @@ static int run_sign(const cli_command *self, int argc, char **argv)
 static const char sign_help[] =
     "Adds a signature by the secret key SECRET.key (from 'hexz keygen') to ARCHIVE. The\n"
     "signature covers the archive's root hash, which commits to every byte of it, with the\n"
-    "time and the trusted comment; signatures already there are kept. The archive is rewritten\n"
-    "beside itself and renamed into place. Prints \"ARCHIVE: signed by key KEYID\".\n"
+    "time and the trusted comment; signatures already there are kept (at most 256: one more is\n"
+    "refused). The archive is rewritten beside itself and renamed into place; through a\n"
+    "symbolic link its target is updated (the link stays a link), the owner and mode are\n"
+    "kept, and an archive with several hard links is refused (the other names would stay\n"
+    "unsigned). Prints \"ARCHIVE: signed by key KEYID\".\n"
     "\n"
     "First, every byte of ARCHIVE is checked as by 'hexz verify' (an encrypted archive needs\n"
     "its password for that; signing itself does not), so that only an intact archive is\n"
@@ -122,6 +129,7 @@ static const char sign_help[] =
     "      --no-verify         sign without checking the archive first\n"
     CLI_HELP_PASSWORD_FILE
     CLI_HELP_BASE_DIR
+    CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_sign = {

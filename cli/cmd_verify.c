@@ -16,6 +16,7 @@ static const struct option verify_longopts[] = {
     {"public-key", required_argument, NULL, 'p'},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"base-dir", required_argument, NULL, OPT_BASE_DIR},
+    CLI_LONGOPTS_KDF_LIMITS,
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {NULL, 0, NULL, 0},
@@ -56,6 +57,9 @@ static int parse_verify(verify_args *a, int argc, char **argv)
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_verify);
         if (c == OPT_BAD) return CLI_USAGE;
+        int kdf = cli_kdf_limit_option(&cli_cmd_verify, c, optarg, &a->open);
+        if (kdf >= 0 && kdf != CLI_OK) return kdf;
+        if (kdf >= 0) continue;
         verify_option(a, c);
     }
     static const char *const names[] = {"ARCHIVE", NULL};
@@ -221,6 +225,7 @@ static const char verify_help[] =
     "                          ARCHIVE; may be given several times\n"
     CLI_HELP_PASSWORD_FILE
     CLI_HELP_BASE_DIR
+    CLI_HELP_KDF_LIMITS
     CLI_HELP_PROGRESS
     "  -h, --help              show this help\n";
 

@@ -49,6 +49,10 @@ static size_t first_line(char *buf, size_t len)
     return n;
 }
 
+/* A NUL inside the line would end the password there (the library takes a C string): a UTF-16
+ * file holding "correct" would give "c". Refused rather than truncated. */
+static int has_nul(const char *buf, size_t n) { return memchr(buf, '\0', n) != NULL; }
+
 /* Reads up to CLI_PASSWORD_MAX + 1 bytes of `fd`, stopping at a newline. */
 static ssize_t read_upto_newline(int fd, char *buf)
 {
@@ -77,8 +81,13 @@ static int read_password_file(const char *verb, const char *path, char *buf)
         cli_error(verb, "%s: %s", path, strerror(err));
         return CLI_FAIL;
     }
-    if (first_line(buf, (size_t)len) > CLI_PASSWORD_MAX) {
+    size_t n = first_line(buf, (size_t)len);
+    if (n > CLI_PASSWORD_MAX) {
         cli_error(verb, "%s: the password is longer than %d bytes", path, CLI_PASSWORD_MAX);
+        return CLI_FAIL;
+    }
+    if (has_nul(buf, n)) {
+        cli_error(verb, "%s: the password contains a NUL byte (is the file UTF-16?)", path);
         return CLI_FAIL;
     }
     if (buf[0] == '\0') {
@@ -162,8 +171,13 @@ static int read_hidden(const char *verb, const char *prompt, char *buf)
         cli_error(verb, "no password given (end of input)");
         return CLI_FAIL;
     }
-    if (first_line(buf, (size_t)len) > CLI_PASSWORD_MAX) {
+    size_t n = first_line(buf, (size_t)len);
+    if (n > CLI_PASSWORD_MAX) {
         cli_error(verb, "the password is longer than %d bytes", CLI_PASSWORD_MAX);
+        return CLI_FAIL;
+    }
+    if (has_nul(buf, n)) {
+        cli_error(verb, "the password contains a NUL byte");
         return CLI_FAIL;
     }
     return CLI_OK;
@@ -239,6 +253,47 @@ const char *cli_base_dir(const char *given)
     return env && *env ? env : NULL;
 }
 
+int cli_kdf_limit_option(const cli_command *cmd, int c, const char *arg, cli_open_args *args)
+{
+    if (c == OPT_MAX_KDF_MEMORY)
+        return opt_size(cmd, "--max-kdf-memory", arg, 8192, 1ull << 42, &args->max_kdf_memory);
+    if (c != OPT_MAX_KDF_OPS) return -1;
+    long long v;
+    int rc = opt_int(cmd, "--max-kdf-ops", arg, 1, 1 << 20, &v);
+    if (rc == CLI_OK) args->max_kdf_ops = (uint64_t)v;
+    return rc;
+}
+
+/* A limit from the environment: digits with an optional K, M or G (binary) for memory. */
+static int env_limit(const char *verb, const char *name, int sized, uint64_t *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return CLI_OK;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned shift = 0;
+    if (sized && (*end == 'K' || *end == 'k')) shift = 10;
+    if (sized && (*end == 'M' || *end == 'm')) shift = 20;
+    if (sized && (*end == 'G' || *end == 'g')) shift = 30;
+    if (shift) end++;
+    if (errno || !isdigit((unsigned char)v[0]) || *end || n == 0 || n > (UINT64_MAX >> shift)) {
+        cli_error(verb, "%s: invalid value '%s' (expected %s)", name, v, sized ? "a size like 512M" : "a number");
+        return CLI_FAIL;
+    }
+    *out = (uint64_t)n << shift;
+    return CLI_OK;
+}
+
+int cli_kdf_limits(const char *verb, const cli_open_args *args, uint64_t *memory, uint64_t *ops)
+{
+    *memory = args ? args->max_kdf_memory : 0;
+    *ops = args ? args->max_kdf_ops : 0;
+    if (!*memory && env_limit(verb, CLI_MAX_KDF_MEMORY_ENV, 1, memory) != CLI_OK) return CLI_FAIL;
+    if (!*ops && env_limit(verb, CLI_MAX_KDF_OPS_ENV, 0, ops) != CLI_OK) return CLI_FAIL;
+    return CLI_OK;
+}
+
 /* A thin archive whose base is missing: the archive itself exists, yet opening it found nothing. */
 static int base_missing(int rc, const char *path)
 {
@@ -256,6 +311,10 @@ static int report_open_error(const char *verb, int rc, const char *path, const c
                   msg && *msg ? msg : "a password is needed", CLI_PASSWORD_ENV);
         return CLI_FAIL;
     }
+    if (rc == HEXZ_EUNSUPPORTED && msg && strstr(msg, "key derivation cost")) {
+        cli_error(verb, "%s (use --max-kdf-memory SIZE / --max-kdf-ops N to allow it)", msg);
+        return CLI_FAIL;
+    }
     if (!base_dir && msg && *msg && base_missing(rc, path)) {
         cli_error(verb, "%s (use --base-dir DIR or set %s)", msg, CLI_BASE_DIR_ENV);
         return CLI_FAIL;
@@ -263,17 +322,24 @@ static int report_open_error(const char *verb, int rc, const char *path, const c
     return cli_lib_error(verb, rc, path);
 }
 
-static int open_with(hexz_reader **out, const char *path, const char *password,
-                     const char *base_dir)
+/* Where to look for bases and the KDF limits: the same for every attempt. */
+typedef struct {
+    const char *base_dir;
+    uint64_t max_kdf_memory, max_kdf_ops;
+} open_how;
+
+static int open_with(hexz_reader **out, const char *path, const char *password, const open_how *how)
 {
     hexz_open_options oo = HEXZ_OPEN_OPTIONS_INIT;
     oo.password = password;
-    oo.base_dir = base_dir;
+    oo.base_dir = how->base_dir;
+    oo.max_kdf_memory = how->max_kdf_memory;
+    oo.max_kdf_ops = how->max_kdf_ops;
     return hexz_reader_open_opts(out, path, &oo);
 }
 
 /* No preset password and the archive wants one: ask, up to OPEN_ATTEMPTS times. */
-static int open_prompting(const char *verb, const cli_password_source *src, const char *base_dir,
+static int open_prompting(const char *verb, const cli_password_source *src, const open_how *how,
                           hexz_reader **out, char **pw)
 {
     int rc = HEXZ_EPASSWORD;
@@ -281,7 +347,7 @@ static int open_prompting(const char *verb, const cli_password_source *src, cons
         if (attempt > 0) cli_lib_error(verb, rc, src->archive);
         cli_password_free(*pw);
         if (cli_password_get(verb, src, pw) != CLI_OK) return CLI_FAIL;
-        rc = open_with(out, src->archive, *pw, base_dir);
+        rc = open_with(out, src->archive, *pw, how);
     }
     return rc;
 }
@@ -289,16 +355,18 @@ static int open_prompting(const char *verb, const cli_password_source *src, cons
 int cli_open_archive(const char *verb, const char *path, const cli_open_args *args,
                      hexz_reader **out, char **used)
 {
-    const char *base_dir = cli_base_dir(args ? args->base_dir : NULL);
+    open_how how = {cli_base_dir(args ? args->base_dir : NULL), 0, 0};
+    const char *base_dir = how.base_dir;
+    if (cli_kdf_limits(verb, args, &how.max_kdf_memory, &how.max_kdf_ops) != CLI_OK) return CLI_FAIL;
     cli_password_source src = {args ? args->password_file : NULL, CLI_PASSWORD_ENV, "password",
                                path, 0};
     char *pw = NULL;
     if (used) *used = NULL;
     if (cli_password_preset(&src) && cli_password_get(verb, &src, &pw) != CLI_OK)
         return CLI_FAIL;
-    int rc = open_with(out, path, pw, base_dir);
+    int rc = open_with(out, path, pw, &how);
     if (rc == HEXZ_EPASSWORD && !pw && isatty(STDIN_FILENO)) {
-        rc = open_prompting(verb, &src, base_dir, out, &pw);
+        rc = open_prompting(verb, &src, &how, out, &pw);
         if (rc == CLI_FAIL) return CLI_FAIL; /* reported; nothing was opened */
     }
     if (rc < 0) {
@@ -316,7 +384,7 @@ int cli_open_archive(const char *verb, const char *path, const cli_open_args *ar
 int cli_open_password(const char *verb, const char *path, const char *password_file,
                       hexz_reader **out, char **used)
 {
-    cli_open_args args = {password_file, NULL};
+    cli_open_args args = {password_file, NULL, 0, 0};
     return cli_open_archive(verb, path, &args, out, used);
 }
 

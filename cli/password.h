@@ -14,17 +14,31 @@
 enum { OPT_PASSWORD_FILE = OPT_LONG_BASE + 64, OPT_NEW_PASSWORD_FILE, OPT_KDF };
 /* --base-dir, shared by the verbs that open archives (progress.h uses OPT_LONG_BASE + 72). */
 enum { OPT_BASE_DIR = OPT_LONG_BASE + 80 };
+/* --max-kdf-memory and --max-kdf-ops, shared by the verbs that open encrypted archives. */
+enum { OPT_MAX_KDF_MEMORY = OPT_LONG_BASE + 88, OPT_MAX_KDF_OPS };
 
 #define CLI_PASSWORD_ENV "HEXZ_PASSWORD"
 #define CLI_NEW_PASSWORD_ENV "HEXZ_NEW_PASSWORD"
 #define CLI_PASSWORD_MAX 4096 /* bytes, from any source */
 #define CLI_BASE_DIR_ENV "HEXZ_BASE_DIR"
+#define CLI_MAX_KDF_MEMORY_ENV "HEXZ_MAX_KDF_MEMORY"
+#define CLI_MAX_KDF_OPS_ENV "HEXZ_MAX_KDF_OPS"
+
+/* The two entries of a verb's long-option table for the KDF limits. */
+#define CLI_LONGOPTS_KDF_LIMITS                                                                    \
+    {"max-kdf-memory", required_argument, NULL, OPT_MAX_KDF_MEMORY},                               \
+        {"max-kdf-ops", required_argument, NULL, OPT_MAX_KDF_OPS}
 
 /* Lines for the verbs' --help texts. */
 #define CLI_HELP_PASSWORD_FILE                                                                     \
     "      --password-file FILE\n"                                                             \
     "                          read the password of an encrypted archive from the first line\n" \
     "                          of FILE (else $HEXZ_PASSWORD, else a prompt on a terminal)\n"
+#define CLI_HELP_KDF_LIMITS                                                                        \
+    "      --max-kdf-memory SIZE, --max-kdf-ops N\n"                                              \
+    "                          the most Argon2id memory and passes an encrypted archive may ask\n" \
+    "                          for before its password is tried (default 256M and 3, the\n"     \
+    "                          'moderate' level; else $HEXZ_MAX_KDF_MEMORY, $HEXZ_MAX_KDF_OPS)\n"
 #define CLI_HELP_BASE_DIR                                                                          \
     "      --base-dir DIR      thin archives: look for base archives in DIR when they are not\n" \
     "                          where they were when the thin archive was made (else\n"        \
@@ -59,7 +73,17 @@ const char *cli_base_dir(const char *given);
 typedef struct {
     const char *password_file; /* --password-file, or NULL */
     const char *base_dir;      /* --base-dir, or NULL to use $HEXZ_BASE_DIR (when set) */
+    uint64_t max_kdf_memory;   /* --max-kdf-memory, or 0 for $HEXZ_MAX_KDF_MEMORY or the default */
+    uint64_t max_kdf_ops;      /* --max-kdf-ops, likewise */
 } cli_open_args;
+
+/* Handles option `c` if it is --max-kdf-memory or --max-kdf-ops (into `args`): returns CLI_OK,
+ * CLI_USAGE after a usage error, or -1 if `c` is neither. */
+int cli_kdf_limit_option(const cli_command *cmd, int c, const char *arg, cli_open_args *args);
+
+/* The KDF limits to use: those of `args`, else from the environment (0: the library's
+ * defaults). Returns CLI_OK, or CLI_FAIL after reporting a bad environment value. */
+int cli_kdf_limits(const char *verb, const cli_open_args *args, uint64_t *memory, uint64_t *ops);
 
 /* Opens the archive `path`, encrypted or not, thin or not. The password from `args->password_file`
  * or $HEXZ_PASSWORD is used when there is one; otherwise the archive is opened without, and only if

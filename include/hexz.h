@@ -161,6 +161,10 @@ typedef struct hexz_writer hexz_writer;
 
 /* Starts a new archive that will appear at `path` only when hexz_writer_finish() succeeds. Data
  * goes to a temporary file in the same directory; nothing under `path` changes before finish.
+ * An existing `path` (with opts->overwrite) is updated as the file it names: a symlink is
+ * followed and its target replaced (the link stays a link); the new file keeps the old one's
+ * owner and mode; a file with several hard links, or not a regular file, is refused
+ * (HEXZ_EINVAL), since the other names would keep the old version.
  * `opts` may be NULL for defaults; it is copied. One writer is used by one thread at a time. */
 int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts);
 
@@ -192,7 +196,9 @@ int hexz_writer_end_file(hexz_writer *w);
 
 /* Writes the index, manifest and header, fsyncs and renames the archive into place, atomically.
  * After it (success or failure) only hexz_writer_free() may be called. On failure no file appears
- * under the destination name and the temporary file is removed. */
+ * under the destination name and the temporary file is removed. The rename is the commit: once
+ * it succeeded this returns 0, even if the fsync of the directory that follows fails (the
+ * archive is in place; only its survival of a power loss is then in doubt). */
 int hexz_writer_finish(hexz_writer *w);
 
 /* Frees the writer. An unfinished archive is discarded (its temporary file removed). */
@@ -241,7 +247,9 @@ typedef struct hexz_reader hexz_reader;
 int hexz_reader_open(hexz_reader **out, const char *path);
 
 /* Like hexz_reader_open(), with the password for an encrypted archive (ignored, may be NULL,
- * for one that is not). A wrong password is HEXZ_EPASSWORD. Thread-safe. */
+ * for one that is not). A wrong password is HEXZ_EPASSWORD; a key record asking for more
+ * Argon2id work than the default limits (HEXZ_KDF_MEMORY_LIMIT, HEXZ_KDF_OPS_LIMIT) is
+ * HEXZ_EUNSUPPORTED (hexz_reader_open_opts() can raise them). Thread-safe. */
 int hexz_reader_open_password(hexz_reader **out, const char *path, const char *password);
 
 /* ---- Storage backends ----------------------------------------------------------------------- */
@@ -279,10 +287,22 @@ typedef struct {
     int signatures_only;  /* open an encrypted archive without its password, far enough to list
                              and check signatures (their root hash is checked against the
                              section table); nothing can be read from such a reader */
+    /* Version 2: the most Argon2id work an encrypted archive's key record may ask for. The
+     * record is the archive's, so anyone can raise its cost (up to the format's 1 GiB and 16
+     * passes) to make every password attempt slow; more than these is refused with
+     * HEXZ_EUNSUPPORTED before anything is derived. 0 means the default. */
+    uint64_t max_kdf_memory;  /* bytes; default HEXZ_KDF_MEMORY_LIMIT (256 MiB) */
+    uint64_t max_kdf_ops;     /* passes; default HEXZ_KDF_OPS_LIMIT (3) */
 } hexz_open_options;
 
-#define HEXZ_OPEN_OPTIONS_VERSION 1
-#define HEXZ_OPEN_OPTIONS_INIT {HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0}
+/* The default ceilings of the key derivation a reader accepts: libsodium's MODERATE level,
+ * the strongest hexz writes (HEXZ_KDF_MODERATE). */
+#define HEXZ_KDF_MEMORY_LIMIT (256ull << 20)
+#define HEXZ_KDF_OPS_LIMIT 3ull
+
+/* Version 1 (without the KDF limits) is still accepted. */
+#define HEXZ_OPEN_OPTIONS_VERSION 2
+#define HEXZ_OPEN_OPTIONS_INIT {HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0, 0, 0}
 
 /* Opens with options (NULL: as hexz_reader_open). A thin archive's chain of bases is opened
  * too, each checked against the archive id and root hash recorded for it. Thread-safe. */
@@ -355,10 +375,39 @@ int hexz_diff(hexz_reader *a, hexz_reader *b, hexz_diff_counts *total, hexz_diff
 /* Non-zero if the archive is encrypted. Thread-safe. */
 int hexz_reader_is_encrypted(const hexz_reader *r);
 
-/* Re-wraps the data key of encrypted `archive` under `new_password` (with a new salt and the
- * given strength), without re-encrypting any data; the archive is rewritten beside itself and
- * renamed into place atomically. Signatures cover the key record, so they must be made again.
- * Thread-safe. */
+/* How hexz_change_password_opts() changes a password. */
+typedef struct {
+    unsigned version;         /* HEXZ_PASSWD_OPTIONS_VERSION */
+    hexz_kdf_strength kdf;    /* how hard the new password is stretched; default INTERACTIVE */
+    int keep_key;             /* non-zero: only re-wrap the archive's data key under the new
+                                 password (fast, nothing re-encrypted). The old password is then
+                                 NOT revoked: whoever kept a copy of the archive's old key record
+                                 (112 bytes, e.g. from a backup) can put it back and open the
+                                 archive with the old password. Default 0: re-encrypt. */
+    unsigned threads;         /* re-encryption: compression workers, as hexz_write_options */
+    hexz_progress_fn progress;/* re-encryption: progress and cancellation, as for packing */
+    void *progress_user;
+    uint64_t max_kdf_memory;  /* opening with the old password: as hexz_open_options */
+    uint64_t max_kdf_ops;
+} hexz_passwd_options;
+
+#define HEXZ_PASSWD_OPTIONS_VERSION 1
+#define HEXZ_PASSWD_OPTIONS_INIT                                                                 \
+    {HEXZ_PASSWD_OPTIONS_VERSION, HEXZ_KDF_INTERACTIVE, 0, 0, NULL, NULL, 0, 0}
+
+/* Changes the password of encrypted `archive` (opened with `old_password`) to `new_password`
+ * (non-empty). By default the whole archive is re-encrypted under a new random data key: every
+ * stream, block boundary, hole and file-tree entry is kept, the content reads back byte for
+ * byte, the archive id and the codec, level, chunking and dictionary stay, and nothing made
+ * from the old key (a backed-up key record, a copy's blocks) opens the new archive. With
+ * opts->keep_key only the key record is rewritten (see above). Either way signatures are
+ * dropped (they covered the old bytes), and the archive is replaced atomically as the rewriting
+ * verbs do (a symlink is followed and stays a link; owner and mode are kept; a file with other
+ * hard links is refused). `opts` may be NULL for defaults. Thread-safe. */
+int hexz_change_password_opts(const char *archive, const char *old_password, const char *new_password,
+                              const hexz_passwd_options *opts);
+
+/* hexz_change_password_opts() with the defaults and the given strength (re-encrypts). */
 int hexz_change_password(const char *archive, const char *old_password, const char *new_password,
                          hexz_kdf_strength kdf);
 
@@ -516,9 +565,11 @@ void hexz_key_id(const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN], uint8_t id[HEXZ_
 
 /* Adds a signature by `secret_key` over the archive's root hash (which commits to every byte),
  * its id and format version, the time and `trusted_comment` (NULL or at most HEXZ_COMMENT_MAX
- * bytes; stored and signed). Existing signatures are kept. The archive is rewritten beside
- * itself and renamed into place atomically. It is not verified first (see hexz_reader_verify).
- * Not safe against concurrent writers of the same archive. */
+ * bytes; stored and signed). Existing signatures are kept; an archive that already carries
+ * 256 (the most a reader accepts) is refused with HEXZ_EINVAL and left untouched. The archive
+ * is rewritten beside itself and renamed into place atomically, as hexz_change_password_opts()
+ * describes (symlinks followed, owner and mode kept, hard links refused). It is not verified
+ * first (see hexz_reader_verify). Not safe against concurrent writers of the same archive. */
 int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN],
               const char *trusted_comment);
 

@@ -54,6 +54,19 @@ int hx_key_record_decode(hx_key_record *rec, const uint8_t *in, size_t len, cons
     return 0;
 }
 
+int hx_key_record_check_cost(const hx_key_record *rec, uint64_t max_memory, uint64_t max_ops,
+                             const char *name)
+{
+    if (!max_memory) max_memory = HEXZ_KDF_MEMORY_LIMIT;
+    if (!max_ops) max_ops = HEXZ_KDF_OPS_LIMIT;
+    if (rec->memlimit <= max_memory && rec->opslimit <= max_ops) return 0;
+    return hx_error(HEXZ_EUNSUPPORTED,
+                    "%s: key derivation cost %llu MiB x %llu passes exceeds the limit of %llu MiB x %llu "
+                    "passes",
+                    name, (unsigned long long)(rec->memlimit >> 20), (unsigned long long)rec->opslimit,
+                    (unsigned long long)(max_memory >> 20), (unsigned long long)max_ops);
+}
+
 static int derive_kek(uint8_t kek[HX_KEY_LEN], const char *password, const hx_key_record *rec)
 {
     if (crypto_pwhash(kek, HX_KEY_LEN, password, strlen(password), rec->salt, rec->opslimit,

@@ -38,6 +38,11 @@ typedef struct {
 void hx_key_record_encode(const hx_key_record *rec, uint8_t out[HX_KEY_RECORD_LEN]);
 int hx_key_record_decode(hx_key_record *rec, const uint8_t *in, size_t len, const char *name);
 
+/* Refuses (HEXZ_EUNSUPPORTED, naming `name`) a record asking for more than `max_memory` bytes
+ * or `max_ops` passes (0: HEXZ_KDF_MEMORY_LIMIT, HEXZ_KDF_OPS_LIMIT), before any derivation. */
+int hx_key_record_check_cost(const hx_key_record *rec, uint64_t max_memory, uint64_t max_ops,
+                             const char *name);
+
 /* Wraps `data_key` under `password` with a fresh salt and nonce. */
 int hx_key_record_wrap(hx_key_record *rec, const uint8_t data_key[HX_KEY_LEN], const char *password,
                        hexz_kdf_strength strength, const uint8_t archive_id[16]);

@@ -1,18 +1,28 @@
 /*
- * change_password.c - hexz_change_password(): re-wrapping an encrypted archive's data key under
- * a new password without touching any sealed block, page or section.
+ * change_password.c - hexz_change_password_opts(): a new password for an encrypted archive.
  *
- * The new archive is the old one up to its first signature (or its section table), with the
- * ENCRYPTION record replaced in place (it keeps its length), then a section table without the
- * signatures (they signed the old root hash, which covered the old record) and a new header.
- * Written beside the archive and renamed into place, like every output.
+ * Re-wrapping the data key alone cannot revoke the old password: the old key record (from a
+ * backup, or a copy of the archive) still unwraps the same data key, and no binding keyed by
+ * that key helps, since whoever knows the old password can unwrap the old record and recompute
+ * any MAC. So by default the archive is re-encrypted: its content is copied block by block
+ * (archive_copy.h) into a new archive with the same archive id, chunking, codec, level and
+ * dictionary, sealed under a fresh random data key wrapped by the new password.
+ *
+ * With keep_key (fast, the old password not revoked) the new archive is the old one up to its
+ * first signature (or its section table), with the ENCRYPTION record replaced in place (it
+ * keeps its length), then a section table without the signatures (they signed the old root
+ * hash, which covered the old record) and a new header.
+ *
+ * Both are written beside the archive (beside a symlink's target) and renamed into place, with
+ * the old file's owner and mode (outfile.h, HX_OUT_UPDATE).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "common/error.h"
+#include "pack/archive_copy.h"
 #include "pack/outfile.h"
+#include "pack/writer_impl.h"
 #include "read/reader_impl.h"
 
 static const hx_section *find_record(const hexz_reader *r)
@@ -85,31 +95,80 @@ static int write_rewrapped(hexz_reader *r, hx_outfile *out, const hx_section *se
     return rc;
 }
 
-int hexz_change_password(const char *archive, const char *old_password, const char *new_password,
-                         hexz_kdf_strength kdf)
+static int keep_key(hexz_reader *r, const char *archive, const char *old_pw, const char *new_pw,
+                    hexz_kdf_strength kdf)
 {
-    if (!archive || !old_password || !new_password)
-        return hx_error(HEXZ_EINVAL, "hexz_change_password: NULL argument");
-    if (!*new_password) return hx_error(HEXZ_EINVAL, "%s: the new password is empty", archive);
-    hexz_reader *r;
-    int rc = hexz_reader_open_password(&r, archive, old_password);
-    if (rc) return rc;
     const hx_section *sec = find_record(r);
     uint8_t record[HX_KEY_RECORD_LEN];
     uint64_t cut = 0;
     hx_outfile out;
     memset(&out, 0, sizeof out);
     out.fd = -1;
-    if (!r->encrypted || !sec) rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);
-    if (!rc) rc = kept_end(r, &cut);
-    if (!rc) rc = rewrap(r, sec, old_password, new_password, kdf, record);
-    if (!rc && r->fd < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
-    if (!rc) rc = hx_outfile_open(&out, archive, 1);
-    struct stat st;
-    if (!rc && fstat(r->fd, &st) == 0) fchmod(out.fd, st.st_mode & 07777);
+    int rc = kept_end(r, &cut);
+    if (!rc) rc = rewrap(r, sec, old_pw, new_pw, kdf, record);
+    if (!rc) rc = hx_outfile_open(&out, archive, HX_OUT_UPDATE);
+    if (!rc) rc = hx_outfile_check_source(&out, r->fd);
     if (!rc) rc = write_rewrapped(r, &out, sec, record, cut);
     if (!rc) rc = hx_outfile_commit(&out);
     hx_outfile_discard(&out);
+    return rc;
+}
+
+/* A new archive under a fresh data key, with everything the old one's readers could see kept. */
+static int reencrypt(hexz_reader *r, const char *archive, const char *new_pw, const hexz_passwd_options *o)
+{
+    hexz_write_options wo;
+    hexz_write_options_init(&wo);
+    hx_copy_chunking(r, &wo);
+    wo.codec = (hexz_codec)r->params.codec;
+    wo.level = r->params.level;
+    wo.password = new_pw;
+    wo.kdf = o->kdf;
+    wo.archive_id = r->header.archive_id;
+    wo.threads = o->threads;
+    wo.progress = o->progress;
+    wo.progress_user = o->progress_user;
+    wo.overwrite = 1;
+    if (r->dict) hx_codec_dict_bytes(r->dict, &wo.dictionary, &wo.dictionary_size);
+    hexz_writer *w = NULL;
+    int rc = hexz_writer_create(&w, archive, &wo);
+    if (!rc) rc = hx_outfile_check_source(&w->out, r->fd);
+    if (!rc) {
+        for (uint32_t s = 0; s < r->stream_count; s++) w->progress.bytes_total += r->streams[s].desc.size;
+        rc = hx_copy_content(r, w);
+    }
+    if (!rc) rc = hexz_writer_finish(w);
+    hexz_writer_free(w);
+    return rc;
+}
+
+int hexz_change_password_opts(const char *archive, const char *old_password, const char *new_password,
+                              const hexz_passwd_options *opts)
+{
+    if (!archive || !old_password || !new_password)
+        return hx_error(HEXZ_EINVAL, "hexz_change_password: NULL argument");
+    if (opts && opts->version != HEXZ_PASSWD_OPTIONS_VERSION)
+        return hx_error(HEXZ_EINVAL, "%s: password options version %u is not %u", archive, opts->version,
+                        HEXZ_PASSWD_OPTIONS_VERSION);
+    hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
+    if (opts) o = *opts;
+    if (!*new_password) return hx_error(HEXZ_EINVAL, "%s: the new password is empty", archive);
+    hexz_reader *r;
+    hx_open_ctx ctx = {.password = old_password, .max_kdf_memory = o.max_kdf_memory, .max_kdf_ops = o.max_kdf_ops};
+    int rc = hx_reader_open_ex(&r, archive, &ctx);
+    if (rc) return rc;
+    if (!r->encrypted || !find_record(r)) rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);
+    if (!rc && r->fd < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
+    if (!rc) rc = o.keep_key ? keep_key(r, archive, old_password, new_password, o.kdf)
+                             : reencrypt(r, archive, new_password, &o);
     hexz_reader_free(r);
     return rc;
+}
+
+int hexz_change_password(const char *archive, const char *old_password, const char *new_password,
+                         hexz_kdf_strength kdf)
+{
+    hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
+    o.kdf = kdf;
+    return hexz_change_password_opts(archive, old_password, new_password, &o);
 }

@@ -4,16 +4,18 @@
  * The copy keeps the source's block boundaries exactly (each block is appended whole, not
  * re-chunked), so stream layouts, file offsets and holes stay as they were, and the new
  * archive deduplicates and compresses its blocks like any other. The manifest is copied entry
- * by entry.
+ * by entry. The copying itself (archive_copy.h) is shared with re-encryption in
+ * change_password.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "pack/archive_copy.h"
 #include "pack/writer_impl.h"
 #include "read/reader_impl.h"
 
-static void chunking_of(const hexz_reader *r, hexz_write_options *o)
+void hx_copy_chunking(const hexz_reader *r, hexz_write_options *o)
 {
     if (r->params.chunking == HX_CHUNK_FIXED) {
         o->chunking = HEXZ_CHUNK_FIXED;
@@ -76,6 +78,14 @@ static int copy_manifest(hexz_reader *r, hexz_writer *w)
     return rc;
 }
 
+int hx_copy_content(hexz_reader *r, hexz_writer *w)
+{
+    int rc = 0;
+    for (uint32_t s = 0; !rc && s < r->stream_count; s++) rc = copy_stream(r, w, s);
+    if (!rc) rc = copy_manifest(r, w);
+    return rc;
+}
+
 int hexz_flatten(const char *src, const hexz_open_options *open_opts, const char *dest,
                  const hexz_write_options *write_opts)
 {
@@ -85,12 +95,11 @@ int hexz_flatten(const char *src, const hexz_open_options *open_opts, const char
     if (rc) return rc;
     hexz_write_options o;
     if (write_opts) o = *write_opts; else hexz_write_options_init(&o);
-    chunking_of(r, &o);
+    hx_copy_chunking(r, &o);
     o.base = NULL;
     hexz_writer *w = NULL;
     rc = hexz_writer_create(&w, dest, &o);
-    for (uint32_t s = 0; !rc && s < r->stream_count; s++) rc = copy_stream(r, w, s);
-    if (!rc) rc = copy_manifest(r, w);
+    if (!rc) rc = hx_copy_content(r, w);
     if (!rc) rc = hexz_writer_finish(w);
     hexz_writer_free(w);
     hexz_reader_free(r);

@@ -7,6 +7,20 @@
  * allows it the temporary file has no name at all (O_TMPFILE) until the commit links it in, so
  * even a process killed with SIGKILL leaves nothing behind. Used by the archive writer and by
  * extraction of a single stream.
+ *
+ * Three ways to treat an existing destination (the `mode` of hx_outfile_open):
+ *  - HX_OUT_CREATE: refuse it (HEXZ_EEXIST), whatever it is, even a dangling symlink.
+ *  - HX_OUT_REPLACE: replace the name itself, whatever it was (a symlink or hard link is
+ *    replaced, never written through): for extraction.
+ *  - HX_OUT_UPDATE: update the file the path names, as the rewriting verbs (sign, passwd,
+ *    flatten --force, pack --force) must: a symlink is followed to its target, which is
+ *    replaced in its own directory (the link stays a link); the new file gets the old one's
+ *    owner and mode; a file with other hard links is refused (they would keep the old
+ *    version), and so is one that is replaced by someone else before the commit.
+ *
+ * The commit point is the rename: once it succeeds the new file is in place, so a failing
+ * fsync of the directory afterwards is not a failure (the file is there; only its durability
+ * across a power loss is in doubt) and is recorded in `dir_sync_failed`.
  */
 #ifndef HX_OUTFILE_H
 #define HX_OUTFILE_H
@@ -19,7 +33,13 @@ typedef struct {
     char *tmp_path;  /* the temporary file beside it (a name template while `anonymous`) */
     int anonymous;   /* the file has no name yet (O_TMPFILE): commit links it in */
     int fd;
-    int overwrite;   /* replace an existing destination */
+    int mode;        /* HX_OUT_CREATE, HX_OUT_REPLACE or HX_OUT_UPDATE */
+    int replacing;   /* HX_OUT_UPDATE over an existing file: `old` describes it */
+    uint64_t old_dev, old_ino; /* the file being replaced: refused at commit if it changed */
+    int dir_sync_failed; /* the commit succeeded but fsync of the directory did not */
+    /* Test hook (unit tests set it through this private header; NULL in normal use): called
+     * instead of fsync(2) on the destination's directory. */
+    int (*fsync_dir)(int fd);
     uint8_t *buf;    /* write buffer */
     size_t buf_len;
     uint64_t pos;    /* offset of the next byte written */
@@ -27,8 +47,15 @@ typedef struct {
 
 #define HX_OUTFILE_BUF (1u << 20)
 
-/* Creates the temporary file. With overwrite == 0 an existing `dest` is HEXZ_EEXIST. */
-int hx_outfile_open(hx_outfile *f, const char *dest, int overwrite);
+enum { HX_OUT_CREATE = 0, HX_OUT_REPLACE = 1, HX_OUT_UPDATE = 2 };
+
+/* Creates the temporary file (beside `dest`, or beside a symlink's target with HX_OUT_UPDATE).
+ * `mode` says what an existing `dest` means (above). */
+int hx_outfile_open(hx_outfile *f, const char *dest, int mode);
+/* HX_OUT_UPDATE of a file read through `fd` (an archive rewritten beside itself): checks that
+ * `fd` is the very file that will be replaced, so that the new version is made from the old
+ * one. HEXZ_EIO naming the file if not. */
+int hx_outfile_check_source(const hx_outfile *f, int fd);
 /* Appends bytes at f->pos. */
 int hx_outfile_write(hx_outfile *f, const void *data, size_t len);
 /* Moves f->pos forward by `len` bytes without writing them (they read as zeros: a hole). */
@@ -38,7 +65,8 @@ int hx_outfile_skip(hx_outfile *f, uint64_t len);
 int hx_outfile_copy_from(hx_outfile *f, int fd, uint64_t offset, uint64_t len, const char *src_name);
 /* Writes at an absolute offset already passed (e.g. the header at 0), after flushing. */
 int hx_outfile_pwrite(hx_outfile *f, const void *data, size_t len, uint64_t offset);
-/* Flushes, sets the length to f->pos, fsyncs, renames over `dest` and fsyncs the directory. */
+/* Flushes, sets the length to f->pos, fsyncs, renames over `dest` and fsyncs the directory.
+ * Success once the rename succeeded (see dir_sync_failed). */
 int hx_outfile_commit(hx_outfile *f);
 /* Removes the temporary file (if still there) and frees everything. Safe after commit. */
 void hx_outfile_discard(hx_outfile *f);

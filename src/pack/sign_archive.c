@@ -9,7 +9,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "common/error.h"
@@ -32,10 +31,22 @@ static int make_signature(hexz_reader *r, const uint8_t *sk, const char *comment
     return rc ? rc : hx_signature_encode(&s, bytes, len);
 }
 
+/* Readers refuse an archive with more than HX_SIGNATURE_MAX_COUNT signatures (or sections), so
+ * one more must be refused here, before anything is written. */
+static int room_for_signature(const hexz_reader *r)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->header.section_count; i++) n += r->sections[i].type == HX_SECTION_SIGNATURE;
+    if (n >= HX_SIGNATURE_MAX_COUNT)
+        return hx_error(HEXZ_EINVAL, "%s: already carries the maximum of %d signatures; not signed", r->path,
+                        HX_SIGNATURE_MAX_COUNT);
+    if (r->header.section_count >= HX_SECTION_MAX_COUNT)
+        return hx_error(HEXZ_EINVAL, "%s: no room for another section; not signed", r->path);
+    return 0;
+}
+
 static int write_signed(hexz_reader *r, hx_outfile *out, const uint8_t *sig, size_t sig_len)
 {
-    if (r->header.section_count >= HX_SECTION_MAX_COUNT)
-        return hx_error(HEXZ_EINVAL, "%s: no room for another section", r->path);
     int rc = hx_outfile_copy_from(out, r->fd, 0, r->header.section_table_offset, r->path);
     hx_section s = {.type = HX_SECTION_SIGNATURE, .flags = HX_SECTION_OUTSIDE_ROOT,
                     .offset = out->pos, .length = sig_len};
@@ -74,11 +85,11 @@ int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN]
     hx_outfile out;
     memset(&out, 0, sizeof out);
     out.fd = -1;
-    rc = make_signature(r, secret_key, trusted_comment, &sig, &sig_len);
+    rc = room_for_signature(r);
+    if (!rc) rc = make_signature(r, secret_key, trusted_comment, &sig, &sig_len);
     if (!rc && r->fd < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
-    if (!rc) rc = hx_outfile_open(&out, archive, 1);
-    struct stat st;
-    if (!rc && fstat(r->fd, &st) == 0) fchmod(out.fd, st.st_mode & 07777);
+    if (!rc) rc = hx_outfile_open(&out, archive, HX_OUT_UPDATE);
+    if (!rc) rc = hx_outfile_check_source(&out, r->fd);
     if (!rc) rc = write_signed(r, &out, sig, sig_len);
     if (!rc) rc = hx_outfile_commit(&out);
     hx_outfile_discard(&out);

@@ -140,7 +140,7 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
         if (rc) rc = hx_error(rc, "%s: %s", path, hexz_last_error());
     }
     if (!rc) rc = setup_dictionary(w, path);
-    if (!rc) rc = hx_outfile_open(&w->out, path, w->opts.overwrite);
+    if (!rc) rc = hx_outfile_open(&w->out, path, w->opts.overwrite ? HX_OUT_UPDATE : HX_OUT_CREATE);
     if (!rc) rc = alloc_buffers(w);
     if (!rc) rc = choose_archive_id(w, path);
     w->crypto.archive_id = w->archive_id;

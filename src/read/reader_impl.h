@@ -104,6 +104,7 @@ typedef struct {
     const char *password;
     const char *base_dir;
     int structure_only;
+    uint64_t max_kdf_memory, max_kdf_ops; /* 0: the defaults (hx_key_record_check_cost) */
     int depth;
     const uint8_t (*above)[HX_ARCHIVE_ID_LEN]; /* ids of the `depth` archives above this one */
     const char *top; /* the path the caller opened (NULL at depth 0): errors about the chain name it */

@@ -358,8 +358,9 @@ static int read_signatures(hexz_reader *r)
 
 /* An encrypted archive: unwrap the data key with the password and derive the subkeys. Must run
  * before any sealed section is read. */
-static int setup_encryption(hexz_reader *r, const char *password)
+static int setup_encryption(hexz_reader *r, const hx_open_ctx *ctx)
 {
+    const char *password = ctx->password;
     int enc = (r->header.required_features & HX_FEATURE_ENCRYPTED) != 0;
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -372,6 +373,7 @@ static int setup_encryption(hexz_reader *r, const char *password)
     hx_key_record rec;
     rc = hx_key_record_decode(&rec, buf, len, r->path);
     free(buf);
+    if (!rc) rc = hx_key_record_check_cost(&rec, ctx->max_kdf_memory, ctx->max_kdf_ops, r->path);
     if (rc) return rc;
     if (!password || !*password)
         return hx_error(HEXZ_EPASSWORD, "%s: archive is encrypted; a password is needed", r->path);
@@ -433,14 +435,18 @@ int hexz_reader_open_password(hexz_reader **out, const char *path, const char *p
 
 int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_options *opts)
 {
-    if (opts && opts->version != HEXZ_OPEN_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "%s: open options version %u is not %u", path ? path : "(null)",
+    if (opts && (opts->version < 1 || opts->version > HEXZ_OPEN_OPTIONS_VERSION))
+        return hx_error(HEXZ_EINVAL, "%s: open options version %u is not 1..%u", path ? path : "(null)",
                         opts->version, HEXZ_OPEN_OPTIONS_VERSION);
     hx_open_ctx ctx = {0};
     if (opts) {
         ctx.password = opts->password;
         ctx.base_dir = opts->base_dir;
         ctx.structure_only = opts->signatures_only;
+        if (opts->version >= 2) {
+            ctx.max_kdf_memory = opts->max_kdf_memory;
+            ctx.max_kdf_ops = opts->max_kdf_ops;
+        }
     }
     return hx_reader_open_ex(out, path, &ctx);
 }
@@ -502,7 +508,7 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
         /* Only what needs no key: the table is checked against the root hash; signatures. */
         if (!rc) rc = read_signatures(r);
     } else {
-        if (!rc) rc = setup_encryption(r, ctx->password);
+        if (!rc) rc = setup_encryption(r, ctx);
         if (!rc) rc = read_sections(r);
         if (!rc && !ctx->structure_only) rc = hx_open_base(r, ctx);
     }
