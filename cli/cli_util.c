@@ -75,8 +75,9 @@ int cli_open(const char *verb, const char *path, hexz_reader **out)
 /* Signals (see cli_util.h). The handler only records the first signal and arms the watchdog;
  * the library notices through cli_progress_cancel(), which its loops call at least every few MiB
  * and, while a read of a pipe, terminal or device waits, every 100 ms (src/fs/pack_tree.c polls
- * with a timeout). SA_RESTART stays on, so the library never sees EINTR from these signals. The
- * watchdog (SIGALRM, CLI_INTERRUPT_GRACE seconds later) ends a verb that is blocked where the
+ * with a timeout). SA_RESTART stays on, so reads and writes are restarted and the library sees
+ * no EINTR from them (poll(2) is never restarted: pack_tree.c takes its EINTR as a reason to
+ * ask the callback at once). The watchdog (SIGALRM, CLI_INTERRUPT_GRACE seconds later) ends a verb that is blocked where the
  * library cannot look (a write to a full pipe, a slow file system, a verb without a cancel
  * callback): it prints the line and _exit()s with the same status. Unnamed (O_TMPFILE) outputs
  * vanish with the process, so even that path leaves nothing behind. */
@@ -117,12 +118,17 @@ static void on_watchdog(int sig)
 
 void cli_signals_init(const char *verb)
 {
-    int n = snprintf(interrupt_line, sizeof interrupt_line, "hexz %s: interrupted\n",
-                     verb ? verb : "");
+    int n = verb ? snprintf(interrupt_line, sizeof interrupt_line, "hexz %s: interrupted\n", verb)
+                 : snprintf(interrupt_line, sizeof interrupt_line, "hexz: interrupted\n");
     interrupt_line_len = n > 0 && (size_t)n < sizeof interrupt_line ? (size_t)n : 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
+    /* One handler at a time: a second signal during the first is the second, not a race. */
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    sigaddset(&sa.sa_mask, SIGALRM);
     sa.sa_flags = SA_RESTART;
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
