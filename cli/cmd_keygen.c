@@ -82,7 +82,8 @@ static const char keygen_help[] =
     "Sign with 'hexz sign ARCHIVE -k NAME.key'; check with 'hexz verify ARCHIVE -p NAME.pub'.\n"
     "\n"
     "Options:\n"
-    "  -o, --output NAME       the key files to write, NAME.key and NAME.pub (required)\n"
+    "  -o, --output NAME       the key files to write, NAME.key and NAME.pub (required;\n"
+    "                          not \"-\": keys never go to standard output)\n"
     "  -f, --force             replace existing key files\n"
     "  -h, --help              show this help\n";
 
