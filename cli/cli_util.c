@@ -16,13 +16,16 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted;     /* the first signal's number, 0 if none */
+static volatile sig_atomic_t reported;        /* an error line was printed after it */
+static volatile sig_atomic_t quiet_interrupt; /* -q: no "interrupted" line */
 
 /* The message is escaped (cli_text.h): names from an archive or the command line that it quotes
  * can neither break it into several lines nor send control sequences to the terminal. */
 static void vprint_error(const char *verb, const char *fmt, va_list ap)
 {
     fflush(stdout);
+    if (interrupted) reported = 1; /* the verb's own account of the interruption */
     if (verb)
         fprintf(stderr, "hexz %s: ", verb);
     else
@@ -77,24 +80,80 @@ int cli_open(const char *verb, const char *path, hexz_reader **out)
     return cli_open_password(verb, path, NULL, out, NULL);
 }
 
+/* Signals (see cli_util.h). The handler only records the first signal and arms the watchdog;
+ * the library notices through cli_progress_cancel(), which its loops call at least every few MiB
+ * and, while a read of a pipe, terminal or device waits, every 100 ms (src/fs/pack_tree.c polls
+ * with a timeout). SA_RESTART stays on, so reads and writes are restarted and the library sees
+ * no EINTR from them (poll(2) is never restarted: pack_tree.c takes its EINTR as a reason to
+ * ask the callback at once). The watchdog (SIGALRM, CLI_INTERRUPT_GRACE seconds later) ends a verb that is blocked where the
+ * library cannot look (a write to a full pipe, a slow file system, a verb without a cancel
+ * callback): it prints the line and _exit()s with the same status. Unnamed (O_TMPFILE) outputs
+ * vanish with the process, so even that path leaves nothing behind. */
+#define CLI_INTERRUPT_GRACE 1
+
+static char interrupt_line[128];              /* "hexz VERB: interrupted\n", made beforehand */
+static size_t interrupt_line_len;
+static int signals_installed;
+
+/* Async-signal-safe: write(2) of the line made before any signal could come. */
+static void write_interrupt_line(void)
+{
+    if (reported || quiet_interrupt || !interrupt_line_len) return;
+    reported = 1;
+    ssize_t n = write(STDERR_FILENO, interrupt_line, interrupt_line_len);
+    (void)n;
+}
+
 static void on_signal(int sig)
 {
+    int saved = errno;
+    if (interrupted) {
+        /* A second signal: the user insists, so stop at once. */
+        write_interrupt_line();
+        _exit(128 + sig);
+    }
+    interrupted = sig;
+    alarm(CLI_INTERRUPT_GRACE);
+    errno = saved;
+}
+
+static void on_watchdog(int sig)
+{
     (void)sig;
-    interrupted = 1;
+    write_interrupt_line();
+    _exit(128 + (interrupted ? interrupted : SIGALRM));
+}
+
+void cli_signals_init(const char *verb)
+{
+    int n = verb ? snprintf(interrupt_line, sizeof interrupt_line, "hexz %s: interrupted\n", verb)
+                 : snprintf(interrupt_line, sizeof interrupt_line, "hexz: interrupted\n");
+    interrupt_line_len = n > 0 && (size_t)n < sizeof interrupt_line ? (size_t)n : 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    /* One handler at a time: a second signal during the first is the second, not a race. */
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
+    sigaddset(&sa.sa_mask, SIGALRM);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_watchdog;
+    sigaction(SIGALRM, &sa, NULL);
+    signal(SIGXFSZ, SIG_IGN);
+    signals_installed = 1;
 }
 
 void cli_catch_interrupts(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* Restart interrupted system calls so the library sees no EINTR; a second signal gets the
-     * default action and ends the process. */
-    sa.sa_flags = SA_RESTART | SA_RESETHAND;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (!signals_installed) cli_signals_init(NULL);
 }
+
+void cli_set_quiet(int quiet) { quiet_interrupt = quiet != 0; }
 
 int cli_progress_cancel(const hexz_progress *progress, void *user)
 {
@@ -104,6 +163,13 @@ int cli_progress_cancel(const hexz_progress *progress, void *user)
 }
 
 int cli_interrupted(void) { return interrupted != 0; }
+
+int cli_interrupt_status(int rc)
+{
+    if (!interrupted || rc == CLI_OK) return rc;
+    write_interrupt_line();
+    return 128 + interrupted;
+}
 
 int cli_write_all(int fd, const void *buf, size_t len)
 {

@@ -44,11 +44,28 @@ int cli_print_help(const cli_command *cmd);
  * cli_open_password() (password.h) without a password file. */
 int cli_open(const char *verb, const char *path, hexz_reader **out);
 
-/* Makes SIGINT and SIGTERM request cancellation; cli_progress_cancel() (a hexz_progress_fn)
- * then asks the running library operation to stop. A second signal kills the process. */
+/* Signals. cli_signals_init() (main() calls it for every verb but mount, which keeps FUSE's
+ * handlers) makes SIGINT, SIGTERM and SIGHUP request cancellation and ignores SIGXFSZ, so that a
+ * file size limit is a write error (EFBIG) instead of a kill. The handler only records the
+ * signal; cli_progress_cancel() (a hexz_progress_fn) then asks the running library operation to
+ * stop, and cli_interrupted() tells the verb's own loops. If the process has not ended a second
+ * after the signal (a verb blocked where no callback runs), a watchdog prints
+ * "hexz VERB: interrupted" and exits with 128 + the signal's number; a second signal does so at
+ * once. cli_catch_interrupts() is cli_signals_init() for callers that did not (a no-op after it).
+ * Not thread-safe: call them before starting threads. */
+void cli_signals_init(const char *verb);
 void cli_catch_interrupts(void);
 int cli_progress_cancel(const hexz_progress *progress, void *user);
 int cli_interrupted(void);
+
+/* -q of a verb: the "interrupted" line is not printed (the exit status tells). */
+void cli_set_quiet(int quiet);
+
+/* The exit status of a verb that returned `rc`: after a signal, a failure becomes 128 + the
+ * signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), with the line "hexz VERB: interrupted"
+ * unless the verb printed an error line of its own after the signal, or -q. A verb that completed
+ * (CLI_OK) keeps its status: its output is whole. */
+int cli_interrupt_status(int rc);
 
 /* Writes all of buf to fd, retrying on EINTR and short writes. Returns 0 or an errno value. */
 int cli_write_all(int fd, const void *buf, size_t len);

@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "commands.h"
@@ -104,6 +105,11 @@ static int parse_flatten(flatten_args *a, int argc, char **argv)
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
     a->archive = ops[0];
     if (!a->output) return cli_usage_error(&cli_cmd_flatten, "missing -o OUTPUT");
+    if (strcmp(a->output, "-") == 0)
+        return cli_usage_error(&cli_cmd_flatten, "-o -: an archive cannot be written to standard "
+                               "output (it is seeked and renamed into place); name a file (./- "
+                               "for one called -)");
+    if (a->show == CLI_SHOW_QUIET) cli_set_quiet(1);
     int rc = check_level(a);
     if (rc != CLI_OK) return rc;
     a->wo.overwrite = a->force;
@@ -162,7 +168,8 @@ static int flatten_with_progress(flatten_args *a, uint64_t total)
     cli_progress_end(&prog, rc == 0);
     if (rc == HEXZ_EEXIST && !a->force) return report_exists(a->output);
     if (rc == HEXZ_ECANCELED) {
-        cli_error("flatten", "%s: interrupted; nothing was written", a->output);
+        if (a->show != CLI_SHOW_QUIET)
+            cli_error("flatten", "%s: interrupted; nothing was written", a->output);
         return CLI_FAIL;
     }
     if (rc < 0) return cli_lib_error("flatten", rc, a->archive);
@@ -189,7 +196,9 @@ static const char flatten_help[] =
     "'hexz pack --base'), every block it takes from its chain of bases is copied in, so that\n"
     "OUTPUT reads without any of them. The block boundaries, the streams and the file tree are\n"
     "kept as they are; blocks are deduplicated and compressed again with the codec chosen here.\n"
-    "OUTPUT is written to a temporary file and renamed into place only when it is complete.\n"
+    "OUTPUT is written to a temporary file and renamed into place only when it is complete;\n"
+    "it cannot be \"-\" (standard output). SIGINT, SIGTERM and SIGHUP stop flatten within a\n"
+    "second, writing nothing; the exit status is then 128 + the signal's number.\n"
     "\n"
     "Options:\n"
     "  -o, --output OUTPUT     the archive to write (required)\n"

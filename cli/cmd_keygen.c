@@ -31,6 +31,10 @@ static int parse_keygen(int argc, char **argv, const char **name, int *force)
     if (opt_operands(&p, 0, 0, NULL, &ops) < 0) return CLI_USAGE;
     if (!*name) return cli_usage_error(&cli_cmd_keygen, "missing -o NAME");
     if (!**name) return cli_usage_error(&cli_cmd_keygen, "-o: the name is empty");
+    if (strcmp(*name, "-") == 0)
+        return cli_usage_error(&cli_cmd_keygen, "-o -: the keys go to two files, NAME.key and "
+                               "NAME.pub, never to standard output; name them (./- for -.key "
+                               "and -.pub)");
     return -1;
 }
 
@@ -78,7 +82,8 @@ static const char keygen_help[] =
     "Sign with 'hexz sign ARCHIVE -k NAME.key'; check with 'hexz verify ARCHIVE -p NAME.pub'.\n"
     "\n"
     "Options:\n"
-    "  -o, --output NAME       the key files to write, NAME.key and NAME.pub (required)\n"
+    "  -o, --output NAME       the key files to write, NAME.key and NAME.pub (required;\n"
+    "                          not \"-\": keys never go to standard output)\n"
     "  -f, --force             replace existing key files\n"
     "  -h, --help              show this help\n";
 

@@ -157,7 +157,10 @@ static int pack_option(pack_args *a, int c)
     switch (c) {
     case 'o': a->output = optarg; return CLI_OK;
     case 'f': a->force = 1; return CLI_OK;
-    case 'q': a->show = CLI_SHOW_QUIET; return CLI_OK;
+    case 'q':
+        a->show = CLI_SHOW_QUIET;
+        cli_set_quiet(1);
+        return CLI_OK;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; return CLI_OK;
     case OPT_NO_DEDUP: a->wo.dedup = 0; return CLI_OK;
     case OPT_ENCRYPT: a->encrypt = 1; return CLI_OK;
@@ -265,6 +268,10 @@ static int parse_pack(pack_args *a, int argc, char **argv)
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
     a->input = ops[0];
     if (!a->output) return cli_usage_error(&cli_cmd_pack, "missing -o OUTPUT");
+    if (strcmp(a->output, "-") == 0)
+        return cli_usage_error(&cli_cmd_pack, "-o -: an archive cannot be written to standard "
+                               "output (it is seeked and renamed into place); name a file (./- "
+                               "for one called -)");
     int rc = check_pack(a);
     if (rc != CLI_OK) return rc;
     a->wo.overwrite = a->force;
@@ -331,7 +338,8 @@ static int pack_with_progress(pack_args *a)
     double seconds = cli_progress_elapsed(&prog);
     if (rc == HEXZ_EEXIST && !a->force) return report_exists(a->output);
     if (rc == HEXZ_ECANCELED) {
-        cli_error("pack", "%s: interrupted; nothing was written", a->output);
+        if (a->show != CLI_SHOW_QUIET)
+            cli_error("pack", "%s: interrupted; nothing was written", a->output);
         return CLI_FAIL;
     }
     if (rc < 0) return cli_lib_error("pack", rc, from_stdin(a) ? "standard input" : a->input);
@@ -387,11 +395,17 @@ static const char pack_help[] =
     "A directory becomes a file tree (regular files, directories and symbolic links with their\n"
     "modes and modification times); anything else becomes the stream \"main\". INPUT \"-\"\n"
     "reads standard input to its end into \"main\". The archive is written to a temporary file\n"
-    "and renamed into place only when it is complete.\n"
+    "and renamed into place only when it is complete; OUTPUT cannot be \"-\" (standard output).\n"
+    "\n"
+    "SIGINT (Ctrl-C), SIGTERM and SIGHUP stop packing within a second, also while it waits for\n"
+    "input that does not come; nothing is written, and the exit status is 128 + the signal's\n"
+    "number (130, 143, 129).\n"
     "\n"
     "What packing goes past is reported on stderr as \"hexz pack: warning: MESSAGE\", one line\n"
     "each, without failing: fifos, sockets and device files in a tree (skipped), files that\n"
-    "changed while they were read, and with --skip-unreadable the entries skipped.\n"
+    "changed while they were read, entries that vanished (or became another kind of file)\n"
+    "between the listing of their directory and their turn, and with --skip-unreadable the\n"
+    "entries skipped.\n"
     "\n"
     "Options:\n"
     "  -o, --output OUTPUT     the archive to write (required)\n"

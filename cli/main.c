@@ -46,7 +46,8 @@ static void print_top_help(void)
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
     puts("\nRun 'hexz help COMMAND' or 'hexz COMMAND --help' for the options of a command.\n"
-         "Exit status: 0 success, 1 failure, 2 usage error.");
+         "Exit status: 0 success, 1 failure, 2 usage error, 128 + N after signal N\n"
+         "(130 SIGINT, 143 SIGTERM, 129 SIGHUP), which stops any command within a second.");
 }
 
 static void print_version(void)
@@ -117,7 +118,9 @@ static int dispatch(int argc, char **argv)
     if (verb[0] == '-') return cli_usage_error(NULL, "unknown option '%s'", verb);
     const cli_command *cmd = find_command(verb);
     if (!cmd) return cli_usage_error(NULL, "unknown command '%s'", verb);
-    return cmd->run(cmd, argc - 1, argv + 1);
+    /* mount keeps FUSE's own handlers (FUSE installs them only over the default action). */
+    if (cmd != &cli_cmd_mount) cli_signals_init(cmd->name);
+    return cli_interrupt_status(cmd->run(cmd, argc - 1, argv + 1));
 }
 
 int main(int argc, char **argv)

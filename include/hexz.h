@@ -224,7 +224,9 @@ typedef struct {
     int skip_unreadable;  /* a file or directory of the tree that cannot be read is skipped with a
                              warning instead of failing the pack */
     hexz_warn_fn warn;    /* warnings: special files skipped (fifos, sockets, devices), files
-                             that changed while they were read, unreadable files skipped */
+                             that changed while they were read, entries that vanished or became
+                             another kind of file between listing and packing (skipped),
+                             unreadable files skipped */
     void *warn_user;
 } hexz_pack_options;
 
@@ -233,7 +235,11 @@ typedef struct {
 
 /* hexz_pack_path() with more: `input` "-" reads standard input (of any length) into "main";
  * extra named streams; warnings; skipping unreadable files. Holes of sparse input files are
- * found with SEEK_DATA/SEEK_HOLE and cost no reading. `pack_opts` may be NULL. Thread-safe. */
+ * found with SEEK_DATA/SEEK_HOLE and cost no reading. `pack_opts` may be NULL. Thread-safe.
+ * Inputs are opened with O_NONBLOCK (a fifo never blocks the open) and every read first waits
+ * in poll(); while input does not come (a quiet pipe, a fifo without a writer, a device) the
+ * progress callback is called every 100 ms, so that returning non-zero stops the pack there
+ * too. The callback is also asked once before the archive is committed. */
 int hexz_pack(const char *input, const char *output, const hexz_write_options *opts,
               const hexz_pack_options *pack_opts);
 

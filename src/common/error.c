@@ -6,6 +6,7 @@
  */
 #include "common/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,8 +58,12 @@ int hx_error_errno(int code, int errnum, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof msg)
-        snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(errnum));
+    /* EFBIG says only "File too large": name the two limits that give it (RLIMIT_FSIZE, as with
+     * `ulimit -f`, and the file system's largest file, 4 GiB on FAT). */
+    const char *text = errnum == EFBIG ? "file too large (a file size limit of the process or the "
+                                         "file system was reached)"
+                                       : strerror(errnum);
+    if (n >= 0 && (size_t)n < sizeof msg) snprintf(msg + n, sizeof msg - (size_t)n, ": %s", text);
     memcpy(last_error, msg, sizeof msg);
     return code;
 }

@@ -3,11 +3,18 @@
  * directory becomes a file tree, walked depth first with each directory's entries in byte
  * order (the manifest order of docs/FORMAT.md §10), through *at() calls relative to the parent
  * directory so that nothing is followed out of the tree.
+ *
+ * Nothing here may block where a cancel cannot reach it: inputs are opened with O_NONBLOCK (a
+ * fifo without a writer would hold open(2) for ever) and every read waits in poll() with a
+ * short timeout, asking the progress callback between waits whether to stop. An entry that
+ * vanishes (or turns into another kind of file) between listing and packing is skipped with a
+ * warning, as a file that changes while read is packed with one.
  */
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,7 @@
 #include "pack/writer_impl.h"
 
 #define READ_CHUNK (1u << 20)
+#define POLL_MS 100 /* how often a wait for input asks whether to stop */
 
 typedef struct {
     hexz_writer *w;
@@ -39,17 +47,48 @@ static void warn(pack_ctx *c, const char *fmt, ...)
     c->po->warn(msg, c->po->warn_user);
 }
 
+/* Opens an input without blocking in open(2), then makes it blocking again (reads wait in
+ * wait_readable() instead; some file systems answer EAGAIN to O_NONBLOCK reads). -1 and errno
+ * on failure. */
+static int open_input(int dirfd, const char *path, int flags)
+{
+    int fd = openat(dirfd, path, flags | O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return -1;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+/* Waits until fd has bytes or its end to give, asking the progress callback every POLL_MS
+ * whether to stop: a quiet pipe or terminal, a device like /proc/kmsg or a fifo without a
+ * writer then never holds packing past a cancel. Regular files are always ready. */
+static int wait_readable(pack_ctx *c, int fd, const char *name)
+{
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = poll(&p, 1, POLL_MS);
+        if (n > 0) return 0; /* readable, at its end, or an error that read() will tell */
+        if (n < 0 && errno != EINTR && errno != EAGAIN)
+            return hx_error_errno(HEXZ_EIO, errno, "%s: poll failed", name);
+        int rc = hx_writer_poll_cancel(c->w);
+        if (rc) return rc;
+    }
+}
+
 /* Reads fd to its end from `pos` on (a pipe, a device, or the data parts of a file). */
 static int copy_stream(pack_ctx *c, int fd, const char *name, uint64_t limit)
 {
     uint64_t done = 0;
     while (done < limit) {
         size_t want = limit - done < READ_CHUNK ? (size_t)(limit - done) : READ_CHUNK;
+        int rc = wait_readable(c, fd, name);
+        if (rc) return rc;
         ssize_t n = read(fd, c->buf, want);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue; /* EAGAIN: a shared
+                                                                      non-blocking stdin */
         if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s: read failed", name);
         if (n == 0) return 0;
-        int rc = hexz_writer_write(c->w, c->buf, (size_t)n);
+        rc = hexz_writer_write(c->w, c->buf, (size_t)n);
         if (rc) return rc;
         done += (uint64_t)n;
     }
@@ -107,15 +146,36 @@ static int unreadable(pack_ctx *c, const char *rel, int err)
     return 0;
 }
 
-static int pack_regular(pack_ctx *c, int dirfd, const char *name, const char *rel, const struct stat *st)
+/* An entry its directory listed that is gone when its turn comes (ENOENT), or is no longer the
+ * kind of file it was (a file become a symlink or fifo, a directory become a file): skipped
+ * with a warning whatever skip_unreadable says, as a file that changes is packed with one. */
+static int vanished(pack_ctx *c, const char *rel, int err)
 {
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return unreadable(c, rel, errno);
-    int rc = hexz_writer_begin_file(c->w, rel, st->st_mode & 07777, st->st_mtim.tv_sec,
-                                    (uint32_t)st->st_mtim.tv_nsec);
+    if (err == ENOENT) warn(c, "%s: skipped: vanished while packing", rel);
+    else warn(c, "%s: skipped: replaced by another kind of file while packing", rel);
+    return 0;
+}
+
+static int pack_regular(pack_ctx *c, int dirfd, const char *name, const char *rel)
+{
+    int fd = open_input(dirfd, name, O_NOFOLLOW);
+    if (fd < 0) return errno == ENOENT || errno == ELOOP ? vanished(c, rel, errno) : unreadable(c, rel, errno);
+    /* What was opened is what counts: the entry may have changed since it was listed. */
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int err = errno;
+        close(fd);
+        return hx_error_errno(HEXZ_EIO, err, "%s", rel);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return vanished(c, rel, EINVAL);
+    }
+    int rc = hexz_writer_begin_file(c->w, rel, st.st_mode & 07777, st.st_mtim.tv_sec,
+                                    (uint32_t)st.st_mtim.tv_nsec);
     if (!rc) rc = copy_fd(c, fd, rel);
     if (!rc) rc = hexz_writer_end_file(c->w);
-    if (!rc) check_unchanged(c, fd, rel, st);
+    if (!rc) check_unchanged(c, fd, rel, &st);
     close(fd);
     return rc;
 }
@@ -124,6 +184,7 @@ static int pack_symlink(pack_ctx *c, int dirfd, const char *name, const char *re
 {
     char target[HX_PATH_MAX + 2];
     ssize_t n = readlinkat(dirfd, name, target, sizeof target);
+    if (n < 0 && (errno == ENOENT || errno == EINVAL)) return vanished(c, rel, errno);
     if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s", rel);
     if ((size_t)n > HX_PATH_MAX) return hx_error(HEXZ_EINVAL, "%s: symbolic link target too long", rel);
     target[n] = '\0';
@@ -178,15 +239,16 @@ static int pack_entry(pack_ctx *c, int dirfd, const char *name, const char *rel)
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return hx_error_errno(HEXZ_EIO, errno, "%s", rel);
+        return errno == ENOENT ? vanished(c, rel, errno) : hx_error_errno(HEXZ_EIO, errno, "%s", rel);
     if (st.st_dev == c->skip_dev && st.st_ino == c->skip_ino) return 0;
-    if (S_ISREG(st.st_mode)) return pack_regular(c, dirfd, name, rel, &st);
+    if (S_ISREG(st.st_mode)) return pack_regular(c, dirfd, name, rel);
     if (S_ISLNK(st.st_mode)) return pack_symlink(c, dirfd, name, rel, &st);
     if (!S_ISDIR(st.st_mode)) {
         warn(c, "%s: skipped: %s", rel, S_ISFIFO(st.st_mode) ? "a fifo" : S_ISSOCK(st.st_mode) ? "a socket" : "a device file");
         return 0;
     }
     int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) return vanished(c, rel, errno);
     if (sub < 0) return unreadable(c, rel, errno);
     int rc = hexz_writer_add_dir(c->w, rel, st.st_mode & 07777, st.st_mtim.tv_sec,
                                  (uint32_t)st.st_mtim.tv_nsec);
@@ -223,15 +285,25 @@ static int pack_dir(pack_ctx *c, int fd, const char *rel)
     return rc;
 }
 
-static int pack_input(pack_ctx *c, const char *input, const struct stat *st)
+static int pack_input(pack_ctx *c, const char *input, const struct stat *listed)
 {
     if (strcmp(input, "-") == 0) {
         int rc = hexz_writer_begin_stream(c->w, "main");
         return rc ? rc : copy_stream(c, STDIN_FILENO, "standard input", UINT64_MAX);
     }
-    int fd = open(input, O_RDONLY | O_CLOEXEC | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
+    int fd = open_input(AT_FDCWD, input, S_ISDIR(listed->st_mode) ? O_DIRECTORY : 0);
     if (fd < 0) return hx_error_errno(HEXZ_EIO, errno, "%s", input);
-    int rc;
+    /* The input may have been replaced since check_input(): its type is checked again on what
+     * was opened (never blocking: a fifo put there opened at once, and is refused here). */
+    struct stat now;
+    int rc = fstat(fd, &now) != 0 ? hx_error_errno(HEXZ_EIO, errno, "%s", input) : 0;
+    if (!rc && !S_ISDIR(now.st_mode) && !S_ISREG(now.st_mode) && !S_ISBLK(now.st_mode))
+        rc = hx_error(HEXZ_EINVAL, "%s: not a file, block device or directory", input);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    const struct stat *st = &now;
     if (S_ISDIR(st->st_mode)) {
         c->w->tree = 1;
         rc = pack_dir(c, fd, NULL);
@@ -247,7 +319,7 @@ static int pack_extra(pack_ctx *c, const hexz_stream_source *src)
 {
     if (!src->name || !src->path || strcmp(src->name, "main") == 0)
         return hx_error(HEXZ_EINVAL, "%s: an extra stream needs a name other than main", src->path ? src->path : "(null)");
-    int fd = open(src->path, O_RDONLY | O_CLOEXEC);
+    int fd = open_input(AT_FDCWD, src->path, 0);
     if (fd < 0) return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", src->path);
     int rc = hexz_writer_begin_stream(c->w, src->name);
     if (!rc) rc = copy_fd(c, fd, src->path);
@@ -291,6 +363,8 @@ int hexz_pack(const char *input, const char *output, const hexz_write_options *o
     c.buf = malloc(READ_CHUNK);
     rc = c.buf ? pack_input(&c, input, &st) : hx_error(HEXZ_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < c.po->extra_stream_count; i++) rc = pack_extra(&c, &c.po->extra_streams[i]);
+    /* A cancel asked for since the last report stops here, before the archive is committed. */
+    if (!rc) rc = hx_writer_poll_cancel(c.w);
     if (!rc) rc = hexz_writer_finish(c.w);
     free(c.buf);
     hexz_writer_free(c.w);

@@ -176,8 +176,11 @@ int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict
     if (!input || !out) return hx_error(HEXZ_EINVAL, "hexz_predict: NULL argument");
     hexz_write_options o;
     if (opts) o = *opts; else hexz_write_options_init(&o);
-    int fd = open(input, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a fifo must not hold open(2) for ever; it is refused below. */
+    int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", input);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     struct stat st;
     int rc = 0;
     if (fstat(fd, &st) != 0) rc = hx_error_errno(HEXZ_EIO, errno, "%s", input);

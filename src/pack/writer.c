@@ -189,6 +189,14 @@ static int report_progress(hexz_writer *w)
     return 0;
 }
 
+int hx_writer_poll_cancel(hexz_writer *w)
+{
+    int rc = usable(w);
+    if (rc) return rc;
+    w->next_progress = w->progress.bytes_in;
+    return outcome(w, report_progress(w));
+}
+
 /* Hands one chunk on: to the pipeline, or straight to the committer when there are no threads
  * (then it is hashed first and compressed only if dedup does not find it). */
 static int emit_chunk(hexz_writer *w, const uint8_t *data, size_t len)

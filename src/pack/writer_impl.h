@@ -116,6 +116,12 @@ int hx_writer_add_entry(hexz_writer *w, const hx_wfile *f);
 /* Makes `name` a stream (creating it) and the current one. */
 int hx_writer_stream(hexz_writer *w, const char *name, uint32_t *index);
 
+/* writer.c, for readers of input that may wait (pack_tree.c) */
+/* Calls the progress callback now, whatever the bytes since the last call, so that a caller
+ * waiting for input (a quiet pipe) can be canceled; HEXZ_ECANCELED (the writer then fails) if it
+ * asks to stop, else 0. */
+int hx_writer_poll_cancel(hexz_writer *w);
+
 /* writer_base.c */
 int hx_writer_setup_base(hexz_writer *w, const char *base_path);
 
