@@ -247,9 +247,12 @@ static int finish_dir(extract_ctx *x, const hexz_file_info *f)
 {
     size_t bad = 0;
     int fd = hx_xp_open_dir(x->root, f->path, strlen(f->path), 0, 0, &bad);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+        return hx_error(HEXZ_EIO, "%s/%s: no longer a directory (replaced while extracting); mode and "
+                        "time not set", x->dest, f->path);
     if (fd < 0)
-        return hx_error_errno(HEXZ_EIO, errno, "%s/%.*s: cannot set the mode of %s", x->dest, (int)bad,
-                              f->path, f->path);
+        return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot reopen to set its mode and time", x->dest,
+                              f->path);
     struct timespec ts[2];
     times_of(f, ts);
     int rc = 0;
