@@ -93,7 +93,7 @@ typedef struct {
 /* Called from the thread that drives the operation, at most every few MiB. Return non-zero to
  * cancel: the operation then stops and returns HEXZ_ECANCELED. An archive or a single extracted
  * file being written is removed (outputs appear only when complete); a file tree being
- * extracted keeps the entries already written. */
+ * extracted keeps the entries already written, but never a partial file. */
 typedef int (*hexz_progress_fn)(const hexz_progress *progress, void *user);
 
 /* ---- Writing -------------------------------------------------------------------------------- */
