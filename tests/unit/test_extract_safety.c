@@ -275,6 +275,86 @@ static void test_planted_fifo(void **state)
     alarm(0);
 }
 
+/* With force, everything in the way is replaced, never followed or written through: a file of
+ * another user (the new one is the caller's), a file where the archive has a symlink, a
+ * symlink to an outside directory where it has a directory or an implicit parent, an empty
+ * directory where it has a file. A non-empty directory is not removed. */
+static void test_force_replaces_every_kind(void **state)
+{
+    (void)state;
+    alarm(TEST_ALARM);
+    char *dir = tu_mkdtemp("xs-force");
+    char *outside = mkdir_in(dir, "outside", 0700), *dest = mkdir_in(dir, "dest", 0755);
+    char *a = tu_path(dir, "a.hxz");
+    const spec s[] = {{"d", HEXZ_FILE_DIR, 0755, NULL}, {"d/x", HEXZ_FILE_REGULAR, 0644, "dx"},
+                      {"e", HEXZ_FILE_REGULAR, 0644, "e"}, {"f", HEXZ_FILE_REGULAR, 0644, "f"},
+                      {"l", HEXZ_FILE_SYMLINK, 0, "target"}, {"p/q", HEXZ_FILE_REGULAR, 0644, "q"}};
+    write_tree(a, s, 6);
+    char *d = tu_path(dest, "d"), *e = tu_path(dest, "e"), *f = tu_path(dest, "f");
+    char *l = tu_path(dest, "l"), *p = tu_path(dest, "p");
+    assert_int_equal(symlink(outside, d), 0);
+    assert_int_equal(mkdir(e, 0755), 0);
+    tu_write_file(f, "someone else's", 14);
+    if (getuid() == 0) assert_int_equal(chown(f, 65534, 65534), 0);
+    tu_write_file(l, "a file", 6);
+    assert_int_equal(symlink(outside, p), 0);
+    /* Without force the first conflict in manifest order is named; an implicit parent too. */
+    assert_int_equal(extract_with(a, dest, 0, 0, NULL, NULL), HEXZ_EEXIST);
+    char *want = tu_strf("%s/d: already exists (use --force to overwrite)", dest);
+    assert_string_equal(hexz_last_error(), want);
+    free(want);
+    AF_OK(extract_with(a, dest, 1, 0, NULL, NULL));
+    struct stat st;
+    assert_int_equal(lstat(d, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    char *dx = tu_path(d, "x"), *pq = tu_path(p, "q");
+    tu_assert_file_content(dx, "dx", 2);
+    tu_assert_file_content(e, "e", 1);
+    tu_assert_file_content(f, "f", 1);
+    assert_int_equal(lstat(f, &st), 0);
+    assert_int_equal(st.st_uid, getuid());
+    char target[16] = {0};
+    assert_int_equal(readlink(l, target, sizeof target - 1), 6);
+    assert_string_equal(target, "target");
+    tu_assert_file_content(pq, "q", 1);
+    assert_int_equal(count_entries(outside), 0);
+    assert_int_equal(mode_of(outside) & 07777, 0700);
+    /* Only an implicit parent in the way, without force: it is named as the conflict. */
+    char *dest2 = mkdir_in(dir, "dest2", 0755), *p2 = tu_path(dest2, "p");
+    assert_int_equal(symlink(outside, p2), 0);
+    assert_int_equal(extract_with(a, dest2, 0, 0, NULL, NULL), HEXZ_EEXIST);
+    want = tu_strf("%s/p: already exists (use --force to overwrite)", dest2);
+    assert_string_equal(hexz_last_error(), want);
+    assert_int_equal(count_entries(dest2), 1);
+    free(want);
+    free(p2);
+    free(dest2);
+    /* A non-empty directory where a file goes stays, and the error names it. */
+    tu_rmtree(e);
+    assert_int_equal(mkdir(e, 0755), 0);
+    char *ek = tu_path(e, "keep");
+    tu_write_file(ek, "k", 1);
+    assert_int_equal(extract_with(a, dest, 1, 0, NULL, NULL), HEXZ_EIO);
+    want = tu_strf("%s/e: Directory not empty", dest);
+    assert_string_equal(hexz_last_error(), want);
+    tu_assert_file_content(ek, "k", 1);
+    free(want);
+    free(ek);
+    free(dx);
+    free(pq);
+    free(d);
+    free(e);
+    free(f);
+    free(l);
+    free(p);
+    free(a);
+    free(outside);
+    free(dest);
+    tu_rmtree(dir);
+    free(dir);
+    alarm(0);
+}
+
 /* A stream archive extracted onto itself: refused without force; with force the archive is
  * read to the end from the old file and only then replaced. */
 static void test_stream_onto_itself(void **state)
@@ -563,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_dir_mode_not_set_through_swapped_link),
         cmocka_unit_test(test_planted_hard_link),
         cmocka_unit_test(test_existing_file_refused_before_writing),
+        cmocka_unit_test(test_force_replaces_every_kind),
         cmocka_unit_test(test_stream_onto_itself),
         cmocka_unit_test(test_special_bits_and_umask),
         cmocka_unit_test(test_incomplete_file_never_appears),
