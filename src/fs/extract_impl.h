@@ -2,15 +2,23 @@
  * extract_impl.h - the descriptor-walking helpers behind extraction (extract_path.c): opening a
  * directory below the destination one component at a time without following links, and files
  * and symbolic links that are made under no name (or a hidden temporary one) and then linked or
- * renamed into place, so that nothing already in the destination is ever written through.
+ * renamed into place, so that nothing already in the destination is ever written through;
+ * and the single-stream half of extraction (extract_stream.c).
  *
- * All of them report failure as -1 with errno set; the caller names the path in its message.
+ * The path helpers report failure as -1 with errno set; the caller names the path in its
+ * message.
  */
 #ifndef HX_EXTRACT_IMPL_H
 #define HX_EXTRACT_IMPL_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "hexz.h"
+
+/* extract_stream.c: the "main" stream of a single-stream archive into the file `dest`
+ * (HEXZ_EEXIST if it exists and o->force is not set). Returns a HEXZ_ code, message set. */
+int hx_extract_stream(hexz_reader *r, const char *dest, const hexz_extract_options *o);
 
 /* Opens the directory rel[0..len) below `root` ("" is root itself) one component at a time
  * with O_NOFOLLOW | O_DIRECTORY. With `create`, missing components are made (0755 under the
