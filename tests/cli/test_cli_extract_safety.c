@@ -165,6 +165,17 @@ static void test_stream_onto_itself(void **state)
     /* With --force the archive is read to its end and only then replaced by its content. */
     free(EXPECT(0, "", "extract", a, "-o", a, "--force"));
     tu_assert_file_content(a, data, sizeof data);
+    /* A tree archive onto itself (a file, not a directory): refused, even with --force. */
+    char *t = make_tree_archive();
+    size_t tlen;
+    uint8_t *tbefore = tu_read_file(t, &tlen);
+    free(want);
+    want = tu_strf("hexz extract: %s: already exists and is not a directory\n", t);
+    free(EXPECT(1, want, "extract", t, "-o", t));
+    free(EXPECT(1, want, "extract", t, "-o", t, "--force"));
+    tu_assert_file_content(t, tbefore, tlen);
+    free(tbefore);
+    free(t);
     free(want);
     free(before);
     free(in);
