@@ -41,6 +41,13 @@ static mode_t mode_of(const char *path)
     return st.st_mode;
 }
 
+static mode_t process_umask(void)
+{
+    mode_t m = umask(022);
+    umask(m);
+    return m;
+}
+
 static int exists(const char *path)
 {
     struct stat st;
@@ -637,6 +644,50 @@ static void test_sealed_manifest_page_too_short(void **state)
     free(dir);
 }
 
+/* The options struct: NULL means the defaults, an unknown version is refused; a tree cannot
+ * go to a descriptor; a stream to a descriptor is its bytes, holes as zeros. */
+static void test_options_and_fd(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("xs-api");
+    char *t = tu_path(dir, "t.hxz"), *sa = tu_path(dir, "s.hxz"), *dest = tu_path(dir, "dest");
+    const spec s[] = {{"f", HEXZ_FILE_REGULAR, 04755, "f"}};
+    write_tree(t, s, 1);
+    hexz_reader *r = af_open(t);
+    AF_OK(hexz_extract_opts(r, dest, NULL));
+    char *f = tu_path(dest, "f");
+    assert_int_equal(mode_of(f) & 07777, 0755 & (getuid() == 0 ? 0777 : ~process_umask()));
+    hexz_extract_options o;
+    hexz_extract_options_init(&o);
+    o.version = 99;
+    assert_int_equal(hexz_extract_opts(r, dest, &o), HEXZ_EINVAL);
+    assert_int_equal(hexz_extract_to_fd(r, 1, NULL), HEXZ_EINVAL);
+    char *want = tu_strf("%s: cannot write a tree to a descriptor", t);
+    assert_string_equal(hexz_last_error(), want);
+    hexz_reader_free(r);
+
+    uint8_t data[20000] = {0};
+    memcpy(data + 15000, "tail", 4);
+    hexz_write_options wo = af_fixed(4096, HEXZ_CODEC_LZ4, 1);
+    af_pack_buffer(sa, data, sizeof data, &wo, 0);
+    r = af_open(sa);
+    char *out = tu_path(dir, "out");
+    int fd = open(out, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    AF_OK(hexz_extract_to_fd(r, fd, NULL));
+    close(fd);
+    tu_assert_file_content(out, data, sizeof data);
+    hexz_reader_free(r);
+    free(out);
+    free(want);
+    free(f);
+    free(t);
+    free(sa);
+    free(dest);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_incomplete_file_never_appears),
         cmocka_unit_test(test_verify_checks_what_extract_checks),
         cmocka_unit_test(test_sealed_manifest_page_too_short),
+        cmocka_unit_test(test_options_and_fd),
         cmocka_unit_test(test_planted_fifo),
     };
     /* The FIFO test last: a regression there ends the process (SIGALRM) after the others ran. */
