@@ -37,6 +37,7 @@ typedef struct {
     char *parent_path;  /* its path relative to the root, "" for the root */
     mode_t clear;       /* mode bits not restored */
     unsigned main_stream;
+    int have_main;
     uint64_t *deferred; /* indices of symlinks and directories, for the final passes */
     size_t deferred_count, deferred_cap;
     hexz_progress progress;
@@ -169,7 +170,11 @@ static int extract_file(extract_ctx *x, const char *name, const hexz_file_info *
     if (hx_xp_file_open(&out, x->parent) != 0)
         return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot create", x->dest, f->path);
     file_sink sink = {x, out.fd, 0, f->path, 0};
-    int rc = hx_for_each_extent(x->r, x->main_stream, f->offset, f->size, write_extent, &sink);
+    int rc = 0;
+    if (f->size > 0 && !x->have_main) /* open refuses that; never index a missing stream */
+        rc = hx_error(HEXZ_ECORRUPT, "%s: file %s has content but there is no stream main", x->r->path, f->path);
+    else if (f->size > 0)
+        rc = hx_for_each_extent(x->r, x->main_stream, f->offset, f->size, write_extent, &sink);
     /* A block that fails to read is named by the reader; add the file it belongs to. */
     if (rc && !sink.failed) rc = hx_error(rc, "%s (extracting %s)", hexz_last_error(), f->path);
     struct timespec ts[2];
@@ -290,8 +295,8 @@ static int extract_tree(extract_ctx *x)
     hexz_file_info *f = malloc(sizeof *f);
     x->parent_path = calloc(1, HX_PATH_MAX + 1);
     int rc = x->parent_path && f ? 0 : hx_error(HEXZ_ENOMEM, "out of memory");
-    if (hexz_reader_find_stream(x->r, "main", &x->main_stream) == 0)
-        x->progress.bytes_total = x->r->streams[x->main_stream].desc.size;
+    x->have_main = hexz_reader_find_stream(x->r, "main", &x->main_stream) == 0;
+    if (x->have_main) x->progress.bytes_total = x->r->streams[x->main_stream].desc.size;
     hx_error_clear();
     if (!rc) rc = open_root(x);
     if (!rc) rc = check_all(x, f);
