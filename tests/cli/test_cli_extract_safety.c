@@ -4,7 +4,8 @@
  * refused with the exact message before anything is written, --force replacing them; a stream
  * archive extracted onto itself; -o - (a stream to standard output, a tree refused, never a
  * file named "-"); a planted FIFO and hard link; modes by default and with -p; verify failing
- * with the same message as extract on a symlink with children.
+ * with the same message as extract on a symlink with children; SIGKILL at random moments of a
+ * tree extract never leaving a partial file or a named temporary.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hexz.h"
@@ -243,6 +246,107 @@ static void test_verify_fails_like_extract(void **state)
     free(a);
 }
 
+/* ---- SIGKILL during a tree extract: a file under its name is always complete ------------- */
+
+#define KILL_FILES 4
+#define KILL_FILE_LEN (3u << 20)
+#define KILLS 12
+
+static double now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static pid_t spawn_extract(const char *archive, const char *dest)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(HEXZ_CLI_PATH, "hexz", "extract", archive, "-o", dest, "-q", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* What a killed extract left: every name is a complete file of the archive, and no temporary
+ * file has a name. Returns how many complete files there were. */
+static int check_leftovers(const char *dest, uint8_t *const *want)
+{
+    int complete = 0;
+    char *cmd = tu_strf("ls -A '%s' 2>/dev/null", dest);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char line[256];
+    while (fgets(line, sizeof line, p)) {
+        line[strcspn(line, "\n")] = '\0';
+        int k = -1;
+        if (sscanf(line, "f%d", &k) != 1 || k < 0 || k >= KILL_FILES)
+            fail_msg("a killed extract left %s/%s", dest, line);
+        char *f = tu_path(dest, line);
+        tu_assert_file_content(f, want[k], KILL_FILE_LEN);
+        free(f);
+        complete++;
+    }
+    pclose(p);
+    free(cmd);
+    return complete;
+}
+
+static void test_killed_extract_leaves_no_partial_file(void **state)
+{
+    (void)state;
+    alarm(4 * TEST_ALARM);
+    char *src = fresh("ksrc");
+    uint8_t *want[KILL_FILES];
+    tu_rng rng;
+    tu_rng_seed(&rng, tu_test_seed());
+    for (int k = 0; k < KILL_FILES; k++) {
+        want[k] = malloc(KILL_FILE_LEN);
+        assert_non_null(want[k]);
+        tu_rng_fill(&rng, want[k], KILL_FILE_LEN);
+        char name[8];
+        snprintf(name, sizeof name, "f%d", k);
+        char *f = tu_path(src, name);
+        tu_write_file(f, want[k], KILL_FILE_LEN);
+        free(f);
+    }
+    char *a = tu_path(g_dir, "kill.hxz"), *dest = tu_path(g_dir, "kdest");
+    free(EXPECT(0, "", "pack", src, "-o", a, "-q", "--force", "--compression", "none"));
+    /* One full run sets the range of delays. */
+    double t0 = now_sec();
+    int status;
+    pid_t pid = spawn_extract(a, dest);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    double full = now_sec() - t0;
+    assert_int_equal(check_leftovers(dest, want), KILL_FILES);
+    int killed = 0, partial_runs = 0;
+    for (int i = 0; i < KILLS; i++) {
+        tu_rmtree(dest);
+        pid = spawn_extract(a, dest);
+        usleep((useconds_t)(full * 1e6 * (double)tu_rng_below(&rng, 1000) / 1000.0));
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status)) killed++;
+        int n = check_leftovers(dest, want);
+        if (n > 0 && n < KILL_FILES) partial_runs++;
+    }
+    printf("[ info     ] full extract %.3f s; %d of %d runs killed, %d of them between files\n", full,
+           killed, KILLS, partial_runs);
+    assert_true(killed > 0);
+    for (int k = 0; k < KILL_FILES; k++) free(want[k]);
+    free(a);
+    free(dest);
+    free(src);
+    alarm(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_stream_onto_itself),
         cmocka_unit_test(test_dash_is_stdout),
         cmocka_unit_test(test_verify_fails_like_extract),
+        cmocka_unit_test(test_killed_extract_leaves_no_partial_file),
         cmocka_unit_test(test_planted_fifo_and_hard_link),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
