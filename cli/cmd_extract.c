@@ -1,9 +1,11 @@
 /*
- * cmd_extract.c - 'hexz extract': writes an archive's content back out with hexz_extract(): a
- * file tree into a directory, or the "main" stream into a file; with a progress line on a
- * terminal and, after it, a one-line summary.
+ * cmd_extract.c - 'hexz extract': writes an archive's content back out with hexz_extract_opts():
+ * a file tree into a directory, or the "main" stream into a file (or, with -o -, to standard
+ * output); with a progress line on a terminal and, after it, a one-line summary.
  */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "opt.h"
@@ -12,6 +14,8 @@
 
 static const struct option extract_longopts[] = {
     {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, 'f'},
+    {"same-permissions", no_argument, NULL, 'p'},
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"base-dir", required_argument, NULL, OPT_BASE_DIR},
     CLI_LONGOPTS_KDF_LIMITS,
@@ -22,6 +26,7 @@ static const struct option extract_longopts[] = {
 
 typedef struct {
     const char *archive, *dest;
+    int force, same_permissions;
     cli_open_args open;
     cli_show show;
 } extract_args;
@@ -30,6 +35,8 @@ static void extract_option(extract_args *a, int c)
 {
     switch (c) {
     case 'o': a->dest = optarg; break;
+    case 'f': a->force = 1; break;
+    case 'p': a->same_permissions = 1; break;
     case 'q': a->show = CLI_SHOW_QUIET; break;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
     case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
@@ -42,7 +49,7 @@ static void extract_option(extract_args *a, int c)
 static int parse_extract(extract_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_extract, argc, argv, "o:q", extract_longopts);
+    opt_init(&p, &cli_cmd_extract, argc, argv, "o:fpq", extract_longopts);
     for (int c; (c = opt_next(&p)) != OPT_END;) {
         if (c == OPT_HELP) return cli_print_help(&cli_cmd_extract);
         if (c == OPT_BAD) return CLI_USAGE;
@@ -70,12 +77,23 @@ static uint64_t content_size(hexz_reader *r)
 
 static int extract_archive(hexz_reader *r, const extract_args *a)
 {
+    /* "-" is standard output, which can take a stream but not a tree; no file named "-". */
+    int to_stdout = strcmp(a->dest, "-") == 0;
+    if (to_stdout && hexz_reader_has_file_tree(r))
+        return cli_usage_error(&cli_cmd_extract, "%s: cannot write a tree to standard output",
+                               a->archive);
     cli_progress prog;
     cli_progress_start(&prog, a->show, content_size(r));
     /* A tree reports the bytes it writes; a stream the logical bytes, holes included. */
     prog.count_out = hexz_reader_has_file_tree(r);
+    hexz_extract_options o;
+    hexz_extract_options_init(&o);
+    o.force = a->force;
+    o.same_permissions = a->same_permissions;
+    o.progress = cli_progress_update;
+    o.user = &prog;
     cli_catch_interrupts();
-    int rc = hexz_extract(r, a->dest, cli_progress_update, &prog);
+    int rc = to_stdout ? hexz_extract_to_fd(r, STDOUT_FILENO, &o) : hexz_extract_opts(r, a->dest, &o);
     cli_progress_end(&prog, rc == 0);
     if (rc == HEXZ_ECANCELED) {
         cli_error("extract", "%s: interrupted; the extraction is incomplete", a->dest);
@@ -85,8 +103,8 @@ static int extract_archive(hexz_reader *r, const extract_args *a)
     if (cli_progress_shown(&prog)) {
         double seconds = cli_progress_elapsed(&prog);
         fprintf(stderr, "extracted %s -> %s: %llu bytes, %.1f MiB/s, %.2f s\n", a->archive,
-                a->dest, (unsigned long long)prog.total, cli_mib_per_s(prog.total, seconds),
-                seconds);
+                to_stdout ? "standard output" : a->dest, (unsigned long long)prog.total,
+                cli_mib_per_s(prog.total, seconds), seconds);
     }
     return CLI_OK;
 }
@@ -107,14 +125,23 @@ static int run_extract(const cli_command *self, int argc, char **argv)
 
 static const char extract_help[] =
     "Writes the content of ARCHIVE to DEST. An archive of a directory tree is extracted into\n"
-    "the directory DEST (created if missing), restoring files, directories, symbolic links,\n"
-    "modes and modification times, and never writing outside DEST. An archive of a single\n"
-    "file or device becomes the file DEST, with runs of zeros left as holes.\n"
+    "the directory DEST (created if missing; existing directories are merged), restoring\n"
+    "files, directories, symbolic links, modes and modification times, and never writing\n"
+    "outside DEST: no symbolic link in DEST is followed. An archive of a single file or device\n"
+    "becomes the file DEST, with runs of zeros left as holes, or goes to standard output when\n"
+    "DEST is '-'. Nothing that exists is replaced without --force: extract refuses before\n"
+    "writing anything, naming the first path in the way. Each file is written under a\n"
+    "temporary name and renamed into place when complete, so a failed or interrupted extract\n"
+    "never leaves a partial file under its name. Modes lose setuid, setgid and sticky bits,\n"
+    "and the umask applies unless run as root; -p restores them exactly.\n"
     "Every block is verified before its bytes are written. On a terminal a progress line shows\n"
     "the percentage, bytes written, MiB/s and the time left, then a summary line.\n"
     "\n"
     "Options:\n"
-    "  -o, --output DEST       where to extract to (required)\n"
+    "  -o, --output DEST       where to extract to (required); '-': standard output (streams)\n"
+    "  -f, --force             replace existing files, links and FIFOs (by rename, never\n"
+    "                          writing through them) and non-directories where a directory goes\n"
+    "  -p, --same-permissions  restore modes exactly, setuid/setgid/sticky included, no umask\n"
     CLI_HELP_PASSWORD_FILE
     CLI_HELP_BASE_DIR
     CLI_HELP_KDF_LIMITS

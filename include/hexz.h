@@ -93,7 +93,7 @@ typedef struct {
 /* Called from the thread that drives the operation, at most every few MiB. Return non-zero to
  * cancel: the operation then stops and returns HEXZ_ECANCELED. An archive or a single extracted
  * file being written is removed (outputs appear only when complete); a file tree being
- * extracted keeps the entries already written. */
+ * extracted keeps the entries already written, but never a partial file. */
 typedef int (*hexz_progress_fn)(const hexz_progress *progress, void *user);
 
 /* ---- Writing -------------------------------------------------------------------------------- */
@@ -598,9 +598,54 @@ int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_P
 
 /* ---- Extracting ----------------------------------------------------------------------------- */
 
-/* Writes the archive's content to `dest`: a file tree into directory `dest` (created if missing;
- * modes, mtimes and symlinks restored; never writing outside `dest`), or else the "main" stream
- * into the file `dest`, atomically and with holes left sparse. Thread-safe. */
+#define HEXZ_EXTRACT_OPTIONS_VERSION 1
+
+/* How to extract. Fill with hexz_extract_options_init(), then change fields. */
+typedef struct {
+    unsigned version;          /* HEXZ_EXTRACT_OPTIONS_VERSION (set by init) */
+    int force;                 /* replace what is in the way (see hexz_extract_opts); default 0 */
+    int same_permissions;      /* restore modes exactly, setuid, setgid and sticky bits included;
+                                * default 0: those three bits are dropped and, unless the process
+                                * runs as root, the umask is applied (as bsdtar and GNU tar do) */
+    hexz_progress_fn progress; /* NULL, or called as for packing; non-zero cancels */
+    void *user;                /* passed to progress */
+} hexz_extract_options;
+
+/* Defaults: no force, modes without setuid/setgid/sticky and under the umask, no progress. */
+void hexz_extract_options_init(hexz_extract_options *o);
+
+/* Writes the archive's content to `dest` (opts NULL: the defaults). Thread-safe; the reader may
+ * be shared with other threads.
+ *
+ * A file tree goes into the directory `dest` (created if missing; a symbolic link naming a
+ * directory is followed, as for `tar -C`). First the whole manifest is checked against the
+ * rules hexz_reader_verify() checks (no entry below a symlink or file, names of at most 255
+ * bytes) and, without opts->force, against the destination: if any path to create already
+ * exists as anything but a directory where the archive has a directory, nothing is written
+ * and the result is HEXZ_EEXIST naming the first such path. Existing directories are merged.
+ * Every path is walked one component at a time from a descriptor of `dest` with O_NOFOLLOW,
+ * so no symbolic link in the destination is ever followed, and modes and times are set through
+ * descriptors, so a link swapped in during extraction is not followed either. Each regular
+ * file is written to an unnamed (or hidden temporary) file in its directory, mode 0600, and
+ * linked under its name only when complete: without force with a link that fails if the name
+ * was taken meanwhile; with force by rename over whatever is there (a file, a hard link, a
+ * FIFO, a symlink or an empty directory: never written through or opened). A file that cannot
+ * be completed never appears under its name; the error names its path in the archive. Symlinks
+ * are created after the files, directory modes and times last, deepest first. With force a
+ * non-directory where a directory must go is removed first.
+ *
+ * A single-stream archive's "main" stream goes into the file `dest`, written beside it and
+ * renamed into place when complete, holes left sparse; an existing `dest` is HEXZ_EEXIST
+ * without opts->force and replaced atomically with it (the old file, possibly the archive
+ * being read, is intact until then). */
+int hexz_extract_opts(hexz_reader *r, const char *dest, const hexz_extract_options *opts);
+
+/* Writes a single-stream archive's "main" stream to the open descriptor `fd` (e.g. standard
+ * output), sequentially, holes as zeros; fd stays open. A file tree is HEXZ_EINVAL. Uses
+ * opts->progress only. Thread-safe. */
+int hexz_extract_to_fd(hexz_reader *r, int fd, const hexz_extract_options *opts);
+
+/* hexz_extract_opts() with the default options and this progress callback. */
 int hexz_extract(hexz_reader *r, const char *dest, hexz_progress_fn progress, void *user);
 
 #ifdef __cplusplus

@@ -1,12 +1,17 @@
 /*
- * extract.c - hexz_extract(): a file tree into a directory, or the "main" stream into a file.
+ * extract.c - hexz_extract_opts(): a file tree into a directory, or the "main" stream into a
+ * file.
  *
- * Trees: entries come in manifest order, so every directory is made before its contents.
- * Each entry's parent is opened one component at a time with O_NOFOLLOW relative to the
- * destination, so no path can leave it (manifest paths have no "..", and a symbolic link in the
- * way is refused, not followed). Symbolic links are created last, after every file is written,
- * and directory modes and times are set last in reverse order, so that a read-only directory
- * can still be filled and its time is not disturbed by its children. Holes stay holes.
+ * (Single streams: extract_stream.c.) Trees go in three passes. First every entry is read in manifest order and checked against
+ * the tree rules verify uses (tree_rules.h) and, without force, against the destination: any
+ * path to create that exists already (as anything but a directory where the archive has one)
+ * stops extraction before anything is written. Then the entries are written: directories made
+ * (mode 0700 while being filled), regular files written under no name and linked or renamed into
+ * place when complete (extract_path.c), so no existing file, hard link or FIFO is ever opened.
+ * Last come symbolic links (so none exists while files are written) and then directory modes
+ * and times, deepest first, each directory reopened by walking from the destination with
+ * O_NOFOLLOW, so that a directory swapped for a link meanwhile is not followed. Every path is
+ * walked from a descriptor of the destination one component at a time, never as a string.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,65 +21,108 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "pack/outfile.h"
+#include "fs/extract_impl.h"
 #include "read/reader_impl.h"
+#include "read/tree_rules.h"
+
+#define REPORT_BYTES (4u << 20)
 
 typedef struct {
     hexz_reader *r;
     const char *dest;
-    int root;          /* the destination directory */
-    int parent;        /* the open parent of the current entry (or root) */
-    char *parent_path; /* its relative path, "" for the root */
+    hexz_extract_options o;
+    int root;           /* the destination directory, or -1 while it does not exist */
+    int parent;         /* the open parent of the current entry; -1: none (or, checking, missing) */
+    int parent_valid;   /* parent / parent_path describe the current parent */
+    char *parent_path;  /* its path relative to the root, "" for the root */
+    mode_t clear;       /* mode bits not restored */
+    unsigned main_stream;
+    int have_main;
     uint64_t *deferred; /* indices of symlinks and directories, for the final passes */
     size_t deferred_count, deferred_cap;
     hexz_progress progress;
-    hexz_progress_fn fn;
-    void *user;
+    uint64_t next_report;
 } extract_ctx;
 
-/* Opens the directory `rel` (relative to the root) one component at a time without following
- * links. Returns an fd or -1 with the error set. */
-static int open_dir_nofollow(extract_ctx *x, const char *rel, size_t len)
+void hexz_extract_options_init(hexz_extract_options *o)
 {
-    int fd = dup(x->root);
-    size_t pos = 0;
-    while (fd >= 0 && pos < len) {
-        size_t end = pos;
-        while (end < len && rel[end] != '/') end++;
-        char name[HX_PATH_MAX + 1];
-        memcpy(name, rel + pos, end - pos);
-        name[end - pos] = '\0';
-        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        /* A parent with no entry of its own (the writer API allows that) is made here; its
-         * mode and time are left at the defaults. */
-        if (next < 0 && errno == ENOENT && mkdirat(fd, name, 0755) == 0)
-            next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0) hx_error_errno(HEXZ_EIO, errno, "%s/%.*s", x->dest, (int)end, rel);
-        close(fd);
-        fd = next;
-        pos = end + 1;
-    }
-    return fd;
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->version = HEXZ_EXTRACT_OPTIONS_VERSION;
 }
 
-/* Makes x->parent the directory holding `path`; returns the final component. */
-static const char *enter_parent(extract_ctx *x, const char *path, int *rc)
+static int canceled(extract_ctx *x)
+{
+    if (!x->o.progress || !x->o.progress(&x->progress, x->o.user)) return 0;
+    return hx_error(HEXZ_ECANCELED, "%s: extract canceled", x->dest);
+}
+
+static void forget_parent(extract_ctx *x)
+{
+    if (x->parent >= 0) close(x->parent);
+    x->parent = -1;
+    x->parent_valid = 0;
+}
+
+static int exists_error(extract_ctx *x, const char *path, size_t len)
+{
+    return hx_error(HEXZ_EEXIST, "%s/%.*s: already exists (use --force to overwrite)", x->dest,
+                    (int)len, path);
+}
+
+/* Makes x->parent the directory holding `path` and returns the final component in *name.
+ * Checking (create == 0), a parent that does not exist leaves x->parent at -1 and succeeds:
+ * nothing below it can be in the way. */
+static int enter_parent(extract_ctx *x, const char *path, int create, const char **name)
 {
     const char *slash = strrchr(path, '/');
     size_t plen = slash ? (size_t)(slash - path) : 0;
-    *rc = 0;
-    if (strlen(x->parent_path) == plen && strncmp(x->parent_path, path, plen) == 0)
-        return slash ? slash + 1 : path;
-    int fd = open_dir_nofollow(x, path, plen);
-    if (fd < 0) {
-        *rc = HEXZ_EIO;
-        return NULL;
-    }
-    if (x->parent != x->root) close(x->parent);
+    *name = slash ? slash + 1 : path;
+    if (x->parent_valid && strlen(x->parent_path) == plen && strncmp(x->parent_path, path, plen) == 0)
+        return 0;
+    forget_parent(x);
+    size_t bad = 0;
+    int fd = hx_xp_open_dir(x->root, path, plen, create, x->o.force, &bad);
+    if (fd < 0 && !create && errno == ENOENT) fd = -1;
+    else if (fd < 0 && !create && (errno == ENOTDIR || errno == ELOOP)) return exists_error(x, path, bad);
+    else if (fd < 0) return hx_error_errno(HEXZ_EIO, errno, "%s/%.*s", x->dest, (int)bad, path);
     x->parent = fd;
+    x->parent_valid = 1;
     memcpy(x->parent_path, path, plen);
     x->parent_path[plen] = '\0';
-    return slash ? slash + 1 : path;
+    return 0;
+}
+
+/* Pass 1: the tree rules, and without force whether anything is in the way. */
+static int check_entry(extract_ctx *x, hx_tree_check *t, const hexz_file_info *f)
+{
+    int rc = hx_tree_check_next(t, f->path, strlen(f->path), f->type, x->r->path);
+    if (rc || x->root < 0 || x->o.force) return rc;
+    const char *name;
+    rc = enter_parent(x, f->path, 0, &name);
+    if (rc || x->parent < 0) return rc;
+    struct stat st;
+    if (fstatat(x->parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT ? 0 : hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
+    if (f->type == HEXZ_FILE_DIR && S_ISDIR(st.st_mode)) return 0; /* merged */
+    return exists_error(x, f->path, strlen(f->path));
+}
+
+static int check_all(extract_ctx *x, hexz_file_info *f)
+{
+    hx_tree_check *t = malloc(sizeof *t);
+    if (!t) return hx_error(HEXZ_ENOMEM, "out of memory");
+    hx_tree_check_init(t);
+    int rc = 0;
+    for (uint64_t i = 0; i < x->r->file_count && !rc; i++) {
+        rc = hexz_reader_file_at(x->r, i, f);
+        if (!rc) rc = check_entry(x, t, f);
+        /* A long check stays interruptible. */
+        if (!rc && (i & 1023) == 1023) rc = canceled(x);
+    }
+    free(t);
+    forget_parent(x);
+    return rc;
 }
 
 typedef struct {
@@ -82,6 +130,7 @@ typedef struct {
     int fd;
     uint64_t pos;
     const char *path;
+    int failed;  /* the sink failed (the message names the destination already) */
 } file_sink;
 
 static int write_extent(const uint8_t *data, uint64_t len, void *user)
@@ -91,14 +140,21 @@ static int write_extent(const uint8_t *data, uint64_t len, void *user)
     while (data && len > 0) {
         ssize_t n = pwrite(s->fd, data, len, (off_t)s->pos);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s/%s: write failed", s->x->dest, s->path);
+        if (n < 0) {
+            s->failed = 1;
+            return hx_error_errno(HEXZ_EIO, errno, "%s/%s: write failed", s->x->dest, s->path);
+        }
         data += n;
         len -= (uint64_t)n;
         s->pos += (uint64_t)n;
         s->x->progress.bytes_out += (uint64_t)n;
     }
     s->pos += len; /* a hole: skipped, so the file stays sparse */
-    return 0;
+    if (s->x->progress.bytes_in < s->x->next_report) return 0;
+    s->x->next_report = s->x->progress.bytes_in + REPORT_BYTES;
+    int rc = canceled(s->x);
+    s->failed = rc != 0;
+    return rc;
 }
 
 /* Access and modification time both become the recorded mtime. */
@@ -108,33 +164,30 @@ static void times_of(const hexz_file_info *f, struct timespec ts[2])
     ts[0].tv_nsec = ts[1].tv_nsec = f->mtime_nsec;
 }
 
-static int set_times_at(int dirfd, const char *name, const hexz_file_info *f)
-{
-    struct timespec ts[2];
-    times_of(f, ts);
-    return utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW);
-}
-
-static int set_times_fd(int fd, const hexz_file_info *f)
-{
-    struct timespec ts[2];
-    times_of(f, ts);
-    return futimens(fd, ts);
-}
-
 static int extract_file(extract_ctx *x, const char *name, const hexz_file_info *f)
 {
-    int fd = openat(x->parent, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
-    unsigned main_stream;
-    int rc = hexz_reader_find_stream(x->r, "main", &main_stream);
-    file_sink sink = {x, fd, 0, f->path};
-    if (!rc) rc = hx_for_each_extent(x->r, main_stream, f->offset, f->size, write_extent, &sink);
-    if (!rc && ftruncate(fd, (off_t)f->size) != 0)
+    hx_xp_file out;
+    if (hx_xp_file_open(&out, x->parent) != 0)
+        return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot create", x->dest, f->path);
+    file_sink sink = {x, out.fd, 0, f->path, 0};
+    int rc = 0;
+    if (f->size > 0 && !x->have_main) /* open refuses that; never index a missing stream */
+        rc = hx_error(HEXZ_ECORRUPT, "%s: file %s has content but there is no stream main", x->r->path, f->path);
+    else if (f->size > 0)
+        rc = hx_for_each_extent(x->r, x->main_stream, f->offset, f->size, write_extent, &sink);
+    /* A block that fails to read is named by the reader; add the file it belongs to. */
+    if (rc && !sink.failed) rc = hx_error(rc, "%s (extracting %s)", hexz_last_error(), f->path);
+    struct timespec ts[2];
+    times_of(f, ts);
+    if (!rc && ftruncate(out.fd, (off_t)f->size) != 0)
         rc = hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
-    if (!rc && (fchmod(fd, f->mode) != 0 || set_times_fd(fd, f) != 0))
+    /* The mode after the bytes: writing clears setuid and setgid. */
+    if (!rc && (fchmod(out.fd, f->mode & ~x->clear) != 0 || futimens(out.fd, ts) != 0))
         rc = hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot set mode or time", x->dest, f->path);
-    if (close(fd) != 0 && !rc) rc = hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
+    if (!rc && hx_xp_file_commit(&out, name, x->o.force) != 0)
+        rc = errno == EEXIST ? exists_error(x, f->path, strlen(f->path))
+                             : hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
+    hx_xp_file_discard(&out);
     return rc;
 }
 
@@ -151,20 +204,26 @@ static int defer(extract_ctx *x, uint64_t index)
     return 0;
 }
 
+/* A directory, 0700 until its mode is set last; an existing directory is merged, and with force
+ * a non-directory in its place is removed. */
 static int make_dir(extract_ctx *x, const char *name, const hexz_file_info *f)
 {
-    if (mkdirat(x->parent, name, 0700) == 0) return 0;
-    struct stat st;
-    if (errno == EEXIST && fstatat(x->parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-        return 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (mkdirat(x->parent, name, 0700) == 0) return 0;
+        struct stat st;
+        if (errno != EEXIST || fstatat(x->parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) break;
+        if (S_ISDIR(st.st_mode)) return 0;
+        if (!x->o.force) return exists_error(x, f->path, strlen(f->path));
+        if (unlinkat(x->parent, name, 0) != 0) break;
+    }
     return hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
 }
 
 static int extract_entry(extract_ctx *x, uint64_t index, hexz_file_info *f)
 {
     int rc = hexz_reader_file_at(x->r, index, f);
-    if (rc) return rc;
-    const char *name = enter_parent(x, f->path, &rc);
+    const char *name;
+    if (!rc) rc = enter_parent(x, f->path, 1, &name);
     if (rc) return rc;
     if (f->type == HEXZ_FILE_DIR) {
         rc = make_dir(x, name, f);
@@ -172,6 +231,39 @@ static int extract_entry(extract_ctx *x, uint64_t index, hexz_file_info *f)
     }
     if (f->type == HEXZ_FILE_SYMLINK) return defer(x, index);
     return extract_file(x, name, f);
+}
+
+static int make_symlink(extract_ctx *x, const hexz_file_info *f)
+{
+    const char *name;
+    int rc = enter_parent(x, f->path, 1, &name);
+    if (rc) return rc;
+    struct timespec ts[2];
+    times_of(f, ts);
+    if (hx_xp_symlink(x->parent, name, f->target, ts, x->o.force) == 0) return 0;
+    if (errno == EEXIST) return exists_error(x, f->path, strlen(f->path));
+    return hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
+}
+
+/* The directory itself is reopened from the root without following links, and its mode and
+ * times are set through that descriptor: a link put in its place is never followed. */
+static int finish_dir(extract_ctx *x, const hexz_file_info *f)
+{
+    size_t bad = 0;
+    int fd = hx_xp_open_dir(x->root, f->path, strlen(f->path), 0, 0, &bad);
+    if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+        return hx_error(HEXZ_EIO, "%s/%s: no longer a directory (replaced while extracting); mode and "
+                        "time not set", x->dest, f->path);
+    if (fd < 0)
+        return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot reopen to set its mode and time", x->dest,
+                              f->path);
+    struct timespec ts[2];
+    times_of(f, ts);
+    int rc = 0;
+    if (fchmod(fd, f->mode & ~x->clear) != 0 || futimens(fd, ts) != 0)
+        rc = hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot set mode or time", x->dest, f->path);
+    close(fd);
+    return rc;
 }
 
 /* Symlinks in manifest order, then directory modes and times deepest first. */
@@ -183,86 +275,82 @@ static int finish_deferred(extract_ctx *x, hexz_file_info *f)
             int rc = hexz_reader_file_at(x->r, x->deferred[i], f);
             if (rc) return rc;
             if ((f->type == HEXZ_FILE_SYMLINK) != (pass == 0)) continue;
-            const char *name = enter_parent(x, f->path, &rc);
+            rc = pass == 0 ? make_symlink(x, f) : finish_dir(x, f);
             if (rc) return rc;
-            if (pass == 0 && symlinkat(f->target, x->parent, name) != 0)
-                return hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
-            if (pass == 1 && fchmodat(x->parent, name, f->mode, 0) != 0)
-                return hx_error_errno(HEXZ_EIO, errno, "%s/%s", x->dest, f->path);
-            if (set_times_at(x->parent, name, f) != 0)
-                return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot set time", x->dest, f->path);
         }
     }
     return 0;
 }
 
-static int extract_tree(hexz_reader *r, const char *dest, hexz_progress_fn fn, void *user)
+static int open_root(extract_ctx *x)
 {
-    if (mkdir(dest, 0755) != 0 && errno != EEXIST) return hx_error_errno(HEXZ_EIO, errno, "%s", dest);
-    extract_ctx x = {.r = r, .dest = dest, .fn = fn, .user = user};
-    x.root = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (x.root < 0) return hx_error_errno(HEXZ_EIO, errno, "%s", dest);
-    x.parent = x.root;
-    x.parent_path = calloc(1, HX_PATH_MAX + 1);
+    x->root = open(x->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+    if (x->root >= 0 || errno == ENOENT) return 0;
+    if (errno == ENOTDIR) return hx_error(HEXZ_EEXIST, "%s: already exists and is not a directory", x->dest);
+    return hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
+}
+
+static int extract_tree(extract_ctx *x)
+{
     hexz_file_info *f = malloc(sizeof *f);
-    int rc = x.parent_path && f ? 0 : hx_error(HEXZ_ENOMEM, "out of memory");
-    unsigned main_stream;
-    if (hexz_reader_find_stream(r, "main", &main_stream) == 0)
-        x.progress.bytes_total = r->streams[main_stream].desc.size;
+    x->parent_path = calloc(1, HX_PATH_MAX + 1);
+    int rc = x->parent_path && f ? 0 : hx_error(HEXZ_ENOMEM, "out of memory");
+    x->have_main = hexz_reader_find_stream(x->r, "main", &x->main_stream) == 0;
+    if (x->have_main) x->progress.bytes_total = x->r->streams[x->main_stream].desc.size;
     hx_error_clear();
-    for (uint64_t i = 0; i < r->file_count && !rc; i++) {
-        rc = extract_entry(&x, i, f);
-        if (!rc && fn && fn(&x.progress, user)) rc = hx_error(HEXZ_ECANCELED, "%s: extract canceled", dest);
+    if (!rc) rc = open_root(x);
+    if (!rc) rc = check_all(x, f);
+    if (!rc && x->root < 0) {
+        if (mkdir(x->dest, 0755) != 0 && errno != EEXIST) rc = hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
+        if (!rc) rc = open_root(x);
+        if (!rc && x->root < 0) rc = hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
     }
-    if (!rc) rc = finish_deferred(&x, f);
-    if (x.parent != x.root) close(x.parent);
-    close(x.root);
-    free(x.parent_path);
-    free(x.deferred);
+    for (uint64_t i = 0; i < x->r->file_count && !rc; i++) {
+        rc = extract_entry(x, i, f);
+        if (!rc) rc = canceled(x);
+    }
+    if (!rc) rc = finish_deferred(x, f);
+    forget_parent(x);
+    if (x->root >= 0) close(x->root);
+    free(x->parent_path);
+    free(x->deferred);
     free(f);
     return rc;
 }
 
-typedef struct {
-    hx_outfile *out;
-    hexz_progress progress;
-    hexz_progress_fn fn;
-    void *user;
-    uint64_t next_report;
-} stream_sink;
-
-static int stream_extent(const uint8_t *data, uint64_t len, void *user)
+static const hexz_extract_options *options_or_default(const hexz_extract_options *o,
+                                                      hexz_extract_options *def)
 {
-    stream_sink *s = user;
-    int rc = data ? hx_outfile_write(s->out, data, len) : hx_outfile_skip(s->out, len);
-    s->progress.bytes_in += len;
-    s->progress.bytes_out += data ? len : 0;
-    if (rc || !s->fn || s->progress.bytes_in < s->next_report) return rc;
-    s->next_report = s->progress.bytes_in + (4u << 20);
-    return s->fn(&s->progress, s->user) ? hx_error(HEXZ_ECANCELED, "%s: extract canceled", s->out->dest) : 0;
+    hexz_extract_options_init(def);
+    return o ? o : def;
 }
 
-/* The "main" stream into one file, written beside it and renamed into place: a failed or
- * canceled extract leaves no partial file. */
-static int extract_stream(hexz_reader *r, const char *dest, hexz_progress_fn fn, void *user)
+int hexz_extract_opts(hexz_reader *r, const char *dest, const hexz_extract_options *opts)
 {
-    unsigned stream;
-    int rc = hexz_reader_find_stream(r, "main", &stream);
-    if (rc) return rc;
-    hx_outfile out;
-    rc = hx_outfile_open(&out, dest, 1);
-    if (rc) return rc;
-    stream_sink sink = {.out = &out, .fn = fn, .user = user};
-    sink.progress.bytes_total = r->streams[stream].desc.size;
-    rc = hx_for_each_extent(r, stream, 0, r->streams[stream].desc.size, stream_extent, &sink);
-    if (!rc) rc = hx_outfile_commit(&out);
-    hx_outfile_discard(&out);
+    hexz_extract_options def;
+    const hexz_extract_options *o = options_or_default(opts, &def);
+    if (!r || !dest) return hx_error(HEXZ_EINVAL, "hexz_extract: NULL argument");
+    if (o->version != HEXZ_EXTRACT_OPTIONS_VERSION)
+        return hx_error(HEXZ_EINVAL, "hexz_extract: unknown options version %u", o->version);
+    if (!r->has_tree) return hx_extract_stream(r, dest, o);
+    /* Messages name DEST/path: without the trailing slashes of "restored/". */
+    char *shown = strdup(dest);
+    if (!shown) return hx_error(HEXZ_ENOMEM, "out of memory");
+    for (size_t n = strlen(shown); n > 1 && shown[n - 1] == '/'; n--) shown[n - 1] = '\0';
+    extract_ctx x = {.r = r, .dest = shown, .o = *o, .root = -1, .parent = -1};
+    /* Like bsdtar: without same_permissions no setuid, setgid or sticky bit, and the umask
+     * unless root. */
+    if (!o->same_permissions) x.clear = 07000 | (geteuid() == 0 ? 0 : hx_xp_umask());
+    int rc = extract_tree(&x);
+    free(shown);
     return rc;
 }
 
 int hexz_extract(hexz_reader *r, const char *dest, hexz_progress_fn progress, void *user)
 {
-    if (!r || !dest) return hx_error(HEXZ_EINVAL, "hexz_extract: NULL argument");
-    if (r->has_tree) return extract_tree(r, dest, progress, user);
-    return extract_stream(r, dest, progress, user);
+    hexz_extract_options o;
+    hexz_extract_options_init(&o);
+    o.progress = progress;
+    o.user = user;
+    return hexz_extract_opts(r, dest, &o);
 }

@@ -48,14 +48,16 @@ static int entry_in_order(hexz_reader *r, uint32_t page, const hx_manifest_entry
 static int decode_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page *p)
 {
     const hx_mpage_ref *m = &r->mpages[page];
+    /* The length first: an encrypted page's plaintext is 40 bytes shorter than what the
+     * directory records, so a sealed page of 40..55 bytes holds less than a header. */
+    size_t pos = HX_MANIFEST_PAGE_HEADER_LEN;
+    if (p->length < pos) return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is too short", r->path, page);
     uint32_t count;
     uint64_t first;
     int rc = hx_manifest_page_header_decode(&count, &first, p->bytes, r->path);
     if (rc) return rc;
     if (count != m->entry_count || first != m->first_index)
         return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u header disagrees with the directory", r->path, page);
-    size_t pos = HX_MANIFEST_PAGE_HEADER_LEN;
-    if (p->length < pos) return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is too short", r->path, page);
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
         rc = hx_manifest_entry_decode(&p->entries[i], p->bytes + pos, p->length - pos, &used, r->path);

@@ -2,9 +2,10 @@
  * verify.c - the whole-archive check behind hexz_reader_verify() and `hexz verify`.
  *
  * Open already checked the header, the root hash and every section. This walks the rest: every
- * index page and manifest page against its hash and structural rules, every distinct stored
- * block against its checksum, exact length and content hash (once, however many entries share
- * it, checking that those entries agree), and finally that the header, blocks, pages, sections
+ * index page and manifest page against its hash and structural rules (and the tree against
+ * the rules extraction relies on, tree_rules.h), every distinct stored block against its
+ * checksum, exact length and content hash (once, however many entries share it, checking that
+ * those entries agree), and finally that the header, blocks, pages, sections
  * and section table tile the file exactly, so that no byte of the file goes unchecked.
  */
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "common/error.h"
 #include "read/block_set.h"
 #include "read/reader_impl.h"
+#include "read/tree_rules.h"
 
 typedef struct {
     uint64_t offset, length;
@@ -108,18 +110,27 @@ static int verify_streams(verify_state *v)
     return 0;
 }
 
+/* Every manifest page, and across them the tree rules extraction relies on, so that an archive
+ * that verifies also extracts. */
 static int verify_manifest(verify_state *v)
 {
     hexz_reader *r = v->r;
-    for (uint32_t p = 0; p < r->mpage_count; p++) {
+    hx_tree_check *t = r->mpage_count ? malloc(sizeof *t) : NULL;
+    if (r->mpage_count && !t) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+    if (t) hx_tree_check_init(t);
+    int rc = 0;
+    for (uint32_t p = 0; p < r->mpage_count && !rc; p++) {
         hx_manifest_page *page;
-        int rc = hx_load_manifest_page(r, p, &page);
-        if (rc) return rc;
+        rc = hx_load_manifest_page(r, p, &page);
+        if (rc) break;
+        for (uint32_t i = 0; i < page->count && !rc; i++)
+            rc = hx_tree_check_next(t, page->entries[i].path, page->entries[i].path_length,
+                                    page->entries[i].type, r->path);
         hx_manifest_page_free(page);
-        rc = add_range(v, r->mpages[p].page_offset, r->mpages[p].page_length);
-        if (rc) return rc;
+        if (!rc) rc = add_range(v, r->mpages[p].page_offset, r->mpages[p].page_length);
     }
-    return 0;
+    free(t);
+    return rc;
 }
 
 static int compare_ranges(const void *a, const void *b)

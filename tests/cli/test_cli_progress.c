@@ -228,11 +228,12 @@ static void test_extract_progress(void **state)
     free(summary);
     free(out);
     free(err);
-    RUN(0, &out, &err, "extract", fx.data_hxz, "-o", dest);
+    /* Extracting again replaces the file only with --force. */
+    RUN(0, &out, &err, "extract", fx.data_hxz, "-o", dest, "--force");
     assert_string_equal(err, "");
     free(out);
     free(err);
-    RUN(0, &out, &err, "extract", fx.data_hxz, "-o", dest, "-q");
+    RUN(0, &out, &err, "extract", fx.data_hxz, "-o", dest, "-q", "-f");
     assert_string_equal(err, "");
     free(out);
     free(err);

@@ -302,8 +302,12 @@ static void test_tree_roundtrip(void **state)
     assert_int_equal(info.symlinks, 4);
     af_verify_ok(r);
 
-    /* Extract into a directory that does not exist yet, and compare everything. */
-    AF_OK(hexz_extract(r, out, NULL, NULL));
+    /* Extract into a directory that does not exist yet, and compare everything (modes exactly,
+     * the sticky bit included: same_permissions). */
+    hexz_extract_options xo;
+    hexz_extract_options_init(&xo);
+    xo.same_permissions = 1;
+    AF_OK(hexz_extract_opts(r, out, &xo));
     for (size_t i = 0; i < NSPEC; i++) check_entry(out, &tree_spec[i], &srcst[i], seed);
     assert_int_equal(count_tree(out), NSPEC);
     char *empty = tu_strf("%s/empty", out);
