@@ -37,7 +37,10 @@ static void extract_option(extract_args *a, int c)
     case 'o': a->dest = optarg; break;
     case 'f': a->force = 1; break;
     case 'p': a->same_permissions = 1; break;
-    case 'q': a->show = CLI_SHOW_QUIET; break;
+    case 'q':
+        a->show = CLI_SHOW_QUIET;
+        cli_set_quiet(1);
+        break;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
     case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
     case OPT_BASE_DIR: a->open.base_dir = optarg; break;

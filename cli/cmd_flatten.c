@@ -62,7 +62,10 @@ static int flatten_option(flatten_args *a, int c)
     switch (c) {
     case 'o': a->output = optarg; return CLI_OK;
     case 'f': a->force = 1; return CLI_OK;
-    case 'q': a->show = CLI_SHOW_QUIET; return CLI_OK;
+    case 'q':
+        a->show = CLI_SHOW_QUIET;
+        cli_set_quiet(1);
+        return CLI_OK;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; return CLI_OK;
     case OPT_BASE_DIR: a->base_dir = optarg; return CLI_OK;
     case OPT_COMPRESSION: return parse_codec(a, optarg);

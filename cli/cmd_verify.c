@@ -41,7 +41,10 @@ static void verify_option(verify_args *a, int c)
 {
     switch (c) {
     case 'p': a->keys[a->key_count++].path = optarg; break;
-    case 'q': a->show = CLI_SHOW_QUIET; break;
+    case 'q':
+        a->show = CLI_SHOW_QUIET;
+        cli_set_quiet(1);
+        break;
     case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
     case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
     case OPT_BASE_DIR: a->open.base_dir = optarg; break;
