@@ -9,6 +9,10 @@
 #include "common/bytes.h"
 #include "common/error.h"
 
+/* The version the writer stamps and the one the public header announces are the same number. */
+_Static_assert(HX_FORMAT_MAJOR == HEXZ_FORMAT_MAJOR && HX_FORMAT_MINOR == HEXZ_FORMAT_MINOR,
+               "format.h and hexz.h disagree on the format version");
+
 void hx_header_encode(const hx_header *h, uint8_t out[HX_HEADER_LEN])
 {
     memset(out, 0, HX_HEADER_LEN);
