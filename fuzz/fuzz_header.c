@@ -73,6 +73,8 @@ static void check_section(const uint8_t *in, hx_section *s, int *ok)
     *ok = hx_section_decode(s, in, "fuzz") == 0;
     if (!*ok) return;
     FZ_ASSERT((s->flags & ~HX_SECTION_KNOWN_FLAGS) == 0);
+    /* Only a signature may stand outside the root hash (docs/FORMAT.md §4). */
+    FZ_ASSERT(!(s->flags & HX_SECTION_OUTSIDE_ROOT) || s->type == HX_SECTION_SIGNATURE);
     uint8_t again[HX_SECTION_ENTRY_LEN];
     hx_section_encode(s, again);
     FZ_ASSERT(memcmp(again, in, HX_SECTION_ENTRY_LEN) == 0);

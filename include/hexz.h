@@ -29,7 +29,7 @@ extern "C" {
 
 /* The archive format version this library writes (docs/FORMAT.md). */
 #define HEXZ_FORMAT_MAJOR 1
-#define HEXZ_FORMAT_MINOR 4
+#define HEXZ_FORMAT_MINOR 5
 
 /* ---- Errors -------------------------------------------------------------------------------- */
 

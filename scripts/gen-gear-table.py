@@ -3,7 +3,7 @@
 
 Entry i (0..255) is the first 8 bytes, read little-endian, of
 BLAKE3("hexz fastcdc gear v1" || byte i): the 20 ASCII bytes followed by the single byte i
-(docs/FORMAT.md, section 12). The table is committed as literal constants so that the library
+(docs/FORMAT.md §15). The table is committed as literal constants so that the library
 needs no start-up code and the values can be reviewed; tests/unit/test_hash.c recomputes them.
 
 BLAKE3 comes from Python's `blake3` module when it is installed, else from the `b3sum` tool.

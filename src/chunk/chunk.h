@@ -49,7 +49,7 @@ uint32_t hx_chunker_max(const hx_chunker *c);
 size_t hx_chunker_next(const hx_chunker *c, const uint8_t *data, size_t len, int at_end);
 
 /* The 256-entry FastCDC gear table. Entry i is the first 8 bytes, read little-endian, of
- * BLAKE3("hexz fastcdc gear v1" || byte i) (docs/FORMAT.md, "Content-defined chunking"). */
+ * BLAKE3("hexz fastcdc gear v1" || byte i) (docs/FORMAT.md §15). */
 extern const uint64_t hx_gear_table[256];
 
 #endif

@@ -21,7 +21,7 @@
 #define HX_MAGIC "\x89HXZ\r\n\x1a\n"
 #define HX_MAGIC_LEN 8
 #define HX_FORMAT_MAJOR 1
-#define HX_FORMAT_MINOR 4
+#define HX_FORMAT_MINOR 5
 #define HX_HEADER_LEN 128
 #define HX_HEADER_CHECKSUM_OFF 120
 #define HX_ARCHIVE_ID_LEN 16

@@ -9,6 +9,10 @@
 #include "common/bytes.h"
 #include "common/error.h"
 
+/* The version the writer stamps and the one the public header announces are the same number. */
+_Static_assert(HX_FORMAT_MAJOR == HEXZ_FORMAT_MAJOR && HX_FORMAT_MINOR == HEXZ_FORMAT_MINOR,
+               "format.h and hexz.h disagree on the format version");
+
 void hx_header_encode(const hx_header *h, uint8_t out[HX_HEADER_LEN])
 {
     memset(out, 0, HX_HEADER_LEN);
@@ -80,6 +84,25 @@ void hx_section_encode(const hx_section *s, uint8_t out[HX_SECTION_ENTRY_LEN])
     memcpy(out + 32, s->hash, HX_HASH_LEN);
 }
 
+/* The rules one table entry must follow on its own (docs/FORMAT.md §4). The root hash skips
+ * OUTSIDE_ROOT entries, so that flag is allowed on signatures only: on any other type it would
+ * let a section (or a signature whose type was changed) escape every check. Known types carry
+ * exactly their documented flags, and only page directories use `aux`; with the section hash
+ * and the root hash this leaves no bit of the table that can change unnoticed. */
+static int section_rules_check(const hx_section *s, const char *name)
+{
+    if ((s->flags & HX_SECTION_OUTSIDE_ROOT) && s->type != HX_SECTION_SIGNATURE)
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: section of type %u stands outside the root hash (only signatures may)",
+                        name, s->type);
+    int known = s->type >= HX_SECTION_PARAMS && s->type <= HX_SECTION_LAST_KNOWN;
+    if (!known) return 0;
+    uint32_t want = s->type == HX_SECTION_SIGNATURE ? HX_SECTION_OUTSIDE_ROOT : HX_SECTION_CRITICAL;
+    if (s->flags != want || (s->type != HX_SECTION_PAGE_DIR && s->aux != 0))
+        return hx_error(HEXZ_ECORRUPT, "%s: section %u has the wrong flags", name, s->type);
+    return 0;
+}
+
 int hx_section_decode(hx_section *s, const uint8_t in[HX_SECTION_ENTRY_LEN], const char *name)
 {
     s->type = hx_get32(in);
@@ -90,7 +113,7 @@ int hx_section_decode(hx_section *s, const uint8_t in[HX_SECTION_ENTRY_LEN], con
     memcpy(s->hash, in + 32, HX_HASH_LEN);
     if (hx_get32(in + 28) != 0 || (s->flags & ~HX_SECTION_KNOWN_FLAGS))
         return hx_error(HEXZ_ECORRUPT, "%s: section %u has reserved bits set", name, s->type);
-    return 0;
+    return section_rules_check(s, name);
 }
 
 void hx_root_hash(const uint8_t header[HX_HEADER_LEN], const uint8_t *table, uint32_t count,

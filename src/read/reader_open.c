@@ -196,15 +196,11 @@ static int check_unknown_sections(hexz_reader *r)
     for (uint32_t i = 0; i < r->header.section_count; i++) {
         const hx_section *s = &r->sections[i];
         int known = s->type >= HX_SECTION_PARAMS && s->type <= HX_SECTION_LAST_KNOWN;
+        /* The flags and `aux` of every entry were checked as the table was decoded
+         * (hx_section_decode); what needs the rest of the archive is checked here. */
         if (!known && (s->flags & HX_SECTION_CRITICAL))
             return hx_error(HEXZ_EUNSUPPORTED, "%s: archive needs section type %u, unknown to this hexz",
                             r->path, s->type);
-        /* Known sections have exactly their documented flags: signatures stand outside the root
-         * hash and may be ignored by older readers, everything else is critical and rooted.
-         * Only page directories use `aux`. Nothing in a table entry may vary unnoticed. */
-        uint32_t want = s->type == HX_SECTION_SIGNATURE ? HX_SECTION_OUTSIDE_ROOT : HX_SECTION_CRITICAL;
-        if (known && (s->flags != want || (s->type != HX_SECTION_PAGE_DIR && s->aux != 0)))
-            return hx_error(HEXZ_ECORRUPT, "%s: section %u has the wrong flags", r->path, s->type);
         if (s->type == HX_SECTION_PAGE_DIR && s->aux >= r->stream_count)
             return hx_error(HEXZ_ECORRUPT, "%s: page directory for a stream that does not exist", r->path);
     }
