@@ -251,7 +251,8 @@ static void setup_codec(walk *w, uint8_t *table, uint32_t count)
         uint64_t off = hx_get64(e + 8), len = hx_get64(e + 16);
         if (hx_get32(e) != HX_SECTION_DICTIONARY || !in_image(w, off, len) || len <= HX_AEAD_OVERHEAD)
             continue;
-        if (!w->sealing) seal_meta(w, w->img + off, len, "hexz-section-v1", HX_SECTION_DICTIONARY, hx_get32(e + 24));
+        if (!w->sealing)
+            seal_meta(w, w->img + off, len, "hexz-section-v1", HX_SECTION_DICTIONARY, hx_get32(e + 24));
         if (!w->dict && hx_codec_dict_create(&w->dict, w->img + off + HX_AEAD_NONCE_LEN,
                                              len - HX_AEAD_OVERHEAD, 0) == 0)
             hx_codec_ctx_set_dict(w->codec, w->dict);

@@ -135,7 +135,8 @@ static void test_set_threads_during_long_reads(void **state)
         hexz_reader *r;
         assert_int_equal(hexz_reader_open(&r, out), 0);
         hexz_reader_set_threads(r, 2);
-        long_reader lr[2] = {{.r = r, .size = (uint64_t)PACK_MIB << 20}, {.r = r, .size = (uint64_t)PACK_MIB << 20}};
+        const uint64_t size = (uint64_t)PACK_MIB << 20;
+        long_reader lr[2] = {{.r = r, .size = size}, {.r = r, .size = size}};
         pthread_t th[3];
         assert_int_equal(pthread_create(&th[0], NULL, set_threads_loop, r), 0);
         for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&th[1 + t], NULL, long_reads, &lr[t]), 0);
