@@ -2,10 +2,18 @@
 # commands: both install missing Debian packages first (scripts/install-deps.sh).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+# `make tsan-check` runs the tests that use threads under ThreadSanitizer: the pack pipeline
+# and the racing pairs of test_races, concurrent reads with the caches and prefetch
+# (test_read_at, test_thin), the remote reader and its disk cache (test_remote), option
+# handling with workers (test_pack_options) and FUSE (test_mount, its hexz mount under TSan).
+TSAN_TESTS ?= test_pipeline test_races test_read_at test_thin test_remote test_pack_options test_mount
+empty :=
+space := $(empty) $(empty)
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build demo check asan-check clean
+.PHONY: all deps build demo check asan-check tsan-check clean
 
 all: build
 
@@ -27,8 +35,14 @@ asan-check: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+tsan-check: deps
+	@cmake -S . -B $(TSAN_BUILD) -DHEXZ_WERROR=ON -DHEXZ_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DHEXZ_FUZZ=OFF -DHEXZ_BENCH=OFF >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS) --target hexz_cli $(TSAN_TESTS)
+	@cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -R '^($(subst $(space),|,$(TSAN_TESTS)))$$'
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
 
 # `make fuzz`: every libFuzzer target of fuzz/ for FUZZ_SECONDS each (clang, ASan, UBSan; build-fuzz/).
 FUZZ_SECONDS ?= 300

@@ -62,4 +62,27 @@ int fz_make_base(const char *path);
  * it cannot parse alone. Returns 1 if the image has a plausible header, else 0. */
 int fz_fixup_archive(uint8_t *img, size_t size);
 
+/* fuzz_exercise.c: the reading side of fuzz_open_read and fuzz_encrypted. Opens the image (held
+ * in a memfd, thin archives finding fz_make_base()'s base at FZ_BASE_FD) with `password` (NULL:
+ * none), then verify, inspect, every kind of query, read_at and extract, checking the oracles
+ * listed in fuzz_exercise.c. `hash_key` (NULL: plain BLAKE3) is the key of an encrypted
+ * archive's content hashes, for the oracle that read bytes hash to their block's content hash. */
+void fz_exercise_archive(const uint8_t *img, size_t size, const char *password,
+                         const uint8_t hash_key[32]);
+
+/* fuzz_seal.c: encrypted archives in "open form", so that the fuzzer mutates what lies behind
+ * the AEAD. In open form every sealed object (section, index page, manifest page, stored block)
+ * keeps its place and length, `nonce (24) || plaintext || tag (16)`, with the plaintext in the
+ * clear where the ciphertext would be. fz_unseal_archive() turns an encrypted archive written
+ * with `password` into open form (gen_corpus makes the fuzz_encrypted seeds with it; 0 on
+ * success). fz_seal_archive() goes back, whatever the mutations: it replaces the ENCRYPTION
+ * record by one that wraps a fixed data key under FZ_PASSWORD at the minimal Argon2id cost, seals
+ * every object it can locate with that key (blocks get their keyed content hash and nonce
+ * recomputed), and recomputes every hash, the root hash and the header checksum. It returns 1 if
+ * the image had a plausible header. fz_seal_hash_key() is the fixed key's content-hash subkey. */
+#define FZ_PASSWORD "fuzz-password"
+int fz_unseal_archive(uint8_t *img, size_t size, const char *password);
+int fz_seal_archive(uint8_t *img, size_t size);
+const uint8_t *fz_seal_hash_key(void);
+
 #endif

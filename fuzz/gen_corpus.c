@@ -11,6 +11,9 @@
  * fuzz_header, fuzz_index, fuzz_manifest and fuzz_open_read start from those archives, plus
  * pieces cut out of them in each target's direct input format; fuzz_codec gets
  * blocks compressed by each codec, fuzz_cdc and fuzz_roundtrip small parameter/data inputs.
+ * fuzz_encrypted gets encrypted archives of the same shapes in open form (fuzz_seal.c),
+ * fuzz_keyfile a key pair made from a fixed seed (and damaged copies), fuzz_password_file
+ * first lines of every shape.
  * Deterministic: the same build writes the same seeds.
  */
 #include <errno.h>
@@ -18,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <sodium.h>
 
 #include "codec/codec.h"
 #include "common/bytes.h"
@@ -113,7 +118,7 @@ typedef void (*builder)(hexz_writer *w);
 
 /* `big` archives (over 100 KB) seed only fuzz_open_read: as seeds of the decoder targets they
  * would raise libFuzzer's maximum input length and slow every execution down. */
-static uint8_t *archive(const char *name, const hexz_write_options *o, builder build, int big, size_t *len)
+static uint8_t *pack(const char *name, const hexz_write_options *o, builder build, size_t *len)
 {
     char *tmp = join(outdir, ".scratch.hxz");
     hexz_writer *w;
@@ -124,6 +129,12 @@ static uint8_t *archive(const char *name, const hexz_write_options *o, builder b
     uint8_t *img = slurp(tmp, len);
     remove(tmp);
     free(tmp);
+    return img;
+}
+
+static uint8_t *archive(const char *name, const hexz_write_options *o, builder build, int big, size_t *len)
+{
+    uint8_t *img = pack(name, o, build, len);
     static const char *const targets[] = {"fuzz_header", "fuzz_index", "fuzz_manifest", "fuzz_open_read"};
     for (size_t i = big ? 3 : 0; i < 4; i++) put_file(targets[i], name, img, *len);
     return img;
@@ -365,6 +376,92 @@ static void param_seeds(void)
     }
 }
 
+/* fuzz_encrypted: encrypted archives (FZ_PASSWORD, minimal Argon2id cost) of every shape, in
+ * the open form of fuzz_seal.c. */
+static void encrypted_seeds(void)
+{
+    static char dict[2048];
+    for (size_t i = 0; i < sizeof dict; i++) dict[i] = "hexz archive block index page manifest "[i % 39];
+    static const struct {
+        const char *name;
+        hexz_chunking ch;
+        uint32_t a, b, c;
+        hexz_codec codec;
+        builder build;
+        int dict;
+    } arcs[] = {
+        {"enc-file-fixed-lz4.hxz", HEXZ_CHUNK_FIXED, 256, 0, 0, HEXZ_CODEC_LZ4, b_text3000, 0},
+        {"enc-file-cdc-zstd.hxz", HEXZ_CHUNK_CDC, 64, 256, 1024, HEXZ_CODEC_ZSTD, b_text20k, 0},
+        {"enc-raw-holes-dedup.hxz", HEXZ_CHUNK_FIXED, 128, 0, 0, HEXZ_CODEC_NONE, b_holes_dedup, 0},
+        {"enc-tree-zstd.hxz", HEXZ_CHUNK_FIXED, 512, 0, 0, HEXZ_CODEC_ZSTD, b_tree, 0},
+        {"enc-two-streams.hxz", HEXZ_CHUNK_CDC, 128, 512, 2048, HEXZ_CODEC_LZ4, b_two_streams, 0},
+        {"enc-empty.hxz", HEXZ_CHUNK_CDC, 16384, 65536, 262144, HEXZ_CODEC_LZ4, b_empty, 0},
+        {"enc-zstd-dict.hxz", HEXZ_CHUNK_FIXED, 512, 0, 0, HEXZ_CODEC_ZSTD, b_text3000, 1},
+    };
+    for (size_t i = 0; i < sizeof arcs / sizeof arcs[0]; i++) {
+        hexz_write_options o = opts(arcs[i].ch, arcs[i].a, arcs[i].b, arcs[i].c, arcs[i].codec, 1);
+        o.password = FZ_PASSWORD;
+        o.kdf = HEXZ_KDF_MINIMAL;
+        if (arcs[i].dict) {
+            o.dictionary = dict;
+            o.dictionary_size = sizeof dict;
+        }
+        size_t len;
+        uint8_t *img = pack(arcs[i].name, &o, arcs[i].build, &len);
+        if (fz_unseal_archive(img, len, FZ_PASSWORD) != 0) die(arcs[i].name);
+        put_file("fuzz_encrypted", arcs[i].name, img, len);
+        free(img);
+    }
+}
+
+/* fuzz_keyfile: a key pair from a fixed seed, as hexz_key_write writes it, and damaged copies. */
+static void keyfile_seeds(void)
+{
+    uint8_t seed[crypto_sign_SEEDBYTES], pk[HEXZ_PUBLIC_KEY_LEN], sk[HEXZ_SECRET_KEY_LEN];
+    for (size_t i = 0; i < sizeof seed; i++) seed[i] = (uint8_t)(i * 7 + 1);
+    if (sodium_init() < 0) die("sodium_init");
+    crypto_sign_seed_keypair(pk, sk, seed);
+    char *sp = join(outdir, ".scratch.sec"), *pp = join(outdir, ".scratch.pub");
+    ok(hexz_key_write(sp, pp, pk, sk, 1), "key files");
+    size_t sl, pl;
+    uint8_t *st = slurp(sp, &sl), *pt = slurp(pp, &pl);
+    remove(sp);
+    remove(pp);
+    put_file("fuzz_keyfile", "secret.key", st, sl);
+    put_file("fuzz_keyfile", "public.key", pt, pl);
+    st[sl - 3] ^= 1; /* the base64 of the secret key's public half */
+    put_file("fuzz_keyfile", "secret-damaged.key", st, sl);
+    pt[20] ^= 1; /* the key id */
+    put_file("fuzz_keyfile", "public-bad-id.key", pt, pl);
+    put_file("fuzz_keyfile", "public-no-newline.key", pt, pl - 1);
+    free(st);
+    free(pt);
+    free(sp);
+    free(pp);
+}
+
+/* fuzz_password_file: first lines with and without CR and LF, empty, and one byte too long. */
+static void password_file_seeds(void)
+{
+    static const struct {
+        const char *name, *text;
+    } seeds[] = {
+        {"line", "correct horse battery staple\n"},
+        {"crlf-two-lines", "pass word\r\nsecond line\n"},
+        {"no-newline", "no-newline"},
+        {"empty-line", "\nsecond"},
+        {"cr-only", "\r\n"},
+        {"empty", ""},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        put_file("fuzz_password_file", seeds[i].name, seeds[i].text, strlen(seeds[i].text));
+    static char longest[4097 + 1];
+    memset(longest, 'p', sizeof longest - 1);
+    longest[4097] = '\n';
+    put_file("fuzz_password_file", "one-byte-too-long", longest, 4096 + 1 + 1); /* 4097 + '\n' */
+    put_file("fuzz_password_file", "longest", longest + 1, 4096 + 1);          /* 4096 + '\n' */
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -402,5 +499,8 @@ int main(int argc, char **argv)
     dict_seed();
     codec_seeds();
     param_seeds();
+    encrypted_seeds();
+    keyfile_seeds();
+    password_file_seeds();
     return 0;
 }

@@ -21,7 +21,8 @@ if [[ $# -lt 1 || ! $1 =~ ^[0-9]+$ ]]; then
 fi
 seconds=$1
 shift
-ALL_TARGETS=(fuzz_header fuzz_index fuzz_manifest fuzz_codec fuzz_cdc fuzz_open_read fuzz_roundtrip)
+ALL_TARGETS=(fuzz_header fuzz_index fuzz_manifest fuzz_codec fuzz_cdc fuzz_open_read fuzz_roundtrip
+    fuzz_encrypted fuzz_keyfile fuzz_password_file)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${ALL_TARGETS[@]}")
 

@@ -63,4 +63,17 @@ int tu_hexz(char **out_stdout, char **out_stderr, ...);
  * actual stderr is printed first, to make the failure readable. */
 char *tu_hexz_expect(int code, const char *want_stderr, ...);
 
+/* Skipped tests (tests/testskip.c). Every test program is linked with cmocka's _skip() and
+ * _cmocka_run_group_tests() wrapped (ld --wrap): a program in which no test failed but at least
+ * one called skip() exits with TU_SKIP_RETURN_CODE, CTest's SKIP_RETURN_CODE for every test, so
+ * ctest prints "Skipped" instead of "Passed". tu_skip() prints why first; only a missing
+ * dependency (a program, a device, a server) is a reason to skip. */
+#define TU_SKIP_RETURN_CODE 77
+#define tu_skip(...)                                                                               \
+    do {                                                                                           \
+        print_message("[  SKIP    ] " __VA_ARGS__);                                                \
+        print_message("\n");                                                                       \
+        skip();                                                                                    \
+    } while (0)
+
 #endif

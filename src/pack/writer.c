@@ -178,7 +178,10 @@ static int report_progress(hexz_writer *w)
 {
     if (!w->opts.progress || w->progress.bytes_in < w->next_progress) return 0;
     w->next_progress = w->progress.bytes_in + (4u << 20);
-    hexz_progress now = w->progress;
+    /* Field by field: the committer (the pipeline's writer thread) updates bytes_out, blocks
+     * and the dedup counters atomically while this thread reads them, so a plain copy of the
+     * struct would race with it. bytes_in and bytes_total are this thread's own. */
+    hexz_progress now = {.bytes_in = w->progress.bytes_in, .bytes_total = w->progress.bytes_total};
     now.bytes_out = __atomic_load_n(&w->progress.bytes_out, __ATOMIC_RELAXED);
     now.blocks = __atomic_load_n(&w->progress.blocks, __ATOMIC_RELAXED);
     now.dedup_hits = __atomic_load_n(&w->progress.dedup_hits, __ATOMIC_RELAXED);

@@ -385,9 +385,11 @@ static int setup_encryption(hexz_reader *r, const hx_open_ctx *ctx)
 
 struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r)
 {
-    if (r->threads <= 1) return NULL;
+    /* `threads` is read under the lock too: hexz_reader_set_threads() and a failed create
+     * write it while other threads may be reading (ThreadSanitizer found the unlocked read). */
     pthread_mutex_lock(&r->prefetch_lock);
-    if (!r->prefetch && hx_prefetcher_create(&r->prefetch, r, r->threads) != 0) r->threads = 1;
+    if (r->threads > 1 && !r->prefetch && hx_prefetcher_create(&r->prefetch, r, r->threads) != 0)
+        r->threads = 1;
     hx_prefetcher *p = r->prefetch;
     pthread_mutex_unlock(&r->prefetch_lock);
     return p;

@@ -258,7 +258,7 @@ static void test_memory_bounded(void **state)
     assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru), 0);
     printf("[ info     ] peak RSS packing 16 GiB (sparse): %ld KiB, archive %lld bytes\n", ru.ru_maxrss,
            tu_file_size(out));
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) /* TSan's shadow memory too */
     assert_true(ru.ru_maxrss < 512 * 1024);
 #else
     assert_true(ru.ru_maxrss < 128 * 1024);
