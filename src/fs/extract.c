@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/umask.h"
 #include "fs/extract_impl.h"
 #include "read/reader_impl.h"
 #include "read/tree_rules.h"
@@ -340,7 +341,7 @@ int hexz_extract_opts(hexz_reader *r, const char *dest, const hexz_extract_optio
     extract_ctx x = {.r = r, .dest = shown, .o = *o, .root = -1, .parent = -1};
     /* Like bsdtar: without same_permissions no setuid, setgid or sticky bit, and the umask
      * unless root. */
-    if (!o->same_permissions) x.clear = 07000 | (geteuid() == 0 ? 0 : hx_xp_umask());
+    if (!o->same_permissions) x.clear = 07000 | (geteuid() == 0 ? 0 : hx_process_umask());
     int rc = extract_tree(&x);
     free(shown);
     return rc;

@@ -52,8 +52,4 @@ void hx_xp_file_discard(hx_xp_file *f);
 int hx_xp_symlink(int dirfd, const char *name, const char *target, const struct timespec ts[2],
                   int force);
 
-/* The process umask, read without changing it (Linux reports it in /proc/self/status; 022 if
- * that cannot be read). */
-mode_t hx_xp_umask(void);
-
 #endif

@@ -195,14 +195,3 @@ int hx_xp_symlink(int dirfd, const char *name, const char *target, const struct 
     }
     return 0;
 }
-
-mode_t hx_xp_umask(void)
-{
-    FILE *s = fopen("/proc/self/status", "re");
-    unsigned mask = 022;
-    char line[256];
-    while (s && fgets(line, sizeof line, s))
-        if (sscanf(line, "Umask: %o", &mask) == 1) break;
-    if (s) fclose(s);
-    return (mode_t)(mask & 0777);
-}

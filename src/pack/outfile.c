@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/umask.h"
 #include "hexz.h"
 
 static char *dir_of(const char *path)
@@ -35,19 +36,6 @@ static char *temp_name_for(const char *dest)
     free(copy);
     free(dir);
     return name;
-}
-
-/* The process's umask, read without changing it (umask(2) can only set it, which would race
- * with other threads creating files). Linux reports it in /proc/self/status. */
-static mode_t current_umask(void)
-{
-    FILE *s = fopen("/proc/self/status", "re");
-    unsigned mask = 022;
-    char line[256];
-    while (s && fgets(line, sizeof line, s))
-        if (sscanf(line, "Umask: %o", &mask) == 1) break;
-    if (s) fclose(s);
-    return (mode_t)(mask & 0777);
 }
 
 /* A symlink planted in a sticky world-writable directory (/tmp) by another user must not be
@@ -182,7 +170,7 @@ int hx_outfile_open(hx_outfile *f, const char *dest, int mode)
         hx_outfile_discard(f);
         return hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
     }
-    rc = create_temp(f, 0666 & ~current_umask());
+    rc = create_temp(f, 0666 & ~hx_process_umask());
     if (!rc && f->replacing) rc = keep_owner_and_mode(f, &old);
     if (rc) hx_outfile_discard(f);
     return rc;
