@@ -5,13 +5,13 @@
  * and nothing that already exists is opened for writing.
  */
 #include "fs/extract_impl.h"
+#include "common/tmpname.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,18 +67,11 @@ int hx_xp_open_dir(int root, const char *rel, size_t len, int create, int force,
 
 /* A hidden name not yet used in the directory is found by trying: the template gets six random
  * characters. */
+/* A fresh hidden temporary name in out (32 bytes). */
 static void random_name(char out[32])
 {
-    uint8_t rnd[6] = {0};
-    if (getrandom(rnd, sizeof rnd, GRND_NONBLOCK) != (ssize_t)sizeof rnd) {
-        static const char fallback[] = "hexz00";
-        memcpy(rnd, fallback, 6);
-        rnd[5] = (uint8_t)(rnd[5] + (getpid() & 0x7f));
-    }
-    char s[7];
-    for (int i = 0; i < 6; i++) s[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
-    s[6] = '\0';
-    snprintf(out, 32, ".hexz-tmp.%s", s);
+    snprintf(out, 32, ".hexz-tmp.XXXXXX");
+    hx_tmpname_randomize(out);
 }
 
 /* rename(tmp, name) in dirfd; an empty directory at `name` is removed first (a non-empty one
@@ -123,26 +116,14 @@ int hx_xp_file_open(hx_xp_file *f, int dirfd)
     return -1;
 }
 
-static void proc_path(const hx_xp_file *f, char out[64])
-{
-    snprintf(out, 64, "/proc/self/fd/%d", f->fd);
-}
-
-/* Gives the unnamed file a hidden temporary name (through /proc, which needs no privilege,
- * unlike linkat's AT_EMPTY_PATH), so that it can then be renamed over the old entry. */
+/* Gives the unnamed file a hidden temporary name, so that it can then be renamed over the old
+ * entry. */
 static int link_anonymous_tmp(hx_xp_file *f)
 {
-    char proc[64];
-    proc_path(f, proc);
-    for (int attempt = 0; attempt < 100; attempt++) {
-        random_name(f->tmp);
-        if (linkat(AT_FDCWD, proc, f->dirfd, f->tmp, AT_SYMLINK_FOLLOW) == 0) {
-            f->named = 1;
-            return 0;
-        }
-        if (errno != EEXIST) break;
-    }
-    return -1;
+    snprintf(f->tmp, sizeof f->tmp, ".hexz-tmp.XXXXXX");
+    if (hx_tmpname_link_random(f->fd, f->dirfd, f->tmp) != 0) return -1;
+    f->named = 1;
+    return 0;
 }
 
 int hx_xp_file_commit(hx_xp_file *f, const char *name, int force)
@@ -150,9 +131,7 @@ int hx_xp_file_commit(hx_xp_file *f, const char *name, int force)
     int rc;
     if (f->anonymous && !force) {
         /* link() never replaces: a name taken since the caller looked is EEXIST. */
-        char proc[64];
-        proc_path(f, proc);
-        rc = linkat(AT_FDCWD, proc, f->dirfd, name, AT_SYMLINK_FOLLOW);
+        rc = hx_tmpname_link(f->fd, f->dirfd, name);
     } else {
         rc = f->anonymous ? link_anonymous_tmp(f) : 0;
         if (rc == 0) rc = force ? replace(f->dirfd, f->tmp, name) : place_new(f->dirfd, f->tmp, name);

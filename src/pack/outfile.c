@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/tmpname.h"
 #include "common/umask.h"
 #include "hexz.h"
 
@@ -291,22 +291,13 @@ static int rename_into_place(hx_outfile *f)
     return hx_error_errno(HEXZ_EIO, errno, "%s: cannot rename the finished file into place", f->dest);
 }
 
-/* Gives the anonymous file a temporary name beside the destination (through /proc, which
- * needs no privilege, unlike linkat's AT_EMPTY_PATH), so that it can be renamed into place. */
+/* Gives the anonymous file a temporary name beside the destination, so that it can be renamed
+ * into place. f->tmp_path ends in the random part mkostemp's template has. */
 static int link_anonymous(hx_outfile *f)
 {
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
-    size_t len = strlen(f->tmp_path);
-    for (int attempt = 0; attempt < 100; attempt++) {
-        uint8_t rnd[6];
-        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) break;
-        for (int i = 0; i < 6; i++) f->tmp_path[len - 6 + i] = "abcdefghijklmnopqrstuvwxyz0123456789"[rnd[i] % 36];
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, f->tmp_path, AT_SYMLINK_FOLLOW) == 0) {
-            f->anonymous = 0;
-            return 0;
-        }
-        if (errno != EEXIST) break;
+    if (hx_tmpname_link_random(f->fd, AT_FDCWD, f->tmp_path) == 0) {
+        f->anonymous = 0;
+        return 0;
     }
     return hx_error_errno(HEXZ_EIO, errno, "%s: cannot link the finished file into its directory", f->dest);
 }
