@@ -142,7 +142,7 @@ static uint64_t suffix_multiplier(const char *s)
     return 0;
 }
 
-static int parse_size(const char *arg, uint64_t *out)
+int opt_parse_size(const char *arg, uint64_t *out)
 {
     if (!isdigit((unsigned char)arg[0])) return -1;
     errno = 0;
@@ -159,7 +159,7 @@ int opt_size(const cli_command *cmd, const char *name, const char *arg, uint64_t
              uint64_t *out)
 {
     uint64_t v;
-    if (parse_size(arg, &v) < 0)
+    if (opt_parse_size(arg, &v) < 0)
         return cli_usage_error(
             cmd, "%s: invalid size '%s' (expected a number like 4096, 64K or 1M)", name, arg);
     if (v < min || v > max) {

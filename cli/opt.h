@@ -47,6 +47,9 @@ int opt_operands(opt_parser *p, int min, int max, const char *const names[], cha
 
 /* Parses a byte count: digits with an optional binary suffix K, M, G, T (or KiB, MiB, GiB,
  * TiB; case-insensitive). Checks min <= value <= max. `name` is the option ("--block-size"). */
+/* Parses a size: digits with an optional binary suffix K, M, G, T (or KiB ... TiB, any case).
+ * 0, or -1 if it is not one or overflows. */
+int opt_parse_size(const char *arg, uint64_t *out);
 int opt_size(const cli_command *cmd, const char *name, const char *arg, uint64_t min, uint64_t max,
              uint64_t *out);
 

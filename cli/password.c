@@ -264,24 +264,27 @@ int cli_kdf_limit_option(const cli_command *cmd, int c, const char *arg, cli_ope
     return rc;
 }
 
-/* A limit from the environment: digits with an optional K, M or G (binary) for memory. */
+/* A limit from the environment: a size like the options take (512M) for memory, digits for
+ * passes. */
 static int env_limit(const char *verb, const char *name, int sized, uint64_t *out)
 {
     const char *v = getenv(name);
     if (!v || !*v) return CLI_OK;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    unsigned shift = 0;
-    if (sized && (*end == 'K' || *end == 'k')) shift = 10;
-    if (sized && (*end == 'M' || *end == 'm')) shift = 20;
-    if (sized && (*end == 'G' || *end == 'g')) shift = 30;
-    if (shift) end++;
-    if (errno || !isdigit((unsigned char)v[0]) || *end || n == 0 || n > (UINT64_MAX >> shift)) {
+    uint64_t n = 0;
+    int ok;
+    if (sized) {
+        ok = opt_parse_size(v, &n) == 0;
+    } else {
+        char *end;
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        ok = isdigit((unsigned char)v[0]) && !*end && !errno;
+    }
+    if (!ok || n == 0) {
         cli_error(verb, "%s: invalid value '%s' (expected %s)", name, v, sized ? "a size like 512M" : "a number");
         return CLI_FAIL;
     }
-    *out = (uint64_t)n << shift;
+    *out = n;
     return CLI_OK;
 }
 
