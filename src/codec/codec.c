@@ -15,8 +15,7 @@
 
 int hx_codec_valid(int codec)
 {
-    return codec == HX_CODEC_NONE || codec == HX_CODEC_LZ4 || codec == HX_CODEC_ZSTD ||
-           codec == HX_CODEC_ZSTD_DICT;
+    return hx_codec_id_known(codec);
 }
 
 const char *hx_codec_name(int codec)

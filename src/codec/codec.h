@@ -2,8 +2,8 @@
  * codec.h - block compression behind one small interface: none (raw), LZ4 and zstd.
  *
  * A codec context holds the per-thread state the libraries want reused (zstd contexts); create
- * one per thread and reuse it for every block. Codec ids are the on-disk ids of docs/FORMAT.md
- * and equal the public hexz_codec values.
+ * one per thread and reuse it for every block. Codec ids are the on-disk ids of docs/FORMAT.md,
+ * defined in common/codec_ids.h, and equal the public hexz_codec values.
  */
 #ifndef HX_CODEC_H
 #define HX_CODEC_H
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { HX_CODEC_NONE = 1, HX_CODEC_LZ4 = 2, HX_CODEC_ZSTD = 3, HX_CODEC_ZSTD_DICT = 4 };
+#include "common/codec_ids.h" /* HX_CODEC_*: the on-disk ids */
 
 typedef struct hx_codec_ctx hx_codec_ctx;
 
@@ -43,7 +43,7 @@ int hx_codec_ctx_output_codec(const hx_codec_ctx *ctx);
 int hx_codec_ctx_create(hx_codec_ctx **out, int codec, int level);
 void hx_codec_ctx_free(hx_codec_ctx *ctx);
 
-/* Is `codec` a known id? */
+/* Is `codec` a known id? (hx_codec_id_known of common/codec_ids.h) */
 int hx_codec_valid(int codec);
 const char *hx_codec_name(int codec);
 

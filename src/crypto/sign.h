@@ -1,6 +1,10 @@
 /*
- * sign.h - Ed25519 keys, their text files, and the signature record of docs/FORMAT.md §11.
- * All cryptography is libsodium's; sodium.h is included only under src/crypto/.
+ * sign.h - Ed25519 primitives on bytes (keys, key ids, detached signatures) and the few libsodium
+ * helpers that key files need (base64, hex, wiping memory). All cryptography is libsodium's;
+ * sodium.h is included only under src/crypto/.
+ *
+ * What is signed (the signature record and its message) is format/'s (format.h); reading and
+ * writing key files is ops/key_files.c.
  */
 #ifndef HX_SIGN_H
 #define HX_SIGN_H
@@ -8,37 +12,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "format/format.h"
 #include "hexz.h"
 
-#define HX_SIG_MAGIC "HXSG"
-#define HX_SIG_FIXED_LEN 88
-#define HX_SIG_COMMENT_MAX 1024
-#define HX_SIG_DOMAIN "hexz-signature-v1"
 #define HX_KEY_ID_DOMAIN "hexz-key-id-v1"
-
-/* A parsed signature section. */
-typedef struct {
-    uint8_t key_id[HEXZ_KEY_ID_LEN];
-    int64_t signed_at;
-    uint8_t signature[64];
-    char comment[HX_SIG_COMMENT_MAX + 1];
-    uint16_t comment_length;
-} hx_signature;
+#define HX_ED25519_SIG_LEN 64
 
 /* libsodium must be initialised before use; this is idempotent and thread-safe. */
 int hx_crypto_init(void);
 
-/* Encodes `s` into a malloc'd buffer (*out, *len). */
-int hx_signature_encode(const hx_signature *s, uint8_t **out, size_t *len);
-int hx_signature_decode(hx_signature *s, const uint8_t *in, size_t len, const char *name);
+/* Signs msg[0..n) with `sk` into sig. Returns 0 or HEXZ_EIO (libsodium unusable). */
+int hx_ed25519_sign(uint8_t sig[HX_ED25519_SIG_LEN], const uint8_t *msg, size_t n,
+                    const uint8_t sk[HEXZ_SECRET_KEY_LEN]);
+/* Checks sig over msg[0..n) against `pk`: 0, or HEXZ_EBADSIG (no last error set). */
+int hx_ed25519_verify(const uint8_t sig[HX_ED25519_SIG_LEN], const uint8_t *msg, size_t n,
+                      const uint8_t pk[HEXZ_PUBLIC_KEY_LEN]);
+/* Does the public half stored in `sk` match the key its seed derives? (1 or 0) */
+int hx_ed25519_secret_key_consistent(const uint8_t sk[HEXZ_SECRET_KEY_LEN]);
 
-/* The message a signature signs (docs/FORMAT.md §11); out must hold HX_SIG_MSG_MAX bytes. */
-#define HX_SIG_MSG_MAX (17 + 16 + 4 + 32 + 8 + 8 + 2 + HX_SIG_COMMENT_MAX)
-size_t hx_signature_message(const hx_signature *s, const hx_header *h, uint8_t *out);
-
-/* Signs / checks `s` for archive header `h`. Verification returns 0 or HEXZ_EBADSIG. */
-int hx_signature_sign(hx_signature *s, const hx_header *h, const uint8_t sk[HEXZ_SECRET_KEY_LEN]);
-int hx_signature_check(const hx_signature *s, const hx_header *h, const uint8_t pk[HEXZ_PUBLIC_KEY_LEN]);
+/* Standard base64 (with padding) of bin[0..len) into out (capacity cap, NUL-terminated). */
+void hx_base64_encode(char *out, size_t cap, const uint8_t *bin, size_t len);
+/* Decodes base64 text[0..n) into bin (capacity cap); *bin_len gets the length. 0 or -1. */
+int hx_base64_decode(uint8_t *bin, size_t cap, const char *text, size_t n, size_t *bin_len);
+/* Decodes hex text[0..n) into bin (capacity cap); *bin_len gets the length. 0 or -1. */
+int hx_hex_decode(uint8_t *bin, size_t cap, const char *text, size_t n, size_t *bin_len);
+/* Zeroes p[0..n) in a way the compiler may not drop. */
+void hx_memzero(void *p, size_t n);
 
 #endif

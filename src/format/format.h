@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "hash/hash.h"
+#include "hexz.h"
 
 /* ---- Constants (mirrors of docs/FORMAT.md) -------------------------------------------------- */
 
@@ -236,5 +237,30 @@ int hx_manifest_page_header_decode(uint32_t *entry_count, uint64_t *first_index,
 int hx_path_compare(const char *a, size_t alen, const char *b, size_t blen);
 /* Is this a valid manifest path (relative, no empty/./.. components, no NUL, length limits)? */
 int hx_path_valid(const char *p, size_t len);
+
+/* ---- Signature record (a SIGNATURE section, FORMAT.md §11) --------------------------------- */
+
+#define HX_SIG_MAGIC "HXSG"
+#define HX_SIG_FIXED_LEN 88
+#define HX_SIG_COMMENT_MAX 1024
+#define HX_SIG_DOMAIN "hexz-signature-v1"
+
+/* A parsed signature section. */
+typedef struct {
+    uint8_t key_id[HEXZ_KEY_ID_LEN];
+    int64_t signed_at;
+    uint8_t signature[64];
+    char comment[HX_SIG_COMMENT_MAX + 1];
+    uint16_t comment_length;
+} hx_signature;
+
+/* Encodes `s` into a malloc'd buffer (*out, *len). */
+int hx_signature_encode(const hx_signature *s, uint8_t **out, size_t *len);
+int hx_signature_decode(hx_signature *s, const uint8_t *in, size_t len, const char *name);
+
+/* The bytes a signature signs for archive header `h` (FORMAT.md §11): the Ed25519 message that
+ * crypto/sign.h signs and checks. out must hold HX_SIG_MSG_MAX bytes; returns the length. */
+#define HX_SIG_MSG_MAX (17 + 16 + 4 + 32 + 8 + 8 + 2 + HX_SIG_COMMENT_MAX)
+size_t hx_signature_message(const hx_signature *s, const hx_header *h, uint8_t *out);
 
 #endif

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-#include "codec/codec.h"
 #include "common/bytes.h"
+#include "common/codec_ids.h"
 #include "common/error.h"
 
 void hx_page_ref_encode(const hx_page_ref *p, uint8_t out[HX_PAGE_DIR_ENTRY_LEN])
@@ -85,7 +85,7 @@ static int stored_check(const hx_block_entry *e, uint32_t max_size, uint32_t ove
     if (e->logical_length == 0 || e->logical_length > max_size)
         return hx_error(HEXZ_ECORRUPT, "%s: block of %u bytes exceeds the archive's maximum %u",
                         name, e->logical_length, max_size);
-    if (!hx_codec_valid(e->codec))
+    if (!hx_codec_id_known(e->codec))
         return hx_error(HEXZ_ECORRUPT, "%s: block has unknown codec %u", name, e->codec);
     if (e->stored_length <= overhead || e->stored_length > hx_stored_length_limit(max_size, overhead))
         return hx_error(HEXZ_ECORRUPT, "%s: stored length %u out of range", name, e->stored_length);

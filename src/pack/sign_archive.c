@@ -27,7 +27,10 @@ static int make_signature(hexz_reader *r, const uint8_t *sk, const char *comment
     memcpy(s.comment, comment ? comment : "", clen);
     s.comment_length = (uint16_t)clen;
     s.signed_at = (int64_t)time(NULL);
-    int rc = hx_signature_sign(&s, &r->header, sk);
+    uint8_t pk[HEXZ_PUBLIC_KEY_LEN], msg[HX_SIG_MSG_MAX];
+    hexz_key_public(sk, pk);
+    hexz_key_id(pk, s.key_id);
+    int rc = hx_ed25519_sign(s.signature, msg, hx_signature_message(&s, &r->header, msg), sk);
     return rc ? rc : hx_signature_encode(&s, bytes, len);
 }
 

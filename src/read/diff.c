@@ -51,9 +51,8 @@ static int add_hash(const hx_block_entry *e, void *user)
 /* a's distinct blocks against b's: shared, only in a. */
 static void compare_sets(const hx_dedup_table *a, const hx_dedup_table *b, hexz_diff_counts *c, int a_is_first)
 {
-    for (size_t i = 0; i < a->capacity; i++) {
-        const hx_dedup_slot *s = &a->slots[i];
-        if (!s->used) continue;
+    size_t pos = 0;
+    for (const hx_dedup_slot *s; (s = hx_dedup_next(a, &pos)) != NULL;) {
         if (hx_dedup_find(b, s->hash)) {
             if (a_is_first) {
                 c->shared_blocks++;

@@ -40,7 +40,9 @@ int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_P
         const hx_signature *s = &r->signatures[i];
         if (memcmp(s->key_id, id, HEXZ_KEY_ID_LEN) != 0) continue;
         found = 1;
-        int rc = hx_signature_check(s, &r->header, public_key);
+        uint8_t msg[HX_SIG_MSG_MAX];
+        size_t n = hx_signature_message(s, &r->header, msg);
+        int rc = hx_ed25519_verify(s->signature, msg, n, public_key);
         if (rc == 0) {
             if (out) to_public(s, out);
             return 0;
