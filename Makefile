@@ -49,3 +49,14 @@ FUZZ_SECONDS ?= 300
 .PHONY: fuzz
 fuzz:
 	@bash fuzz/run-fuzzers.sh $(FUZZ_SECONDS)
+
+# `make minimal-check`: the library and the CLI without the optional parts (no libcurl: no
+# http://, https:// or s3://; no FUSE: no 'hexz mount'), built into build-minimal/ and tested
+# there; the tests of the missing parts are not built.
+MINIMAL_BUILD ?= build-minimal
+.PHONY: minimal-check
+minimal-check: deps
+	@cmake -S . -B $(MINIMAL_BUILD) -DHEXZ_WERROR=ON -DHEXZ_WITH_CURL=OFF -DHEXZ_WITH_FUSE=OFF \
+		$(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(MINIMAL_BUILD) -j $(JOBS)
+	@cd $(MINIMAL_BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -22,10 +22,20 @@
 extern "C" {
 #endif
 
+/* While libhexz itself is built (with -fvisibility=hidden), the functions declared in this
+ * header, and only they, get default visibility: they are what libhexz.so exports. */
+#if defined(HEXZ_BUILDING_LIBRARY) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/* The library's version: equal to the project() version in CMakeLists.txt (the test_exports
+ * test checks it). HEXZ_VERSION_NUMBER is MAJOR * 10000 + MINOR * 100 + PATCH. */
 #define HEXZ_VERSION_MAJOR 0
 #define HEXZ_VERSION_MINOR 1
 #define HEXZ_VERSION_PATCH 0
 #define HEXZ_VERSION_STRING "0.1.0"
+#define HEXZ_VERSION_NUMBER \
+    (HEXZ_VERSION_MAJOR * 10000 + HEXZ_VERSION_MINOR * 100 + HEXZ_VERSION_PATCH)
 
 /* The archive format version this library writes (docs/FORMAT.md). */
 #define HEXZ_FORMAT_MAJOR 1
@@ -60,6 +70,10 @@ const char *hexz_last_error(void);
 
 /* The library's version string, e.g. "0.1.0". Thread-safe. */
 const char *hexz_version(void);
+
+/* HEXZ_VERSION_NUMBER of the library actually linked (which may be newer than the header a
+ * program was built with). Thread-safe. */
+unsigned hexz_version_number(void);
 
 /* ---- Codecs and chunking -------------------------------------------------------------------- */
 
@@ -647,6 +661,10 @@ int hexz_extract_to_fd(hexz_reader *r, int fd, const hexz_extract_options *opts)
 
 /* hexz_extract_opts() with the default options and this progress callback. */
 int hexz_extract(hexz_reader *r, const char *dest, hexz_progress_fn progress, void *user);
+
+#if defined(HEXZ_BUILDING_LIBRARY) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

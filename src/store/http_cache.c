@@ -165,12 +165,12 @@ static void disk_store(hx_remote *r, const hx_win *w)
     if (!ok || rename(tmp, path) != 0) unlink(tmp);
 }
 
-/* $HEXZ_CACHE_DIR/<sha256 of URL, validator, size and window size>, or NULL. */
-static char *disk_dir_for(const hx_remote *r)
+/* HEXZ_CACHE_DIR/<sha256 of URL, validator, size and window size>, or NULL. */
+static char *disk_dir_for(const hx_remote *r, const hx_remote_settings *settings)
 {
-    const char *base = getenv("HEXZ_CACHE_DIR");
+    const char *base = hx_remote_setting(settings, "HEXZ_CACHE_DIR");
     const char *validator = hx_http_validator(r->http);
-    if (!base || !*base || !*validator) return NULL;
+    if (!base || !*validator) return NULL;
     char *key = NULL, *dir = NULL;
     if (asprintf(&key, "hexz-window-cache-v1\n%s\n%s\n%llu\n%zu", hx_http_url(r->http), validator,
                  (unsigned long long)r->size, r->window) < 0)
@@ -365,14 +365,17 @@ static void remote_close(void *ctx)
     free(r);
 }
 
-static int read_config(hx_remote *r)
+static int read_config(hx_remote *r, const hx_remote_settings *settings)
 {
     uint64_t window, memory;
-    int rc = hx_env_u64("HEXZ_HTTP_WINDOW", HX_WINDOW_DEFAULT, HX_WINDOW_MIN, HX_WINDOW_MAX, &window);
+    int rc = hx_setting_u64(settings, "HEXZ_HTTP_WINDOW", HX_WINDOW_DEFAULT, HX_WINDOW_MIN,
+                            HX_WINDOW_MAX, &window);
     if (!rc && (window & (window - 1)))
         rc = hx_error(HEXZ_EINVAL, "HEXZ_HTTP_WINDOW=%llu: must be a power of two",
                       (unsigned long long)window);
-    if (!rc) rc = hx_env_u64("HEXZ_HTTP_CACHE", HX_MEMORY_DEFAULT, 0, SIZE_MAX / 2, &memory);
+    if (!rc)
+        rc = hx_setting_u64(settings, "HEXZ_HTTP_CACHE", HX_MEMORY_DEFAULT, 0, SIZE_MAX / 2,
+                            &memory);
     if (rc) return rc;
     r->window = (size_t)window;
     r->capacity = (size_t)memory;
@@ -383,7 +386,7 @@ static int read_config(hx_remote *r)
     return 0;
 }
 
-int hx_http_cache_backend(hexz_backend *out, hx_http *http)
+int hx_http_cache_backend(hexz_backend *out, hx_http *http, const hx_remote_settings *settings)
 {
     hx_remote *r = calloc(1, sizeof *r);
     if (!r) {
@@ -395,12 +398,12 @@ int hx_http_cache_backend(hexz_backend *out, hx_http *http)
     r->size = hx_http_size(http);
     pthread_mutex_init(&r->lock, NULL);
     pthread_cond_init(&r->done, NULL);
-    int rc = read_config(r);
+    int rc = read_config(r, settings);
     if (rc) {
         remote_close(r);
         return rc;
     }
-    r->disk_dir = disk_dir_for(r);
+    r->disk_dir = disk_dir_for(r, settings);
     *out = (hexz_backend){HEXZ_BACKEND_VERSION, r, r->size, remote_read_at, remote_close};
     return 0;
 }

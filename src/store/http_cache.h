@@ -16,7 +16,8 @@
 #include "hexz.h"
 #include "store/http_fetch.h"
 
-/* Builds the windowed backend over `http`, which it owns from now on (freed on failure too). */
-int hx_http_cache_backend(hexz_backend *out, hx_http *http);
+/* Builds the windowed backend over `http`, which it owns from now on (freed on failure too).
+ * HEXZ_HTTP_WINDOW, HEXZ_HTTP_CACHE and HEXZ_CACHE_DIR come from `settings` (NULL: defaults). */
+int hx_http_cache_backend(hexz_backend *out, hx_http *http, const hx_remote_settings *settings);
 
 #endif

@@ -366,10 +366,11 @@ int hx_http_get(hx_http *h, uint64_t off, size_t len, uint8_t *buf)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-int hx_env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max, uint64_t *out)
+int hx_setting_u64(const hx_remote_settings *settings, const char *name, uint64_t def,
+                   uint64_t min, uint64_t max, uint64_t *out)
 {
-    const char *s = getenv(name);
-    if (!s || !*s) {
+    const char *s = hx_remote_setting(settings, name);
+    if (!s) {
         *out = def;
         return 0;
     }
@@ -393,8 +394,8 @@ int hx_env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max, uint6
 static int init_fields(hx_http *h, const hx_http_target *t)
 {
     uint64_t attempts, timeout;
-    int rc = hx_env_u64("HEXZ_HTTP_ATTEMPTS", 4, 1, 16, &attempts);
-    if (!rc) rc = hx_env_u64("HEXZ_HTTP_TIMEOUT", 15, 1, 3600, &timeout);
+    int rc = hx_setting_u64(t->settings, "HEXZ_HTTP_ATTEMPTS", 4, 1, 16, &attempts);
+    if (!rc) rc = hx_setting_u64(t->settings, "HEXZ_HTTP_TIMEOUT", 15, 1, 3600, &timeout);
     if (rc) return rc;
     h->attempts = (unsigned)attempts;
     h->timeout_s = (long)timeout;

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store.h"
+
 /* Adds the headers that authenticate one request (S3: Host, x-amz-*, Authorization) to
  * *headers. Called for every attempt, so each carries a fresh time. Returns 0 or a HEXZ_E* code
  * with hx_error() set. */
@@ -32,11 +34,12 @@ typedef struct {
     hx_http_sign_fn sign;     /* NULL: unauthenticated */
     void *sign_user;          /* owned by the hx_http from open on (even if open fails) */
     void (*sign_free)(void *user);
+    const hx_remote_settings *settings; /* HEXZ_HTTP_ATTEMPTS, HEXZ_HTTP_TIMEOUT; used by open */
 } hx_http_target;
 
 typedef struct hx_http hx_http;
 
-/* Opens `t`: reads the tuning variables (HEXZ_HTTP_ATTEMPTS, HEXZ_HTTP_TIMEOUT), probes the
+/* Opens `t`: reads the tuning settings (HEXZ_HTTP_ATTEMPTS, HEXZ_HTTP_TIMEOUT), probes the
  * object and learns its size and validator. */
 int hx_http_open(hx_http **out, const hx_http_target *t);
 void hx_http_free(hx_http *h);
@@ -51,9 +54,10 @@ const char *hx_http_url(const hx_http *h);
 /* The ETag (or Last-Modified) seen at open, "" if the server sent neither. */
 const char *hx_http_validator(const hx_http *h);
 
-/* Reads the environment variable `name` as a byte count or number (a K, M or G suffix
+/* Reads the setting `name` (hx_remote_setting()) as a byte count or number (a K, M or G suffix
  * multiplies by 1024, 1024^2, 1024^3): `def` if unset or empty, HEXZ_EINVAL with a message if it
  * is not a number within [min, max]. */
-int hx_env_u64(const char *name, uint64_t def, uint64_t min, uint64_t max, uint64_t *out);
+int hx_setting_u64(const hx_remote_settings *settings, const char *name, uint64_t def,
+                   uint64_t min, uint64_t max, uint64_t *out);
 
 #endif

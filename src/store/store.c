@@ -1,8 +1,10 @@
 /*
- * store.c - choosing a backend for a location by its scheme.
+ * store.c - choosing a backend for a location by its scheme, and the settings the remote
+ * backends read (hx_remote_settings): the environment is consulted here and nowhere else.
  */
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -16,13 +18,33 @@ int hx_store_is_url(const char *location)
     return 1;
 }
 
+static const char *env_lookup(void *user, const char *name)
+{
+    (void)user;
+    return getenv(name);
+}
+
+const hx_remote_settings hx_remote_settings_env = {env_lookup, NULL};
+
+const char *hx_remote_setting(const hx_remote_settings *s, const char *name)
+{
+    const char *v = s && s->lookup ? s->lookup(s->user, name) : NULL;
+    return v && *v ? v : NULL;
+}
+
 int hx_store_open(hexz_backend *out, const char *location, int *fd_out)
+{
+    return hx_store_open_with(out, location, fd_out, &hx_remote_settings_env);
+}
+
+int hx_store_open_with(hexz_backend *out, const char *location, int *fd_out,
+                       const hx_remote_settings *settings)
 {
     if (fd_out) *fd_out = -1;
     if (!hx_store_is_url(location)) return hx_store_file_open(out, location, fd_out);
     if (strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0)
-        return hx_store_http_open(out, location);
-    if (strncmp(location, "s3://", 5) == 0) return hx_store_s3_open(out, location);
+        return hx_store_http_open(out, location, settings);
+    if (strncmp(location, "s3://", 5) == 0) return hx_store_s3_open(out, location, settings);
     return hx_error(HEXZ_EUNSUPPORTED, "%s: unknown URL scheme (use a path, http://, https:// or s3://)",
                     location);
 }

@@ -10,8 +10,29 @@
 
 #include "hexz.h"
 
+/* The settings of the remote backends, looked up by name: the names and meanings of
+ * docs/REMOTE.md (HEXZ_HTTP_WINDOW, HEXZ_HTTP_CACHE, HEXZ_CACHE_DIR, HEXZ_HTTP_ATTEMPTS,
+ * HEXZ_HTTP_TIMEOUT, HEXZ_S3_ENDPOINT, AWS_*). lookup returns the value, or NULL when unset;
+ * borrowed, valid until the open that asked for it returns. The backends read every setting
+ * through hx_remote_setting(), never from the environment themselves. */
+typedef struct {
+    const char *(*lookup)(void *user, const char *name);
+    void *user;
+} hx_remote_settings;
+
+/* The settings in the process environment (getenv): what hx_store_open() uses. */
+extern const hx_remote_settings hx_remote_settings_env;
+
+/* The value of setting `name`, or NULL if it is unset or empty (or `s` is NULL). */
+const char *hx_remote_setting(const hx_remote_settings *s, const char *name);
+
 /* Opens `location`. For a local file, *fd_out (if not NULL) gets a descriptor that stays owned
- * by the backend (valid until its close), for callers that copy files; -1 for remote ones. */
+ * by the backend (valid until its close), for callers that copy files; -1 for remote ones.
+ * Remote backends take their settings from `settings` (NULL: all defaults, no credentials). */
+int hx_store_open_with(hexz_backend *out, const char *location, int *fd_out,
+                       const hx_remote_settings *settings);
+
+/* hx_store_open_with() with the settings of the environment (hx_remote_settings_env). */
 int hx_store_open(hexz_backend *out, const char *location, int *fd_out);
 
 /* Is `location` a URL (scheme://...) rather than a local path? */
@@ -23,7 +44,7 @@ int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out);
 const char *hx_store_file_kind(unsigned mode);
 
 /* Remote backends (store_http.c, store_s3.c; docs/REMOTE.md). */
-int hx_store_http_open(hexz_backend *out, const char *url);
-int hx_store_s3_open(hexz_backend *out, const char *url);
+int hx_store_http_open(hexz_backend *out, const char *url, const hx_remote_settings *settings);
+int hx_store_s3_open(hexz_backend *out, const char *url, const hx_remote_settings *settings);
 
 #endif

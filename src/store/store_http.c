@@ -10,14 +10,14 @@
 #include "store/http_fetch.h"
 #include "store/store.h"
 
-int hx_store_http_open(hexz_backend *out, const char *url)
+int hx_store_http_open(hexz_backend *out, const char *url, const hx_remote_settings *settings)
 {
     const char *host = strstr(url, "://");
     if (!host || host[3] == '\0' || host[3] == '/')
         return hx_error(HEXZ_EINVAL, "%s: not a valid URL (expected http[s]://HOST/PATH)", url);
-    hx_http_target t = {url, url, 1, NULL, NULL, NULL};
+    hx_http_target t = {url, url, 1, NULL, NULL, NULL, settings};
     hx_http *h;
     int rc = hx_http_open(&h, &t);
     if (rc) return rc;
-    return hx_http_cache_backend(out, h);
+    return hx_http_cache_backend(out, h, settings);
 }

@@ -33,12 +33,6 @@ typedef struct {
     char *url, *host, *canonical_uri;
 } s3_location;
 
-static const char *env_nonempty(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? v : NULL;
-}
-
 static void signer_free(void *user)
 {
     s3_signer *s = user;
@@ -155,15 +149,16 @@ static int locate_aws(s3_location *loc, const char *region, const char *bucket, 
 }
 
 /* Splits s3://BUCKET/KEY and finds the object's URL. */
-static int locate(s3_location *loc, const char *url, const char *region)
+static int locate(s3_location *loc, const char *url, const char *region,
+                  const hx_remote_settings *settings)
 {
     const char *b = url + 5, *slash = strchr(b, '/');
     if (!slash || slash == b || !slash[1])
         return hx_error(HEXZ_EINVAL, "%s: expected s3://BUCKET/KEY", url);
     char *bucket = strndup(b, (size_t)(slash - b));
     char *ebucket = bucket ? uri_encode(bucket, 0) : NULL, *ekey = uri_encode(slash + 1, 1);
-    const char *endpoint = env_nonempty("HEXZ_S3_ENDPOINT");
-    if (!endpoint) endpoint = env_nonempty("AWS_ENDPOINT_URL");
+    const char *endpoint = hx_remote_setting(settings, "HEXZ_S3_ENDPOINT");
+    if (!endpoint) endpoint = hx_remote_setting(settings, "AWS_ENDPOINT_URL");
     int rc = 0;
     if (ebucket && ekey)
         rc = endpoint ? locate_endpoint(loc, endpoint, ebucket, ekey) : locate_aws(loc, region, bucket, ebucket, ekey);
@@ -175,11 +170,13 @@ static int locate(s3_location *loc, const char *url, const char *region)
     return rc;
 }
 
-/* A signer from the environment: *out = NULL when no credentials are set (unsigned requests). */
-static int make_signer(s3_signer **out, const char *url, const char *region, s3_location *loc)
+/* A signer from the settings: *out = NULL when no credentials are set (unsigned requests). */
+static int make_signer(s3_signer **out, const char *url, const char *region, s3_location *loc,
+                       const hx_remote_settings *settings)
 {
-    const char *id = env_nonempty("AWS_ACCESS_KEY_ID"), *secret = env_nonempty("AWS_SECRET_ACCESS_KEY");
-    const char *token = env_nonempty("AWS_SESSION_TOKEN");
+    const char *id = hx_remote_setting(settings, "AWS_ACCESS_KEY_ID");
+    const char *secret = hx_remote_setting(settings, "AWS_SECRET_ACCESS_KEY");
+    const char *token = hx_remote_setting(settings, "AWS_SESSION_TOKEN");
     *out = NULL;
     if (!id && !secret) return 0;
     if (!id || !secret)
@@ -203,23 +200,24 @@ static int make_signer(s3_signer **out, const char *url, const char *region, s3_
     return 0;
 }
 
-int hx_store_s3_open(hexz_backend *out, const char *url)
+int hx_store_s3_open(hexz_backend *out, const char *url, const hx_remote_settings *settings)
 {
-    const char *region = env_nonempty("AWS_REGION");
-    if (!region) region = env_nonempty("AWS_DEFAULT_REGION");
+    const char *region = hx_remote_setting(settings, "AWS_REGION");
+    if (!region) region = hx_remote_setting(settings, "AWS_DEFAULT_REGION");
     if (!region) region = "us-east-1";
     s3_location loc = {NULL, NULL, NULL};
     s3_signer *signer = NULL;
-    int rc = locate(&loc, url, region);
-    if (!rc) rc = make_signer(&signer, url, region, &loc);
+    int rc = locate(&loc, url, region, settings);
+    if (!rc) rc = make_signer(&signer, url, region, &loc, settings);
     hx_http *h = NULL;
     if (!rc) {
-        hx_http_target t = {loc.url, url, 0, signer ? s3_sign : NULL, signer, signer_free};
+        hx_http_target t = {loc.url, url, 0, signer ? s3_sign : NULL, signer, signer_free,
+                            settings};
         rc = hx_http_open(&h, &t); /* owns the signer from here on */
     }
     free(loc.url);
     free(loc.host);
     free(loc.canonical_uri);
     if (rc) return rc;
-    return hx_http_cache_backend(out, h);
+    return hx_http_cache_backend(out, h, settings);
 }
