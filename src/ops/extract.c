@@ -22,7 +22,7 @@
 
 #include "common/error.h"
 #include "common/umask.h"
-#include "fs/extract_impl.h"
+#include "ops/extract_impl.h"
 #include "read/reader_impl.h"
 #include "read/tree_rules.h"
 

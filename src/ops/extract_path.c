@@ -4,7 +4,7 @@
  * is one component relative to a directory descriptor, with O_NOFOLLOW or AT_SYMLINK_NOFOLLOW,
  * and nothing that already exists is opened for writing.
  */
-#include "fs/extract_impl.h"
+#include "ops/extract_impl.h"
 #include "common/tmpname.h"
 
 #include <errno.h>

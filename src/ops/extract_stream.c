@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "fs/extract_impl.h"
+#include "ops/extract_impl.h"
 #include "pack/outfile.h"
 #include "read/reader_impl.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
-#include "pack/archive_copy.h"
+#include "ops/archive_copy.h"
 #include "pack/writer_impl.h"
 #include "read/reader_impl.h"
 
