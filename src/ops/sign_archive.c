@@ -5,7 +5,8 @@
  * section, then the old table plus one entry, then a header with the new table's place and the
  * new length. Signature sections stand outside the root hash, so the root hash, and every
  * signature already there, stays valid. The copy is written beside the archive and renamed
- * over it, so a crash leaves either the old archive or the new one.
+ * over it, so a crash leaves either the old archive or the new one (archive_rewrite.h, shared
+ * with change_password.c). Uses read/reader.h and crypto/ (the signature), never a struct field.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,8 @@
 
 #include "common/error.h"
 #include "crypto/sign.h"
-#include "pack/outfile.h"
-#include "read/reader_impl.h"
+#include "ops/archive_rewrite.h"
+#include "read/reader.h"
 
 static int make_signature(hexz_reader *r, const uint8_t *sk, const char *comment, uint8_t **bytes,
                           size_t *len)
@@ -23,11 +24,12 @@ static int make_signature(hexz_reader *r, const uint8_t *sk, const char *comment
     memset(&s, 0, sizeof s);
     size_t clen = comment ? strlen(comment) : 0;
     if (clen > HX_SIG_COMMENT_MAX)
-        return hx_error(HEXZ_EINVAL, "%s: trusted comment longer than %d bytes", r->path, HX_SIG_COMMENT_MAX);
+        return hx_error(HEXZ_EINVAL, "%s: trusted comment longer than %d bytes", hx_reader_path(r),
+                        HX_SIG_COMMENT_MAX);
     memcpy(s.comment, comment ? comment : "", clen);
     s.comment_length = (uint16_t)clen;
     s.signed_at = (int64_t)time(NULL);
-    int rc = hx_signature_sign(&s, &r->header, sk);
+    int rc = hx_signature_sign(&s, hx_reader_header(r), sk);
     return rc ? rc : hx_signature_encode(&s, bytes, len);
 }
 
@@ -35,40 +37,41 @@ static int make_signature(hexz_reader *r, const uint8_t *sk, const char *comment
  * one more must be refused here, before anything is written. */
 static int room_for_signature(const hexz_reader *r)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < r->header.section_count; i++) n += r->sections[i].type == HX_SECTION_SIGNATURE;
+    const hx_section *sec = hx_reader_sections(r);
+    uint32_t count = hx_reader_header(r)->section_count, n = 0;
+    for (uint32_t i = 0; i < count; i++) n += sec[i].type == HX_SECTION_SIGNATURE;
     if (n >= HX_SIGNATURE_MAX_COUNT)
-        return hx_error(HEXZ_EINVAL, "%s: already carries the maximum of %d signatures; not signed", r->path,
-                        HX_SIGNATURE_MAX_COUNT);
-    if (r->header.section_count >= HX_SECTION_MAX_COUNT)
-        return hx_error(HEXZ_EINVAL, "%s: no room for another section; not signed", r->path);
+        return hx_error(HEXZ_EINVAL, "%s: already carries the maximum of %d signatures; not signed",
+                        hx_reader_path(r), HX_SIGNATURE_MAX_COUNT);
+    if (count >= HX_SECTION_MAX_COUNT)
+        return hx_error(HEXZ_EINVAL, "%s: no room for another section; not signed", hx_reader_path(r));
     return 0;
 }
 
-static int write_signed(hexz_reader *r, hx_outfile *out, const uint8_t *sig, size_t sig_len)
+typedef struct {
+    const uint8_t *sig;
+    size_t len;
+} signature_bytes;
+
+/* The old archive up to its section table, the signature section, the old table plus one. */
+static int write_signed(hexz_reader *r, hx_outfile *out, void *user)
 {
-    int rc = hx_outfile_copy_from(out, r->fd, 0, r->header.section_table_offset, r->path);
+    const signature_bytes *sig = user;
+    const hx_header *h = hx_reader_header(r);
+    int rc = hx_outfile_copy_from(out, hx_reader_fd(r), 0, h->section_table_offset, hx_reader_path(r));
     hx_section s = {.type = HX_SECTION_SIGNATURE, .flags = HX_SECTION_OUTSIDE_ROOT,
-                    .offset = out->pos, .length = sig_len};
-    hx_hash(sig, sig_len, s.hash);
-    if (!rc) rc = hx_outfile_write(out, sig, sig_len);
-    uint32_t count = r->header.section_count + 1;
-    uint8_t *table = malloc((size_t)count * HX_SECTION_ENTRY_LEN);
-    if (!rc && !table) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+                    .offset = out->pos, .length = sig->len};
+    hx_hash(sig->sig, sig->len, s.hash);
+    if (!rc) rc = hx_outfile_write(out, sig->sig, sig->len);
+    uint32_t count = h->section_count + 1;
+    hx_section *sections = malloc((size_t)count * sizeof *sections);
+    if (!rc && !sections) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", hx_reader_path(r));
     if (!rc) {
-        for (uint32_t i = 0; i + 1 < count; i++)
-            hx_section_encode(&r->sections[i], table + (size_t)i * HX_SECTION_ENTRY_LEN);
-        hx_section_encode(&s, table + (size_t)(count - 1) * HX_SECTION_ENTRY_LEN);
-        hx_header h = r->header;
-        h.section_table_offset = out->pos;
-        h.section_count = count;
-        h.file_length = out->pos + (uint64_t)count * HX_SECTION_ENTRY_LEN;
-        uint8_t hbuf[HX_HEADER_LEN];
-        hx_header_encode(&h, hbuf);
-        rc = hx_outfile_write(out, table, (size_t)count * HX_SECTION_ENTRY_LEN);
-        if (!rc) rc = hx_outfile_pwrite(out, hbuf, sizeof hbuf, 0);
+        memcpy(sections, hx_reader_sections(r), (size_t)h->section_count * sizeof *sections);
+        sections[count - 1] = s;
+        rc = hx_rewrite_tail(r, out, sections, count, 0);
     }
-    free(table);
+    free(sections);
     return rc;
 }
 
@@ -80,20 +83,13 @@ int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN]
     hx_open_ctx ctx = {.structure_only = 1};
     int rc = hx_reader_open_ex(&r, archive, &ctx);
     if (rc) return rc;
-    uint8_t *sig = NULL;
-    size_t sig_len = 0;
-    hx_outfile out;
-    memset(&out, 0, sizeof out);
-    out.fd = -1;
+    signature_bytes sig = {NULL, 0};
+    uint8_t *bytes = NULL;
     rc = room_for_signature(r);
-    if (!rc) rc = make_signature(r, secret_key, trusted_comment, &sig, &sig_len);
-    if (!rc && r->fd < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
-    if (!rc) rc = hx_outfile_open(&out, archive, HX_OUT_UPDATE);
-    if (!rc) rc = hx_outfile_check_source(&out, r->fd);
-    if (!rc) rc = write_signed(r, &out, sig, sig_len);
-    if (!rc) rc = hx_outfile_commit(&out);
-    hx_outfile_discard(&out);
-    free(sig);
+    if (!rc) rc = make_signature(r, secret_key, trusted_comment, &bytes, &sig.len);
+    sig.sig = bytes;
+    if (!rc) rc = hx_rewrite_archive(r, archive, write_signed, &sig);
+    free(bytes);
     hexz_reader_free(r);
     return rc;
 }
