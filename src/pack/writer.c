@@ -123,7 +123,7 @@ static int start_pipeline(hexz_writer *w)
     return hx_pipeline_start(&w->pipeline, w, n);
 }
 
-int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts)
+int hx_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts)
 {
     if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_writer_create: NULL argument");
     hexz_writer *w = calloc(1, sizeof *w);
@@ -132,6 +132,7 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
     w->current = -1;
     w->page_entries = HX_PAGE_ENTRIES_DEFAULT;
     if (opts) w->opts = *opts; else hexz_write_options_init(&w->opts);
+    w->opts.base = NULL; /* opened by the caller (ops/writer_open.c), not kept */
     hx_dedup_init(&w->dedup);
     int rc = check_options(&w->opts, path);
     if (!rc) rc = init_chunker(w, path);
@@ -145,18 +146,21 @@ int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_opt
     if (!rc) rc = choose_archive_id(w, path);
     w->crypto.archive_id = w->archive_id;
     if (!rc) rc = setup_encryption(w, path);
-    if (!rc && w->opts.base) rc = hx_writer_setup_base(w, w->opts.base);
-    w->opts.base = NULL; /* borrowed for create only */
-    if (!rc) rc = start_pipeline(w);
-    /* The header is written last; reserve its place. */
-    uint8_t zeros[HX_HEADER_LEN] = {0};
-    if (!rc) rc = hx_outfile_write(&w->out, zeros, sizeof zeros);
     if (rc) {
         hexz_writer_free(w);
         return rc;
     }
     *out = w;
     return 0;
+}
+
+int hx_writer_start(hexz_writer *w)
+{
+    int rc = start_pipeline(w);
+    /* The header is written last; reserve its place. */
+    uint8_t zeros[HX_HEADER_LEN] = {0};
+    if (!rc) rc = hx_outfile_write(&w->out, zeros, sizeof zeros);
+    return rc;
 }
 
 static int usable(hexz_writer *w)
@@ -402,16 +406,29 @@ int hexz_writer_write(hexz_writer *w, const void *buf, size_t len)
     return outcome(w, append(w, buf, len));
 }
 
-static int add_file_entry(hexz_writer *w, const hx_wfile *f)
+/* Appends a copy of *f: its path and target (NUL-terminated, borrowed) are duplicated and their
+ * lengths set. */
+static int add_file_entry(hexz_writer *w, const hx_manifest_entry *f)
 {
     if (w->file_count == w->file_cap) {
         size_t cap = w->file_cap ? w->file_cap * 2 : 64;
-        hx_wfile *p = realloc(w->files, cap * sizeof *p);
+        hx_manifest_entry *p = realloc(w->files, cap * sizeof *p);
         if (!p) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
         w->files = p;
         w->file_cap = cap;
     }
-    w->files[w->file_count++] = *f;
+    char *path = strdup(f->path), *target = f->target ? strdup(f->target) : NULL;
+    if (!path || (f->target && !target)) {
+        free(path);
+        free(target);
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
+    }
+    hx_manifest_entry *e = &w->files[w->file_count++];
+    *e = *f;
+    e->path = path;
+    e->target = target;
+    e->path_length = (uint16_t)strlen(path);
+    e->target_length = target ? (uint32_t)strlen(target) : 0;
     return 0;
 }
 
@@ -428,17 +445,10 @@ static int new_entry(hexz_writer *w, uint8_t type, const char *path, uint32_t mo
         return hx_error(HEXZ_EINVAL, "%s: %s: bad mode or mtime", w->out.dest, path);
     if (target && (target[0] == '\0' || strlen(target) > HX_PATH_MAX))
         return hx_error(HEXZ_EINVAL, "%s: %s: bad symbolic link target", w->out.dest, path);
-    hx_wfile f = {.type = type, .mode = mode, .mtime_sec = sec, .mtime_nsec = nsec};
+    hx_manifest_entry f = {.type = type, .mode = mode, .mtime_sec = sec, .mtime_nsec = nsec,
+                           .path = path, .target = target};
     w->tree = 1;
-    f.path = strdup(path);
-    f.target = target ? strdup(target) : NULL;
-    if (!f.path || (target && !f.target)) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
-    if (!rc) rc = add_file_entry(w, &f);
-    if (rc) {
-        free(f.path);
-        free(f.target);
-    }
-    return outcome(w, rc);
+    return outcome(w, add_file_entry(w, &f));
 }
 
 int hexz_writer_add_dir(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
@@ -473,7 +483,7 @@ int hexz_writer_end_file(hexz_writer *w)
     if (!w->in_file) return hx_error(HEXZ_EINVAL, "%s: no file is open", w->out.dest);
     rc = drain_stage(w);
     if (rc) return outcome(w, rc);
-    hx_wfile *f = &w->files[w->file_count - 1];
+    hx_manifest_entry *f = &w->files[w->file_count - 1];
     f->size = w->streams[w->current]->queued_size - f->offset;
     w->in_file = 0;
     return 0;
@@ -512,8 +522,8 @@ void hexz_writer_free(hexz_writer *w)
         free(w->streams[i]);
     }
     for (size_t i = 0; i < w->file_count; i++) {
-        free(w->files[i].path);
-        free(w->files[i].target);
+        free((char *)w->files[i].path);
+        free((char *)w->files[i].target);
     }
     free(w->files);
     free(w->stage);
@@ -528,19 +538,11 @@ void hexz_writer_free(hexz_writer *w)
     free(w);
 }
 
-int hx_writer_add_entry(hexz_writer *w, const hx_wfile *f)
+int hx_writer_add_entry(hexz_writer *w, const hx_manifest_entry *f)
 {
     int rc = usable(w);
     if (rc) return rc;
-    hx_wfile copy = *f;
-    copy.path = strdup(f->path);
-    copy.target = f->target ? strdup(f->target) : NULL;
-    if (!copy.path || (f->target && !copy.target)) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
-    if (!rc) rc = add_file_entry(w, &copy);
-    if (rc) {
-        free(copy.path);
-        free(copy.target);
-    }
+    rc = add_file_entry(w, f);
     w->tree = 1;
     return outcome(w, rc);
 }

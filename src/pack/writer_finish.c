@@ -72,18 +72,8 @@ static int write_section(hexz_writer *w, section_list *l, uint32_t type, uint32_
 
 static int compare_files(const void *a, const void *b)
 {
-    const hx_wfile *x = a, *y = b;
+    const hx_manifest_entry *x = a, *y = b;
     return hx_path_compare(x->path, strlen(x->path), y->path, strlen(y->path));
-}
-
-static hx_manifest_entry entry_of(const hx_wfile *f)
-{
-    hx_manifest_entry e = {.type = f->type, .mode = f->mode, .mtime_sec = f->mtime_sec,
-                           .mtime_nsec = f->mtime_nsec, .offset = f->offset, .size = f->size,
-                           .path = f->path, .target = f->target};
-    e.path_length = (uint16_t)strlen(f->path);
-    e.target_length = f->target ? (uint32_t)strlen(f->target) : 0;
-    return e;
 }
 
 /* Writes one manifest page of files[first, first+count) and appends its directory record. */
@@ -95,10 +85,10 @@ static int write_manifest_page(hexz_writer *w, bytes_buf *dir, size_t first, siz
     if (!h) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     hx_manifest_page_header_encode((uint32_t)count, first, h);
     for (size_t i = first; i < first + count; i++) {
-        hx_manifest_entry e = entry_of(&w->files[i]);
-        uint8_t *at = bb_reserve(page, hx_manifest_entry_len(&e));
+        const hx_manifest_entry *e = &w->files[i];
+        uint8_t *at = bb_reserve(page, hx_manifest_entry_len(e));
         if (!at) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
-        hx_manifest_entry_encode(&e, at);
+        hx_manifest_entry_encode(e, at);
     }
     const char *first_path = w->files[first].path;
     size_t plen = strlen(first_path);
@@ -135,8 +125,7 @@ static int write_manifest(hexz_writer *w, section_list *l)
     while (rc == 0 && first < w->file_count) {
         size_t count = 0, bytes = HX_MANIFEST_PAGE_HEADER_LEN;
         while (first + count < w->file_count && count < HX_MANIFEST_PAGE_ENTRIES_LIMIT) {
-            hx_manifest_entry e = entry_of(&w->files[first + count]);
-            size_t n = hx_manifest_entry_len(&e);
+            size_t n = hx_manifest_entry_len(&w->files[first + count]);
             if (count > 0 && bytes + n > HX_MANIFEST_PAGE_TARGET) break;
             bytes += n;
             count++;

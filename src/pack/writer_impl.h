@@ -3,6 +3,10 @@
  *   writer.c          the public calls: streams, file entries, staging input into chunks
  *   writer_blocks.c   one chunk -> a hole, a dedup reference or a newly stored block; index pages
  *   writer_finish.c   manifest pages, sections, section table, header, atomic commit
+ *   writer_base.c     the writer's side of a thin archive: base blocks, the base record
+ *   writer_access.c   the accessors of writer.h
+ * What the layer above (src/ops/) may use is declared in writer.h, which this header includes;
+ * nothing outside pack/ (but tests) includes this one.
  *
  * Everything here is owned by the single thread driving the writer.
  */
@@ -18,6 +22,7 @@
 #include "pack/block_prep.h"
 #include "pack/dedup_table.h"
 #include "pack/outfile.h"
+#include "pack/writer.h"
 
 /* A stream being written. `queued_size` belongs to the thread calling the writer API (it
  * counts bytes cut into chunks); everything else to the thread that commits chunks (the writer
@@ -36,17 +41,6 @@ typedef struct {
     uint64_t hole_offset;   /* a pending run of zeros not yet emitted as an entry */
     uint32_t hole_length;
 } hx_wstream;
-
-/* A file-tree entry waiting for the manifest. */
-typedef struct {
-    uint8_t type;
-    uint32_t mode;
-    int64_t mtime_sec;
-    uint32_t mtime_nsec;
-    uint64_t offset, size;
-    char *path;
-    char *target;
-} hx_wfile;
 
 struct hexz_writer {
     hexz_write_options opts;
@@ -80,7 +74,8 @@ struct hexz_writer {
     int thin;               /* blocks the base holds become references to it */
     hx_base_ref base_ref;   /* the base's id, root hash and path relative to the archive */
 
-    hx_wfile *files;
+    hx_manifest_entry *files; /* the file tree waiting for the manifest: path and target are
+                                 NUL-terminated copies the writer owns (free on free) */
     size_t file_count, file_cap;
     int in_file;            /* between begin_file and end_file */
     int tree;               /* write a manifest, even an empty one (set by any file entry, and
@@ -106,24 +101,6 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s);
  * (domain, archive id, a, b). *out_len gets the stored length. */
 const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len, uint8_t *sealed,
                                    const char *domain, uint32_t a, uint32_t b, size_t *out_len);
-
-/* writer.c, for copying an archive block by block (flatten.c) */
-/* Appends one whole block to `stream` (created beforehand), bypassing the chunker; `data` NULL
- * appends `len` zero bytes as a hole. */
-int hx_writer_put_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data, size_t len);
-/* Adds a file-tree entry as it is (its offset and size already refer to stream "main"). */
-int hx_writer_add_entry(hexz_writer *w, const hx_wfile *f);
-/* Makes `name` a stream (creating it) and the current one. */
-int hx_writer_stream(hexz_writer *w, const char *name, uint32_t *index);
-
-/* writer.c, for readers of input that may wait (pack_tree.c) */
-/* Calls the progress callback now, whatever the bytes since the last call, so that a caller
- * waiting for input (a quiet pipe) can be canceled; HEXZ_ECANCELED (the writer then fails) if it
- * asks to stop, else 0. */
-int hx_writer_poll_cancel(hexz_writer *w);
-
-/* writer_base.c */
-int hx_writer_setup_base(hexz_writer *w, const char *base_path);
 
 /* writer_finish.c */
 int hx_writer_write_metadata(hexz_writer *w);

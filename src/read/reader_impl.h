@@ -5,7 +5,8 @@
  *   read_at.c         hexz_reader_read_at, block_at and extent iteration
  *   reader_manifest.c file entries: by index and by path
  *   verify.c          the whole-archive check
- *   inspect.c         figures about the archive
+ *   reader_access.c   the accessors of reader.h
+ * What the layer above (src/ops/) may use is declared in reader.h, which this header includes.
  *
  * After open, everything here except the caches and the codec pool is immutable, so any number
  * of threads may read at once; the caches and the pool have their own locks.
@@ -22,6 +23,7 @@
 #include "format/format.h"
 #include "hexz.h"
 #include "read/cache.h"
+#include "read/reader.h"
 
 typedef struct {
     hx_stream_desc desc;
@@ -38,20 +40,6 @@ typedef struct {
     char *first_path;
     uint16_t first_path_length;
 } hx_mpage_ref;
-
-/* A decoded, verified index page (the data of a page cache item). */
-typedef struct {
-    uint32_t count;
-    hx_block_entry entries[];
-} hx_index_page;
-
-/* A decoded, verified manifest page: entries point into `bytes`. */
-typedef struct {
-    uint32_t count;
-    uint8_t *bytes;
-    size_t length; /* of bytes: the page's plaintext */
-    hx_manifest_entry entries[];
-} hx_manifest_page;
 
 /* Decompression contexts, one per concurrent reader thread, reused. */
 typedef struct {
@@ -94,23 +82,7 @@ struct hexz_reader {
     unsigned threads;               /* prefetch threads for long reads (1 = none) */
 };
 
-/* reader_open.c */
-/* How to open: the password, where else to look for bases, and how deep in a chain of bases
- * this archive is (with the ids of the archives above it, to refuse cycles). With
- * structure_only set, an archive stops after the header, the section table (checked against
- * the root hash) and the signatures, if it is encrypted and no password was given, and its
- * base is not opened: enough to sign it or check a signature. */
-typedef struct {
-    const char *password;
-    const char *base_dir;
-    int structure_only;
-    uint64_t max_kdf_memory, max_kdf_ops; /* 0: the defaults (hx_key_record_check_cost) */
-    int depth;
-    const uint8_t (*above)[HX_ARCHIVE_ID_LEN]; /* ids of the `depth` archives above this one */
-    const char *top; /* the path the caller opened (NULL at depth 0): errors about the chain name it */
-} hx_open_ctx;
-
-int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ctx);
+/* reader_open.c (hx_open_ctx and hx_reader_open_ex: reader.h) */
 /* The same, telling apart "nothing at `path`" (*missing set) from any other failure, such as a
  * base further down the chain that is missing. */
 int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
@@ -119,26 +91,10 @@ int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *c
 /* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir), checking its
  * id and root hash against the BASES record, the depth limit and cycles. */
 int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx);
-/* Follows base references from `e` to the stored block that holds its bytes: *owner is the
- * archive (r or a base) whose stored bytes *out describes. A hole or stored entry resolves to
- * itself in r. */
-int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner, hx_block_entry *out,
-                     unsigned *levels);
 
 /* reader_pages.c */
-/* Reads and checks page `page` of `stream` without the cache; *out is malloc'd. */
-int hx_load_index_page(hexz_reader *r, uint32_t stream, uint32_t page, hx_index_page **out);
-/* The page through the cache; release with hx_cache_release(&r->pages, item). */
-int hx_get_index_page(hexz_reader *r, uint32_t stream, uint32_t page, hx_cache_item **out);
 /* Reads, checks and decodes a stored block into `dst` (logical_length bytes). */
 int hx_load_block(hexz_reader *r, const hx_block_entry *e, uint8_t *dst);
-/* The block through the cache; its bytes are hx_block_bytes(item), it->size long. Release with
- * hx_cache_release(&r->blocks, item). */
-int hx_get_block(hexz_reader *r, const hx_block_entry *e, hx_cache_item **out);
-static inline const uint8_t *hx_block_bytes(const hx_cache_item *it)
-{
-    return (const uint8_t *)it->data + HX_HASH_LEN;
-}
 /* Index of the page of `stream` holding logical offset `off` (< stream size). */
 uint32_t hx_find_page_by_offset(const hx_rstream *s, uint64_t off);
 /* Index of the entry of `page` holding logical offset `off`. */
@@ -148,22 +104,12 @@ uint32_t hx_find_entry_by_offset(const hx_index_page *page, uint64_t off);
  * to NULL. `what` names the structure in messages. */
 int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *domain, uint32_t a,
                      uint32_t b, uint8_t **out, const char *what);
-/* pread exactly len bytes at off, or fail naming the file. */
-int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off);
-
-/* reader_manifest.c */
-int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out);
-void hx_manifest_page_free(hx_manifest_page *p);
 
 /* The reader's prefetcher, created on first use; NULL when reading with one thread. */
 struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r);
 
-/* Calls fn for each extent of [off, off+len) of `stream`: `data` is the bytes, or NULL for a hole
- * (zeros). Stops at the first non-zero return and returns it. */
-typedef int (*hx_extent_fn)(const uint8_t *data, uint64_t len, void *user);
-int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
-                       hx_extent_fn fn, void *user);
-/* The same, reading ahead on the prefetch threads when `ahead` is set (long reads always do). */
+/* hx_for_each_extent (reader.h), reading ahead on the prefetch threads when `ahead` is set (long
+ * reads always do). */
 int hx_for_each_extent_ahead(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
                              hx_extent_fn fn, void *user, int ahead);
 

@@ -12,6 +12,10 @@
  * and times, deepest first, each directory reopened by walking from the destination with
  * O_NOFOLLOW, so that a directory swapped for a link meanwhile is not followed. Every path is
  * walked from a descriptor of the destination one component at a time, never as a string.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses the public reader calls, read/reader.h
+ * (hx_for_each_extent, accessors), read/tree_rules.h, common/ (umask) and the helpers of
+ * extract_impl.h; never the reader's fields.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,8 +26,8 @@
 
 #include "common/error.h"
 #include "common/umask.h"
-#include "fs/extract_impl.h"
-#include "read/reader_impl.h"
+#include "ops/extract_impl.h"
+#include "read/reader.h"
 #include "read/tree_rules.h"
 
 #define REPORT_BYTES (4u << 20)
@@ -97,7 +101,7 @@ static int enter_parent(extract_ctx *x, const char *path, int create, const char
 /* Pass 1: the tree rules, and without force whether anything is in the way. */
 static int check_entry(extract_ctx *x, hx_tree_check *t, const hexz_file_info *f)
 {
-    int rc = hx_tree_check_next(t, f->path, strlen(f->path), f->type, x->r->path);
+    int rc = hx_tree_check_next(t, f->path, strlen(f->path), f->type, hx_reader_path(x->r));
     if (rc || x->root < 0 || x->o.force) return rc;
     const char *name;
     rc = enter_parent(x, f->path, 0, &name);
@@ -115,7 +119,7 @@ static int check_all(extract_ctx *x, hexz_file_info *f)
     if (!t) return hx_error(HEXZ_ENOMEM, "out of memory");
     hx_tree_check_init(t);
     int rc = 0;
-    for (uint64_t i = 0; i < x->r->file_count && !rc; i++) {
+    for (uint64_t i = 0; i < hexz_reader_file_count(x->r) && !rc; i++) {
         rc = hexz_reader_file_at(x->r, i, f);
         if (!rc) rc = check_entry(x, t, f);
         /* A long check stays interruptible. */
@@ -173,7 +177,7 @@ static int extract_file(extract_ctx *x, const char *name, const hexz_file_info *
     file_sink sink = {x, out.fd, 0, f->path, 0};
     int rc = 0;
     if (f->size > 0 && !x->have_main) /* open refuses that; never index a missing stream */
-        rc = hx_error(HEXZ_ECORRUPT, "%s: file %s has content but there is no stream main", x->r->path, f->path);
+        rc = hx_error(HEXZ_ECORRUPT, "%s: file %s has content but there is no stream main", hx_reader_path(x->r), f->path);
     else if (f->size > 0)
         rc = hx_for_each_extent(x->r, x->main_stream, f->offset, f->size, write_extent, &sink);
     /* A block that fails to read is named by the reader; add the file it belongs to. */
@@ -297,7 +301,7 @@ static int extract_tree(extract_ctx *x)
     x->parent_path = calloc(1, HX_PATH_MAX + 1);
     int rc = x->parent_path && f ? 0 : hx_error(HEXZ_ENOMEM, "out of memory");
     x->have_main = hexz_reader_find_stream(x->r, "main", &x->main_stream) == 0;
-    if (x->have_main) x->progress.bytes_total = x->r->streams[x->main_stream].desc.size;
+    if (x->have_main) x->progress.bytes_total = hx_reader_stream_desc(x->r, x->main_stream)->size;
     hx_error_clear();
     if (!rc) rc = open_root(x);
     if (!rc) rc = check_all(x, f);
@@ -306,7 +310,7 @@ static int extract_tree(extract_ctx *x)
         if (!rc) rc = open_root(x);
         if (!rc && x->root < 0) rc = hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
     }
-    for (uint64_t i = 0; i < x->r->file_count && !rc; i++) {
+    for (uint64_t i = 0; i < hexz_reader_file_count(x->r) && !rc; i++) {
         rc = extract_entry(x, i, f);
         if (!rc) rc = canceled(x);
     }
@@ -333,7 +337,7 @@ int hexz_extract_opts(hexz_reader *r, const char *dest, const hexz_extract_optio
     if (!r || !dest) return hx_error(HEXZ_EINVAL, "hexz_extract: NULL argument");
     if (o->version != HEXZ_EXTRACT_OPTIONS_VERSION)
         return hx_error(HEXZ_EINVAL, "hexz_extract: unknown options version %u", o->version);
-    if (!r->has_tree) return hx_extract_stream(r, dest, o);
+    if (!hexz_reader_has_file_tree(r)) return hx_extract_stream(r, dest, o);
     /* Messages name DEST/path: without the trailing slashes of "restored/". */
     char *shown = strdup(dest);
     if (!shown) return hx_error(HEXZ_ENOMEM, "out of memory");

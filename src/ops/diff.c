@@ -6,24 +6,29 @@
  * figures are reported for the whole archives, for each stream name, and for each file path:
  * bytes (and distinct blocks) in both, only in A, only in B. Each side's content is counted
  * once per distinct block, which is what dedup would store.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses the public reader calls, read/reader.h
+ * (index pages through the cache, accessors) and the dedup table (pack/dedup_table.h); never the
+ * reader's fields.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "pack/dedup_table.h"
-#include "read/reader_impl.h"
+#include "read/reader.h"
 
 typedef int (*entry_fn)(const hx_block_entry *e, void *user);
 
 /* Calls fn for each data entry (not holes) of `stream` covering [off, off + len). */
 static int for_each_entry(hexz_reader *r, uint32_t stream, uint64_t off, uint64_t len, entry_fn fn, void *user)
 {
-    const hx_rstream *s = &r->streams[stream];
-    uint64_t end = off + len > s->desc.size ? s->desc.size : off + len;
+    const hx_stream_desc *s = hx_reader_stream_desc(r, stream);
+    const hx_page_ref *pages = hx_reader_stream_pages(r, stream);
+    uint64_t end = off + len > s->size ? s->size : off + len;
     if (off >= end) return 0;
-    for (uint32_t p = hx_find_page_by_offset(s, off); p < s->desc.page_count; p++) {
-        if (s->pages[p].first_logical >= end) break;
+    for (uint32_t p = hx_reader_find_page(r, stream, off); p < s->page_count; p++) {
+        if (pages[p].first_logical >= end) break;
         hx_cache_item *it;
         int rc = hx_get_index_page(r, stream, p, &it);
         if (rc) return rc;
@@ -33,7 +38,7 @@ static int for_each_entry(hexz_reader *r, uint32_t stream, uint64_t off, uint64_
             if (e->logical_offset + e->logical_length <= off || e->logical_offset >= end) continue;
             if (e->kind != HX_BLOCK_HOLE) rc = fn(e, user);
         }
-        hx_cache_release(&r->pages, it);
+        hx_reader_release_page(r, it);
         if (rc) return rc;
     }
     return 0;
@@ -97,8 +102,8 @@ static int diff_streams(hexz_reader *a, hexz_reader *b, hexz_diff_fn fn, void *u
 {
     for (int side = 0; side < 2; side++) {
         hexz_reader *x = side ? b : a, *y = side ? a : b;
-        for (uint32_t s = 0; s < x->stream_count; s++) {
-            const char *name = x->streams[s].desc.name;
+        for (uint32_t s = 0; s < hexz_reader_stream_count(x); s++) {
+            const char *name = hx_reader_stream_desc(x, s)->name;
             int other = find(y, name);
             if (side && other >= 0) continue; /* already reported from A's side */
             int sa = side ? other : (int)s, sb = side ? (int)s : other;
@@ -119,7 +124,7 @@ static int diff_files(hexz_reader *a, hexz_reader *b, hexz_diff_fn fn, void *use
     int ma = find(a, "main"), mb = find(b, "main");
     for (int side = 0; side < 2 && !rc; side++) {
         hexz_reader *x = side ? b : a, *y = side ? a : b;
-        for (uint64_t i = 0; i < x->file_count && !rc; i++) {
+        for (uint64_t i = 0; i < hexz_reader_file_count(x) && !rc; i++) {
             rc = hexz_reader_file_at(x, i, fa);
             if (rc || fa->type != HEXZ_FILE_REGULAR) continue;
             int in_other = hexz_reader_file_lookup(y, fa->path, fb) == 0 && fb->type == HEXZ_FILE_REGULAR;
@@ -141,15 +146,15 @@ static int diff_files(hexz_reader *a, hexz_reader *b, hexz_diff_fn fn, void *use
 int hexz_diff(hexz_reader *a, hexz_reader *b, hexz_diff_counts *total, hexz_diff_fn fn, void *user)
 {
     if (!a || !b || !total) return hx_error(HEXZ_EINVAL, "hexz_diff: NULL argument");
-    if (a->encrypted || b->encrypted)
+    if (hexz_reader_is_encrypted(a) || hexz_reader_is_encrypted(b))
         return hx_error(HEXZ_EUNSUPPORTED, "%s: encrypted archives hide their content hashes; diff needs plain ones",
-                        a->encrypted ? a->path : b->path);
+                        hexz_reader_is_encrypted(a) ? hx_reader_path(a) : hx_reader_path(b));
     hx_dedup_table ta, tb;
     hx_dedup_init(&ta);
     hx_dedup_init(&tb);
     int rc = 0;
-    for (uint32_t s = 0; s < a->stream_count && !rc; s++) rc = for_each_entry(a, s, 0, UINT64_MAX, add_hash, &ta);
-    for (uint32_t s = 0; s < b->stream_count && !rc; s++) rc = for_each_entry(b, s, 0, UINT64_MAX, add_hash, &tb);
+    for (uint32_t s = 0; s < hexz_reader_stream_count(a) && !rc; s++) rc = for_each_entry(a, s, 0, UINT64_MAX, add_hash, &ta);
+    for (uint32_t s = 0; s < hexz_reader_stream_count(b) && !rc; s++) rc = for_each_entry(b, s, 0, UINT64_MAX, add_hash, &tb);
     memset(total, 0, sizeof *total);
     if (!rc) {
         compare_sets(&ta, &tb, total, 1);

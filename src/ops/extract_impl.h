@@ -7,6 +7,9 @@
  *
  * The path helpers report failure as -1 with errno set; the caller names the path in its
  * message.
+ *
+ * Part of ops/ (level 4). Included by ops/ files only (extract.c, extract_path.c,
+ * extract_stream.c).
  */
 #ifndef HX_EXTRACT_IMPL_H
 #define HX_EXTRACT_IMPL_H

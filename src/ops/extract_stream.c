@@ -2,6 +2,9 @@
  * extract_stream.c - extracting a single-stream archive: the "main" stream into a file that
  * appears atomically (hx_outfile: written beside it, renamed into place), or sequentially into
  * an open descriptor such as standard output.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses read/reader.h (hx_for_each_extent,
+ * accessors) and pack/outfile.h (the atomic output file).
  */
 #include <errno.h>
 #include <string.h>
@@ -9,9 +12,9 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "fs/extract_impl.h"
+#include "ops/extract_impl.h"
 #include "pack/outfile.h"
-#include "read/reader_impl.h"
+#include "read/reader.h"
 
 #define REPORT_BYTES (4u << 20)
 
@@ -67,8 +70,8 @@ int hx_extract_stream(hexz_reader *r, const char *dest, const hexz_extract_optio
     rc = hx_outfile_open(&out, dest, o->force);
     if (rc) return rc;
     stream_sink sink = {.out = &out, .name = dest, .o = o};
-    sink.progress.bytes_total = r->streams[stream].desc.size;
-    rc = hx_for_each_extent(r, stream, 0, r->streams[stream].desc.size, stream_extent, &sink);
+    sink.progress.bytes_total = hx_reader_stream_desc(r, stream)->size;
+    rc = hx_for_each_extent(r, stream, 0, hx_reader_stream_desc(r, stream)->size, stream_extent, &sink);
     if (!rc) rc = hx_outfile_commit(&out);
     hx_outfile_discard(&out);
     return rc;
@@ -82,11 +85,11 @@ int hexz_extract_to_fd(hexz_reader *r, int fd, const hexz_extract_options *opts)
     if (!r || fd < 0) return hx_error(HEXZ_EINVAL, "hexz_extract_to_fd: bad argument");
     if (o->version != HEXZ_EXTRACT_OPTIONS_VERSION)
         return hx_error(HEXZ_EINVAL, "hexz_extract_to_fd: unknown options version %u", o->version);
-    if (r->has_tree) return hx_error(HEXZ_EINVAL, "%s: cannot write a tree to a descriptor", r->path);
+    if (hexz_reader_has_file_tree(r)) return hx_error(HEXZ_EINVAL, "%s: cannot write a tree to a descriptor", hx_reader_path(r));
     unsigned stream;
     int rc = hexz_reader_find_stream(r, "main", &stream);
     if (rc) return rc;
     stream_sink sink = {.fd = fd, .name = "standard output", .o = o};
-    sink.progress.bytes_total = r->streams[stream].desc.size;
-    return hx_for_each_extent(r, stream, 0, r->streams[stream].desc.size, stream_extent, &sink);
+    sink.progress.bytes_total = hx_reader_stream_desc(r, stream)->size;
+    return hx_for_each_extent(r, stream, 0, hx_reader_stream_desc(r, stream)->size, stream_extent, &sink);
 }

@@ -3,8 +3,11 @@
  * extract_impl.h). Nothing here resolves a path string through the destination: every lookup
  * is one component relative to a directory descriptor, with O_NOFOLLOW or AT_SYMLINK_NOFOLLOW,
  * and nothing that already exists is opened for writing.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses common/tmpname.h, format/ (path rules) and
+ * the OS (*at() calls) only.
  */
-#include "fs/extract_impl.h"
+#include "ops/extract_impl.h"
 #include "common/tmpname.h"
 
 #include <errno.h>

@@ -9,6 +9,10 @@
  * short timeout, asking the progress callback between waits whether to stop. An entry that
  * vanishes (or turns into another kind of file) between listing and packing is skipped with a
  * warning, as a file that changes while read is packed with one.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses the public writer calls and pack/writer.h
+ * (hx_writer_poll_cancel and the accessors), never the writer's fields; the OS directly for the
+ * input tree.
  */
 #include <dirent.h>
 #include <stdarg.h>
@@ -22,7 +26,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
-#include "pack/writer_impl.h"
+#include "pack/writer.h"
 
 #define READ_CHUNK (1u << 20)
 #define POLL_MS 100 /* how often a wait for input asks whether to stop */
@@ -305,7 +309,7 @@ static int pack_input(pack_ctx *c, const char *input, const struct stat *listed)
     }
     const struct stat *st = &now;
     if (S_ISDIR(st->st_mode)) {
-        c->w->tree = 1;
+        hx_writer_set_tree(c->w);
         rc = pack_dir(c, fd, NULL);
     } else {
         rc = hexz_writer_begin_stream(c->w, "main");
@@ -355,11 +359,11 @@ int hexz_pack(const char *input, const char *output, const hexz_write_options *o
     rc = hexz_writer_create(&c.w, output, opts);
     if (rc) return rc;
     struct stat tmp;
-    if (fstat(c.w->out.fd, &tmp) == 0) {
+    if (fstat(hx_writer_out_fd(c.w), &tmp) == 0) {
         c.skip_dev = tmp.st_dev;
         c.skip_ino = tmp.st_ino;
     }
-    c.w->progress.bytes_total = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    hx_writer_set_bytes_total(c.w, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
     c.buf = malloc(READ_CHUNK);
     rc = c.buf ? pack_input(&c, input, &st) : hx_error(HEXZ_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < c.po->extra_stream_count; i++) rc = pack_extra(&c, &c.po->extra_streams[i]);

@@ -1,13 +1,16 @@
 /*
  * inspect.c - the figures of hexz_reader_inspect(): sizes, block kinds, dedup, codecs and the
  * chunk-size histogram. Reads every index page (verified) and the manifest pages, never blocks.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses read/reader.h (index and manifest pages,
+ * hx_resolve_entry, accessors) and read/block_set.h; never the reader's fields.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "read/block_set.h"
-#include "read/reader_impl.h"
+#include "read/reader.h"
 
 /* A base reference: counted by the level of the chain that stores its bytes. */
 static void count_base_ref(hexz_reader *r, hexz_inspect_info *o, const hx_block_entry *e, int *rc)
@@ -25,7 +28,7 @@ static void count_base_ref(hexz_reader *r, hexz_inspect_info *o, const hx_block_
 static void count_entry(hexz_reader *r, hexz_inspect_info *o, hx_block_set *seen, const hx_block_entry *e,
                         int *rc)
 {
-    const char *path = r->path;
+    const char *path = hx_reader_path(r);
     o->blocks++;
     if (e->kind == HX_BLOCK_HOLE) {
         o->hole_blocks++;
@@ -61,14 +64,15 @@ static int inspect_streams(hexz_reader *r, hexz_inspect_info *o)
     hx_block_set seen;
     hx_block_set_init(&seen);
     int rc = 0;
-    for (uint32_t s = 0; s < r->stream_count && !rc; s++) {
-        const hx_rstream *st = &r->streams[s];
-        o->logical_bytes += st->desc.size;
-        for (uint32_t p = 0; p < st->desc.page_count && !rc; p++) {
+    for (uint32_t s = 0; s < hexz_reader_stream_count(r) && !rc; s++) {
+        const hx_stream_desc *st = hx_reader_stream_desc(r, s);
+        const hx_page_ref *pages = hx_reader_stream_pages(r, s);
+        o->logical_bytes += st->size;
+        for (uint32_t p = 0; p < st->page_count && !rc; p++) {
             hx_index_page *page;
             rc = hx_load_index_page(r, s, p, &page);
             if (rc) break;
-            o->index_bytes += st->pages[p].page_length;
+            o->index_bytes += pages[p].page_length;
             for (uint32_t i = 0; i < page->count && !rc; i++) count_entry(r, o, &seen, &page->entries[i], &rc);
             free(page);
         }
@@ -79,11 +83,11 @@ static int inspect_streams(hexz_reader *r, hexz_inspect_info *o)
 
 static int inspect_manifest(hexz_reader *r, hexz_inspect_info *o)
 {
-    for (uint32_t p = 0; p < r->mpage_count; p++) {
+    for (uint32_t p = 0; p < hx_reader_manifest_page_count(r); p++) {
         hx_manifest_page *page;
         int rc = hx_load_manifest_page(r, p, &page);
         if (rc) return rc;
-        o->manifest_bytes += r->mpages[p].page_length;
+        o->manifest_bytes += hx_reader_manifest_page_length(r, p);
         for (uint32_t i = 0; i < page->count; i++) {
             uint8_t t = page->entries[i].type;
             if (t == HX_FILE_REGULAR) o->files++;
@@ -97,9 +101,10 @@ static int inspect_manifest(hexz_reader *r, hexz_inspect_info *o)
 
 static void section_sizes(const hexz_reader *r, hexz_inspect_info *o)
 {
-    for (uint32_t i = 0; i < r->header.section_count; i++) {
-        if (r->sections[i].type == HX_SECTION_PAGE_DIR) o->index_bytes += r->sections[i].length;
-        if (r->sections[i].type == HX_SECTION_MANIFEST_DIR) o->manifest_bytes += r->sections[i].length;
+    const hx_section *sec = hx_reader_sections(r);
+    for (uint32_t i = 0; i < hx_reader_header(r)->section_count; i++) {
+        if (sec[i].type == HX_SECTION_PAGE_DIR) o->index_bytes += sec[i].length;
+        if (sec[i].type == HX_SECTION_MANIFEST_DIR) o->manifest_bytes += sec[i].length;
     }
 }
 
@@ -108,19 +113,21 @@ int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out)
     if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_inspect: NULL argument");
     hexz_inspect_info o;
     memset(&o, 0, sizeof o);
-    o.format_major = r->header.major;
-    o.format_minor = r->header.minor;
-    memcpy(o.archive_id, r->header.archive_id, sizeof o.archive_id);
-    memcpy(o.root_hash, r->header.root_hash, sizeof o.root_hash);
-    o.file_size = r->file_size;
-    o.chunking = r->params.chunking == 1 ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
-    o.block_size = r->params.block_size;
-    o.min_size = r->params.min_size;
-    o.avg_size = r->params.avg_size;
-    o.max_size = r->params.max_size;
-    o.codec = (hexz_codec)r->params.codec;
-    o.level = r->params.level;
-    o.stream_count = r->stream_count;
+    const hx_header *h = hx_reader_header(r);
+    const hx_params *pm = hx_reader_params(r);
+    o.format_major = h->major;
+    o.format_minor = h->minor;
+    memcpy(o.archive_id, h->archive_id, sizeof o.archive_id);
+    memcpy(o.root_hash, h->root_hash, sizeof o.root_hash);
+    o.file_size = hx_reader_file_size(r);
+    o.chunking = pm->chunking == 1 ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
+    o.block_size = pm->block_size;
+    o.min_size = pm->min_size;
+    o.avg_size = pm->avg_size;
+    o.max_size = pm->max_size;
+    o.codec = (hexz_codec)pm->codec;
+    o.level = pm->level;
+    o.stream_count = hexz_reader_stream_count(r);
     o.chain_length = hexz_reader_chain_length(r);
     int rc = inspect_streams(r, &o);
     if (!rc) rc = inspect_manifest(r, &o);

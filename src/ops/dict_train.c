@@ -6,6 +6,9 @@
  * it; from a tree, slices from its regular files in walk order (each file contributes up to four,
  * so one large file cannot crowd out the many small ones dictionaries are for). All-zero slices
  * are skipped: they become holes and never reach the compressor.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses codec/ (the zstd trainer) and the OS to read
+ * the input; no reader, no writer.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -5,6 +5,9 @@
  * compression), so holes and dedup are counted exactly; only every 4th distinct chunk is
  * compressed with each codec. The compression ratio of the sample, applied to all distinct bytes, plus the index's
  * own size, is the estimate.
+ *
+ * Part of ops/ (level 4, above pack/ and read/). Uses chunk/, codec/, hash/ and the dedup table
+ * (pack/dedup_table.h); no reader, no writer.
  */
 #include <errno.h>
 #include <fcntl.h>
