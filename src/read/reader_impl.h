@@ -22,6 +22,7 @@
 #include "format/format.h"
 #include "hexz.h"
 #include "read/cache.h"
+#include "read/reader_io.h" /* hx_pread_exact, hx_reader_unseal */
 
 typedef struct {
     hx_stream_desc desc;
@@ -116,9 +117,12 @@ int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ct
 int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
 
 /* reader_chain.c */
-/* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir), checking its
- * id and root hash against the BASES record, the depth limit and cycles. */
-int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx);
+/* How reader_chain.c opens a base: hx_reader_try_open, passed in by reader_open.c so that the
+ * chain file never calls back into the open file. */
+typedef int (*hx_open_fn)(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
+/* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir) with `open`,
+ * checking its id and root hash against the BASES record, the depth limit and cycles. */
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open);
 /* Follows base references from `e` to the stored block that holds its bytes: *owner is the
  * archive (r or a base) whose stored bytes *out describes. A hole or stored entry resolves to
  * itself in r. */
@@ -143,20 +147,10 @@ static inline const uint8_t *hx_block_bytes(const hx_cache_item *it)
 uint32_t hx_find_page_by_offset(const hx_rstream *s, uint64_t off);
 /* Index of the entry of `page` holding logical offset `off`. */
 uint32_t hx_find_entry_by_offset(const hx_index_page *page, uint64_t off);
-/* Decrypts sealed metadata in[0..len) into a malloc'd *out (len - 40 bytes) when the archive is
- * encrypted (associated data: domain, archive id, a, b); otherwise copies nothing and sets *out
- * to NULL. `what` names the structure in messages. */
-int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *domain, uint32_t a,
-                     uint32_t b, uint8_t **out, const char *what);
-/* pread exactly len bytes at off, or fail naming the file. */
-int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off);
 
 /* reader_manifest.c */
 int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out);
 void hx_manifest_page_free(hx_manifest_page *p);
-
-/* The reader's prefetcher, created on first use; NULL when reading with one thread. */
-struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r);
 
 /* Calls fn for each extent of [off, off+len) of `stream`: `data` is the bytes, or NULL for a hole
  * (zeros). Stops at the first non-zero return and returns it. */
