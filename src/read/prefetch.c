@@ -32,7 +32,8 @@ static void hint_job(void *arg)
     free(h);
 }
 
-int hx_prefetcher_create(hx_prefetcher **out, unsigned threads, hx_prefetch_load_fn load, void *user)
+int hx_prefetcher_create(hx_prefetcher **out, unsigned threads, hx_prefetch_load_fn load,
+                         void *user)
 {
     hx_prefetcher *p = calloc(1, sizeof *p);
     if (!p) return HEXZ_ENOMEM;

@@ -22,7 +22,8 @@ typedef void (*hx_prefetch_load_fn)(void *user, const hx_block_entry *e);
 
 /* Starts `threads` threads that call load(user, e) for hinted entries. `user` must outlive
  * the prefetcher. */
-int hx_prefetcher_create(hx_prefetcher **out, unsigned threads, hx_prefetch_load_fn load, void *user);
+int hx_prefetcher_create(hx_prefetcher **out, unsigned threads, hx_prefetch_load_fn load,
+                         void *user);
 /* Drops the hints still queued, waits for the loads under way and frees. NULL is a no-op. */
 void hx_prefetcher_free(hx_prefetcher *p);
 /* Queues a block (stored or base reference) to be loaded. Never blocks; holes are ignored. */

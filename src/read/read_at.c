@@ -3,6 +3,10 @@
  * page directory and then in one index page (O(log n)); its verified bytes come from the block
  * cache or are loaded and checked. hx_for_each_extent() is the one loop every reading path
  * shares (read_at, extract, cat): it hands out holes as holes so callers can keep them sparse.
+ *
+ * Long and sequential reads hint the next blocks to the prefetcher, created here on first use
+ * with this file's loader (resolve the entry, then the block cache). Calls reader_chain.c,
+ * reader_pages.c and prefetch.c.
  */
 #include <string.h>
 

@@ -9,6 +9,9 @@
  * opened. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its own ancestor
  * is refused. A reference whose target is missing or disagrees is an error, never
  * zeros.
+ *
+ * Calls reader_pages.c (a base's index pages) and nothing else in read/: a base is opened with
+ * the opener hx_open_base() is given (reader_open.c's hx_reader_try_open).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,11 +1,30 @@
 /*
  * reader_impl.h - the inside of hexz_reader, shared by the files that implement it:
  *   reader_open.c     open: header, section table, root hash, sections, directories
+ *   reader_chain.c    thin archives: opening the bases, following base references
  *   reader_pages.c    loading and checking index pages and blocks, through the caches
- *   read_at.c         hexz_reader_read_at, block_at and extent iteration
+ *   reader_io.c       exact reads of the archive, unsealing metadata (reader_io.h)
+ *   read_at.c         hexz_reader_read_at, block_at and extent iteration, read-ahead
  *   reader_manifest.c file entries: by index and by path
+ *   signatures.c      listing and checking signatures
  *   verify.c          the whole-archive check
- *   inspect.c         figures about the archive
+ *   prefetch.c        read-ahead threads (prefetch.h); cache.c the caches (cache.h)
+ *
+ * Which file calls which: a DAG, each row calling only files on rows below it. Opening a base
+ * is the one recursion: reader_chain.c opens it with the function reader_open.c hands it
+ * (hx_open_base(r, ctx, hx_reader_try_open)), never by calling reader_open.c itself.
+ *
+ *   verify.c          -> reader_chain, reader_manifest, reader_pages, reader_io, tree_rules,
+ *                        block_set
+ *   read_at.c         -> reader_chain, reader_pages, prefetch (it is the prefetcher's loader)
+ *   reader_open.c     -> reader_chain, prefetch (only to free it), reader_io
+ *   reader_chain.c    -> reader_pages
+ *   reader_manifest.c -> reader_io
+ *   reader_pages.c    -> reader_io
+ *   prefetch.c        -> common/thread_pool only: it loads through the callback it was given
+ *   reader_io.c, signatures.c, tree_rules.c, block_set.c, cache.c -> nothing in read/
+ * (All that cache call cache.c; below read/, any file may call common/, hash/, codec/,
+ * crypto/, format/ and store/.)
  *
  * After open, everything here except the caches and the codec pool is immutable, so any number
  * of threads may read at once; the caches and the pool have their own locks.
@@ -119,7 +138,8 @@ int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *c
 /* reader_chain.c */
 /* How reader_chain.c opens a base: hx_reader_try_open, passed in by reader_open.c so that the
  * chain file never calls back into the open file. */
-typedef int (*hx_open_fn)(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
+typedef int (*hx_open_fn)(hexz_reader **out, const char *path, const hx_open_ctx *ctx,
+                          int *missing);
 /* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir) with `open`,
  * checking its id and root hash against the BASES record, the depth limit and cycles. */
 int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open);

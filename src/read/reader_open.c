@@ -3,6 +3,10 @@
  * the order of the integrity chain (docs/FORMAT.md §2): header checksum, section table bounds,
  * root hash, each section's hash, then the structure of each section. Index and manifest pages
  * are not read until needed.
+ *
+ * Calls reader_chain.c to open a base (handing it hx_reader_try_open, so that the chain never
+ * calls back into this file), reader_io.c for reads and unsealing, and prefetch.c only to free
+ * the prefetcher read_at.c created.
  */
 #include <errno.h>
 #include <fcntl.h>
