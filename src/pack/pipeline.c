@@ -1,8 +1,12 @@
 /*
- * pipeline.c - see pipeline.h. One mutex guards the ring's counters and slot states; three
- * condition variables wake the three kinds of waiter (a free slot for the caller, work for the
- * workers, the next finished slot for the writer thread). The lock is never held while
- * hashing, compressing or writing.
+ * pipeline.c - see pipeline.h. The threads are one pool (common/thread_pool.c) of workers + 1:
+ * the writer thread is one long-lived job on it, started first, and each submitted chunk is one
+ * job that prepares its slot. The pool's queue is FIFO, so the writer job holds one thread for
+ * the pipeline's whole life and at most `workers` chunk jobs run at once, each with one of the
+ * `workers` codec contexts. One mutex guards the ring's counters, slot states and the idle
+ * codec contexts; two condition variables wake the two kinds of waiter (a free slot for the
+ * caller, the next finished slot for the writer thread). The lock is never held while hashing,
+ * compressing or writing.
  */
 #include "pack/pipeline.h"
 
@@ -12,16 +16,20 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/thread_pool.h"
 #include "pack/block_prep.h"
 #include "pack/writer_impl.h"
 
-enum { SLOT_FREE, SLOT_FILLED, SLOT_WORKING, SLOT_DONE };
+enum { SLOT_FREE, SLOT_FILLED, SLOT_DONE };
 
 typedef struct {
+    hx_pipeline *p;     /* the pipeline, for the slot's job; set at start */
     int state;          /* guarded by the pipeline lock */
     uint32_t stream;
     int is_hole;        /* a run of zeros of len bytes; `in` holds nothing */
     size_t len;
+    /* stream, is_hole, len and in are written by the caller while the slot is FREE, then read
+     * by its job and the writer thread (ordered by the pipeline lock and the pool's queue). */
     uint8_t *in;        /* the chunk, max_size bytes of room */
     uint8_t *out;       /* compressed bytes, codec bound of room */
     uint8_t *enc;       /* sealed bytes when encrypting, codec bound + AEAD overhead */
@@ -40,26 +48,23 @@ typedef struct {
 } seen_shard;
 
 struct hx_pipeline {
-    hexz_writer *w;
-    seen_shard seen[SEEN_SHARDS];
+    hexz_writer *w;                /* set at start; the writer thread alone commits to it */
+    seen_shard seen[SEEN_SHARDS];  /* each under its own lock */
+    hx_pool *pool;                 /* workers + 1 threads; set at start */
     pthread_mutex_t lock;
-    pthread_cond_t has_free, has_work, has_done;
-    slot *slots;
-    size_t slot_count;
-    size_t out_cap;
-    uint64_t submitted, claimed, committed; /* sequence numbers; slot = seq % slot_count */
-    int stop;                               /* set on error or free: every stage exits */
-    int error;                              /* the first error code, 0 if none */
-    char error_msg[1024];
-    pthread_t *threads;
-    unsigned thread_count;
-    hx_codec_ctx **codecs;                  /* one per worker */
+    pthread_cond_t has_free;       /* broadcast under lock: a slot was committed, or stop */
+    pthread_cond_t has_done;       /* broadcast under lock: a slot was prepared, or stop */
+    slot *slots;                   /* slot_count slots; set at start */
+    size_t slot_count;             /* set at start, then read-only */
+    size_t out_cap;                /* set at start, then read-only */
+    uint64_t submitted, committed; /* guarded by lock; sequence numbers, slot = seq % slot_count */
+    int stop;                      /* guarded by lock; set on error or free: every stage exits */
+    int error;                     /* guarded by lock; the first error code, 0 if none */
+    char error_msg[1024];          /* guarded by lock; the first error's message */
+    hx_codec_ctx **codecs;         /* codec_count contexts, one per worker; set at start */
+    unsigned codec_count;          /* set at start, then read-only */
+    unsigned codecs_idle;          /* guarded by lock: codecs[0..codecs_idle) are not in use */
 };
-
-typedef struct {
-    hx_pipeline *p;
-    unsigned index;
-} worker_arg;
 
 /* Records the first failure (with this thread's message) and stops everything. Lock held. */
 static void fail_locked(hx_pipeline *p, int rc)
@@ -70,7 +75,6 @@ static void fail_locked(hx_pipeline *p, int rc)
     }
     p->stop = 1;
     pthread_cond_broadcast(&p->has_free);
-    pthread_cond_broadcast(&p->has_work);
     pthread_cond_broadcast(&p->has_done);
 }
 
@@ -105,33 +109,33 @@ static int prepare(hx_pipeline *p, hx_codec_ctx *ctx, slot *s)
     return rc ? hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error()) : 0;
 }
 
-static void *worker_main(void *arg)
+/* The job of one submitted slot: prepares it with an idle codec context and marks it DONE.
+ * Once the pipeline has stopped, the slot is abandoned untouched. */
+static void prepare_job(void *arg)
 {
-    worker_arg *a = arg;
-    hx_pipeline *p = a->p;
-    hx_codec_ctx *ctx = p->codecs[a->index];
+    slot *s = arg;
+    hx_pipeline *p = s->p;
     pthread_mutex_lock(&p->lock);
-    for (;;) {
-        while (!p->stop && p->claimed == p->submitted) pthread_cond_wait(&p->has_work, &p->lock);
-        if (p->stop) break;
-        slot *s = &p->slots[p->claimed++ % p->slot_count];
-        s->state = SLOT_WORKING;
-        pthread_mutex_unlock(&p->lock);
-        int rc = prepare(p, ctx, s);
-        pthread_mutex_lock(&p->lock);
-        if (rc) {
-            fail_locked(p, rc);
-            break;
-        }
+    /* Never short of contexts: the pool runs at most `workers` of these jobs at once. */
+    hx_codec_ctx *ctx = p->stop || p->codecs_idle == 0 ? NULL : p->codecs[--p->codecs_idle];
+    if (!ctx && !p->stop)
+        fail_locked(p, hx_error(HEXZ_EINVAL, "%s: no idle codec context (a bug)", p->w->out.dest));
+    pthread_mutex_unlock(&p->lock);
+    if (!ctx) return;
+    int rc = prepare(p, ctx, s);
+    pthread_mutex_lock(&p->lock);
+    p->codecs[p->codecs_idle++] = ctx;
+    if (rc) {
+        fail_locked(p, rc);
+    } else {
         s->state = SLOT_DONE;
         pthread_cond_broadcast(&p->has_done);
     }
     pthread_mutex_unlock(&p->lock);
-    free(a);
-    return NULL;
 }
 
-static void *writer_main(void *arg)
+/* The writer thread: commits the prepared slots strictly in submission order until stopped. */
+static void writer_job(void *arg)
 {
     hx_pipeline *p = arg;
     pthread_mutex_lock(&p->lock);
@@ -152,7 +156,6 @@ static void *writer_main(void *arg)
         pthread_cond_broadcast(&p->has_free);
     }
     pthread_mutex_unlock(&p->lock);
-    return NULL;
 }
 
 static int alloc_slots(hx_pipeline *p, unsigned workers)
@@ -165,10 +168,13 @@ static int alloc_slots(hx_pipeline *p, unsigned workers)
     for (unsigned i = 0; i < workers; i++) {
         int rc = hx_codec_ctx_create(&p->codecs[i], (int)p->w->opts.codec, p->w->opts.level);
         if (rc) return hx_error(rc, "%s: %s", p->w->out.dest, hexz_last_error());
+        p->codec_count++;
         if (p->w->dict) hx_codec_ctx_set_dict(p->codecs[i], p->w->dict);
     }
+    p->codecs_idle = p->codec_count;
     p->out_cap = hx_codec_bound(p->codecs[0], max);
     for (size_t i = 0; i < p->slot_count; i++) {
+        p->slots[i].p = p;
         p->slots[i].in = malloc(max);
         p->slots[i].out = malloc(p->out_cap);
         p->slots[i].enc = p->w->encrypted ? malloc(p->out_cap + HX_AEAD_OVERHEAD) : NULL;
@@ -178,23 +184,13 @@ static int alloc_slots(hx_pipeline *p, unsigned workers)
     return 0;
 }
 
+/* The pool: the writer job first, so that it holds one thread from the start. Room in the
+ * queue for it and every slot, so that submitting never waits on the pool. */
 static int start_threads(hx_pipeline *p, unsigned workers)
 {
-    p->threads = calloc(workers + 1, sizeof *p->threads);
-    if (!p->threads) return hx_error(HEXZ_ENOMEM, "%s: out of memory", p->w->out.dest);
-    if (pthread_create(&p->threads[0], NULL, writer_main, p) != 0)
-        return hx_error(HEXZ_ENOMEM, "%s: cannot start the writer thread", p->w->out.dest);
-    p->thread_count = 1;
-    for (unsigned i = 0; i < workers; i++) {
-        worker_arg *a = malloc(sizeof *a);
-        if (!a) return hx_error(HEXZ_ENOMEM, "%s: out of memory", p->w->out.dest);
-        *a = (worker_arg){p, i};
-        if (pthread_create(&p->threads[p->thread_count], NULL, worker_main, a) != 0) {
-            free(a);
-            return hx_error(HEXZ_ENOMEM, "%s: cannot start worker threads", p->w->out.dest);
-        }
-        p->thread_count++;
-    }
+    if (hx_pool_create(&p->pool, workers + 1, p->slot_count + 1) != 0)
+        return hx_error(HEXZ_ENOMEM, "%s: cannot start worker threads", p->w->out.dest);
+    hx_pool_submit(p->pool, writer_job, p);
     return 0;
 }
 
@@ -209,7 +205,6 @@ int hx_pipeline_start(hx_pipeline **out, hexz_writer *w, unsigned workers)
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->has_free, NULL);
-    pthread_cond_init(&p->has_work, NULL);
     pthread_cond_init(&p->has_done, NULL);
     int rc = alloc_slots(p, workers);
     if (!rc) rc = start_threads(p, workers);
@@ -246,8 +241,8 @@ int hx_pipeline_submit(hx_pipeline *p, uint32_t stream, const uint8_t *data, siz
     pthread_mutex_lock(&p->lock);
     s->state = SLOT_FILLED;
     p->submitted++;
-    pthread_cond_signal(&p->has_work);
     pthread_mutex_unlock(&p->lock);
+    hx_pool_submit(p->pool, prepare_job, s);
     return 0;
 }
 
@@ -266,21 +261,18 @@ void hx_pipeline_free(hx_pipeline *p)
     pthread_mutex_lock(&p->lock);
     p->stop = 1;
     pthread_cond_broadcast(&p->has_free);
-    pthread_cond_broadcast(&p->has_work);
     pthread_cond_broadcast(&p->has_done);
     pthread_mutex_unlock(&p->lock);
-    for (unsigned i = 0; i < p->thread_count; i++) pthread_join(p->threads[i], NULL);
+    hx_pool_free(p->pool); /* the writer job exits; queued slot jobs see `stop` and return */
     for (size_t i = 0; p->slots && i < p->slot_count; i++) {
         free(p->slots[i].in);
         free(p->slots[i].out);
         free(p->slots[i].enc);
     }
-    for (size_t i = 0; p->codecs && i < p->slot_count / 4; i++) hx_codec_ctx_free(p->codecs[i]);
+    for (unsigned i = 0; i < p->codec_count; i++) hx_codec_ctx_free(p->codecs[i]);
     free(p->codecs);
     free(p->slots);
-    free(p->threads);
     pthread_cond_destroy(&p->has_free);
-    pthread_cond_destroy(&p->has_work);
     pthread_cond_destroy(&p->has_done);
     pthread_mutex_destroy(&p->lock);
     for (int i = 0; i < SEEN_SHARDS; i++) {

@@ -9,7 +9,8 @@
  * the hot path allocates nothing. A slot moves FREE -> FILLED (caller) -> DONE (a worker) ->
  * FREE (the writer thread, strictly in submission order), so the archive's bytes are the same
  * whatever the number of workers. The first error anywhere stops every stage; its message is
- * kept here because error messages are per thread.
+ * kept here because error messages are per thread. The workers and the writer thread are the
+ * threads of one pool (common/thread_pool.h), owned by the pipeline.
  */
 #ifndef HX_PIPELINE_H
 #define HX_PIPELINE_H

@@ -3,12 +3,42 @@
  * page directory and then in one index page (O(log n)); its verified bytes come from the block
  * cache or are loaded and checked. hx_for_each_extent() is the one loop every reading path
  * shares (read_at, extract, cat): it hands out holes as holes so callers can keep them sparse.
+ *
+ * Long and sequential reads hint the next blocks to the prefetcher, created here on first use
+ * with this file's loader (resolve the entry, then the block cache). Calls reader_chain.c,
+ * reader_pages.c and prefetch.c.
  */
 #include <string.h>
 
 #include "common/error.h"
 #include "read/prefetch.h"
 #include "read/reader_impl.h"
+
+/* The prefetcher's loader: resolves a base reference, then loads the block into its owner's
+ * cache. Errors are dropped: the walker meets the same one and reports it. */
+static void prefetch_load(void *user, const hx_block_entry *e)
+{
+    hexz_reader *owner;
+    hx_block_entry target;
+    hx_cache_item *it;
+    if (hx_resolve_entry(user, e, &owner, &target, NULL) != 0) return;
+    if (hx_get_block(owner, &target, &it) != 0) return;
+    hx_cache_release(&owner->blocks, it);
+}
+
+/* The reader's prefetcher, created on first use; NULL when reading with one thread. */
+static hx_prefetcher *reader_prefetcher(hexz_reader *r)
+{
+    /* `threads` is read under the lock too: hexz_reader_set_threads() and a failed create
+     * write it while other threads may be reading (ThreadSanitizer found the unlocked read). */
+    pthread_mutex_lock(&r->prefetch_lock);
+    if (r->threads > 1 && !r->prefetch &&
+        hx_prefetcher_create(&r->prefetch, r->threads, prefetch_load, r) != 0)
+        r->threads = 1;
+    hx_prefetcher *p = r->prefetch;
+    pthread_mutex_unlock(&r->prefetch_lock);
+    return p;
+}
 
 /* Hints the blocks after entry i that the walk will reach before `end`. */
 static void hint_ahead(hx_prefetcher *pf, const hx_index_page *page, uint32_t i, uint32_t *hinted, uint64_t end)
@@ -67,7 +97,7 @@ int hx_for_each_extent_ahead(hexz_reader *r, unsigned stream, uint64_t off, uint
     if (end > s->desc.size || end < off) end = s->desc.size;
     uint32_t page = hx_find_page_by_offset(s, off);
     /* Long reads decompress ahead on the prefetch threads. */
-    hx_prefetcher *pf = ahead || end - off > 4ull * r->params.max_size ? hx_reader_prefetcher(r) : NULL;
+    hx_prefetcher *pf = ahead || end - off > 4ull * r->params.max_size ? reader_prefetcher(r) : NULL;
     while (off < end) {
         if (page >= s->desc.page_count)
             return hx_error(HEXZ_ECORRUPT, "%s: index of stream %s ends early", r->path, s->desc.name);

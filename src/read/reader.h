@@ -18,6 +18,7 @@
 #include "format/format.h"
 #include "hexz.h"
 #include "read/cache.h"
+#include "read/reader_io.h" /* hx_pread_exact, hx_reader_unseal */
 
 /* A decoded, verified index page (the data of a page cache item). */
 typedef struct {
@@ -70,8 +71,6 @@ static inline const uint8_t *hx_block_bytes(const hx_cache_item *it)
 {
     return (const uint8_t *)it->data + HX_HASH_LEN;
 }
-/* pread exactly len bytes at off, or fail naming the file. */
-int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off);
 
 /* reader_manifest.c */
 int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out);

@@ -9,6 +9,9 @@
  * opened. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its own ancestor
  * is refused. A reference whose target is missing or disagrees is an error, never
  * zeros.
+ *
+ * Calls reader_pages.c (a base's index pages) and nothing else in read/: a base is opened with
+ * the opener hx_open_base() is given (reader_open.c's hx_reader_try_open).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,7 +79,7 @@ static int check_base_kind(const hexz_reader *r, const char *place)
  * any other failure (a damaged base, a FIFO or a directory where the base should be, or a base
  * of the base missing) is final. */
 static int open_first(hexz_reader **out, const hexz_reader *r, char *const *places, int n,
-                      const hx_open_ctx *child, int *missing)
+                      const hx_open_ctx *child, hx_open_fn open, int *missing)
 {
     int rc = HEXZ_ENOTFOUND;
     *missing = 1;
@@ -88,12 +91,12 @@ static int open_first(hexz_reader **out, const hexz_reader *r, char *const *plac
             *missing = 0;
             return rc;
         }
-        rc = hx_reader_try_open(out, places[i], child, missing);
+        rc = open(out, places[i], child, missing);
     }
     return rc == 1 ? HEXZ_ENOTFOUND : rc;
 }
 
-int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
 {
     if (!r->thin) return 0;
     char id[2 * HX_ARCHIVE_ID_LEN + 1];
@@ -128,7 +131,7 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx)
         if (slash) places[2] = in_dir(ctx->base_dir, slash + 1);
     }
     int missing = 0;
-    if (!rc) rc = open_first(&r->base, r, places, 3, &child, &missing);
+    if (!rc) rc = open_first(&r->base, r, places, 3, &child, open, &missing);
     if (rc && missing)
         rc = hx_error(HEXZ_ENOTFOUND, "%s: base archive %s (id %s) not found%s%s%s", r->path,
                       r->base_ref.path, id, ctx->base_dir ? " (nor in " : "",

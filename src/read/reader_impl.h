@@ -1,11 +1,33 @@
 /*
  * reader_impl.h - the inside of hexz_reader, shared by the files that implement it:
  *   reader_open.c     open: header, section table, root hash, sections, directories
+ *   reader_chain.c    thin archives: opening the bases, following base references
  *   reader_pages.c    loading and checking index pages and blocks, through the caches
- *   read_at.c         hexz_reader_read_at, block_at and extent iteration
+ *   reader_io.c       exact reads of the archive, unsealing metadata (reader_io.h)
+ *   read_at.c         hexz_reader_read_at, block_at and extent iteration, read-ahead
  *   reader_manifest.c file entries: by index and by path
+ *   signatures.c      listing and checking signatures
  *   verify.c          the whole-archive check
  *   reader_access.c   the accessors of reader.h
+ *   prefetch.c        read-ahead threads (prefetch.h); cache.c the caches (cache.h)
+ *
+ * Which file calls which: a DAG, each row calling only files on rows below it. Opening a base
+ * is the one recursion: reader_chain.c opens it with the function reader_open.c hands it
+ * (hx_open_base(r, ctx, hx_reader_try_open)), never by calling reader_open.c itself.
+ *
+ *   verify.c          -> reader_chain, reader_manifest, reader_pages, reader_io, tree_rules,
+ *                        block_set
+ *   read_at.c         -> reader_chain, reader_pages, prefetch (it is the prefetcher's loader)
+ *   reader_open.c     -> reader_chain, prefetch (only to free it), reader_io
+ *   reader_chain.c    -> reader_pages
+ *   reader_manifest.c -> reader_io
+ *   reader_pages.c    -> reader_io
+ *   prefetch.c        -> common/thread_pool only: it loads through the callback it was given
+ *   reader_io.c, reader_access.c, signatures.c, tree_rules.c, block_set.c, cache.c
+ *                     -> nothing in read/
+ * (All that cache call cache.c; below read/, any file may call common/, hash/, codec/,
+ * crypto/, format/ and store/.)
+ *
  * What the layer above (src/ops/) may use is declared in reader.h, which this header includes.
  *
  * After open, everything here except the caches and the codec pool is immutable, so any number
@@ -23,7 +45,8 @@
 #include "format/format.h"
 #include "hexz.h"
 #include "read/cache.h"
-#include "read/reader.h"
+#include "read/reader.h"    /* the internal API ops/ uses */
+#include "read/reader_io.h" /* hx_pread_exact, hx_reader_unseal */
 
 typedef struct {
     hx_stream_desc desc;
@@ -88,9 +111,14 @@ struct hexz_reader {
 int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
 
 /* reader_chain.c */
-/* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir), checking its
- * id and root hash against the BASES record, the depth limit and cycles. */
-int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx);
+/* How reader_chain.c opens a base: hx_reader_try_open, passed in by reader_open.c so that the
+ * chain file never calls back into the open file. */
+typedef int (*hx_open_fn)(hexz_reader **out, const char *path, const hx_open_ctx *ctx,
+                          int *missing);
+/* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir) with `open`,
+ * checking its id and root hash against the BASES record, the depth limit and cycles. */
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open);
+/* hx_resolve_entry: reader.h */
 
 /* reader_pages.c */
 /* Reads, checks and decodes a stored block into `dst` (logical_length bytes). */
@@ -99,14 +127,6 @@ int hx_load_block(hexz_reader *r, const hx_block_entry *e, uint8_t *dst);
 uint32_t hx_find_page_by_offset(const hx_rstream *s, uint64_t off);
 /* Index of the entry of `page` holding logical offset `off`. */
 uint32_t hx_find_entry_by_offset(const hx_index_page *page, uint64_t off);
-/* Decrypts sealed metadata in[0..len) into a malloc'd *out (len - 40 bytes) when the archive is
- * encrypted (associated data: domain, archive id, a, b); otherwise copies nothing and sets *out
- * to NULL. `what` names the structure in messages. */
-int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *domain, uint32_t a,
-                     uint32_t b, uint8_t **out, const char *what);
-
-/* The reader's prefetcher, created on first use; NULL when reading with one thread. */
-struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r);
 
 /* hx_for_each_extent (reader.h), reading ahead on the prefetch threads when `ahead` is set (long
  * reads always do). */

@@ -2,6 +2,8 @@
  * reader_manifest.c - the file manifest of directory archives: loading a manifest page (checked
  * against its hash and the ordering rules of docs/FORMAT.md §10), and finding entries by index
  * or by path with a binary search over the directory and then within one page.
+ *
+ * Calls reader_io.c (reads, unsealing) and nothing else in read/ but the caches.
  */
 #include <stdlib.h>
 #include <string.h>

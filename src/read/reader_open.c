@@ -3,6 +3,10 @@
  * the order of the integrity chain (docs/FORMAT.md §2): header checksum, section table bounds,
  * root hash, each section's hash, then the structure of each section. Index and manifest pages
  * are not read until needed.
+ *
+ * Calls reader_chain.c to open a base (handing it hx_reader_try_open, so that the chain never
+ * calls back into this file), reader_io.c for reads and unsealing, and prefetch.c only to free
+ * the prefetcher read_at.c created.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +24,6 @@
 #define HX_PAGE_CACHE_BYTES (16u << 20)
 #define HX_BLOCK_CACHE_BYTES (64u << 20)
 #define HX_MANIFEST_CACHE_BYTES (8u << 20)
-
-int hx_pread_exact(hexz_reader *r, void *buf, size_t len, uint64_t off)
-{
-    if (!hx_range_within(off, len, 0, r->file_size))
-        return hx_error(HEXZ_ECORRUPT, "%s: read past the end of the archive", r->path);
-    return r->backend.read_at(r->backend.ctx, buf, len, off);
-}
 
 /* Reads a section's bytes and checks its hash; *out is malloc'd (at least 1 byte). */
 static int read_section(hexz_reader *r, const hx_section *s, uint64_t limit, uint8_t **out)
@@ -47,24 +44,6 @@ static int read_section(hexz_reader *r, const hx_section *s, uint64_t limit, uin
         return rc;
     }
     *out = buf;
-    return 0;
-}
-
-int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *domain, uint32_t a,
-                     uint32_t b, uint8_t **out, const char *what)
-{
-    *out = NULL;
-    if (!r->encrypted) return 0;
-    if (len < HX_AEAD_OVERHEAD) return hx_error(HEXZ_ECORRUPT, "%s: %s too short to be sealed", r->path, what);
-    uint8_t ad[HX_AD_MAX];
-    size_t ad_len = hx_ad(ad, domain, r->header.archive_id, a, b, NULL);
-    uint8_t *plain = malloc(len - HX_AEAD_OVERHEAD + 1);
-    if (!plain) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
-    if (hx_open(plain, in, len, ad, ad_len, r->keys.meta) != 0) {
-        free(plain);
-        return hx_error(HEXZ_ECORRUPT, "%s: %s does not decrypt (damaged or moved)", r->path, what);
-    }
-    *out = plain;
     return 0;
 }
 
@@ -383,18 +362,6 @@ static int setup_encryption(hexz_reader *r, const hx_open_ctx *ctx)
     return 0;
 }
 
-struct hx_prefetcher *hx_reader_prefetcher(hexz_reader *r)
-{
-    /* `threads` is read under the lock too: hexz_reader_set_threads() and a failed create
-     * write it while other threads may be reading (ThreadSanitizer found the unlocked read). */
-    pthread_mutex_lock(&r->prefetch_lock);
-    if (r->threads > 1 && !r->prefetch && hx_prefetcher_create(&r->prefetch, r, r->threads) != 0)
-        r->threads = 1;
-    hx_prefetcher *p = r->prefetch;
-    pthread_mutex_unlock(&r->prefetch_lock);
-    return p;
-}
-
 void hexz_reader_set_threads(hexz_reader *r, unsigned threads)
 {
     if (!r) return;
@@ -508,7 +475,7 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
     } else {
         if (!rc) rc = setup_encryption(r, ctx);
         if (!rc) rc = read_sections(r);
-        if (!rc && !ctx->structure_only) rc = hx_open_base(r, ctx);
+        if (!rc && !ctx->structure_only) rc = hx_open_base(r, ctx, hx_reader_try_open);
     }
     if (rc) {
         hexz_reader_free(r);

@@ -6,6 +6,8 @@
  * the rules of docs/FORMAT.md §9 (continuity of logical offsets, stored ranges inside the data
  * region). A block's stored bytes are checked against their XXH3, decoded to exactly the
  * recorded length, and the result checked against its BLAKE3 content hash.
+ *
+ * Calls reader_io.c (reads, unsealing) and nothing else in read/ but the caches.
  */
 #include <stdlib.h>
 #include <string.h>
