@@ -14,6 +14,7 @@ packages=(
                         # server comes from npm (tests/remote/setup-s3rver.sh, at test time)
   valgrind              # scripts/memcheck.sh (CI)
   clang libclang-rt-14-dev  # fuzz/run-fuzzers.sh: libFuzzer (CI, make fuzz)
+  clang-format clang-tidy   # scripts/format.sh, scripts/check-format.sh (CI); .clang-tidy
 )
 # bench/bench_remote.sh also compares with qemu-utils, qemu-block-extra and casync if present:
 # they are not installed here (apt-get install them by hand to run that comparison).
