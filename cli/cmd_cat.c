@@ -34,9 +34,7 @@ static const opt_spec cat_options[] = {
     OPT_E_SIZE("offset", 0, "N", cat_args, offset, 0, 0, UINT64_MAX, "start N bytes in"),
     OPT_E_SIZE("length", 0, "N", cat_args, length, OPT_HAVE(cat_args, have_length), 0, UINT64_MAX,
                "write at most N bytes"),
-    CLI_OPT_PASSWORD_FILE(cat_args, open.password_file),
-    CLI_OPT_BASE_DIR(cat_args, open.base_dir),
-    CLI_OPTS_KDF_LIMITS(cat_args, open),
+    CLI_OPTS_OPEN(cat_args, open),
     OPT_E_END,
 };
 

@@ -24,9 +24,7 @@ static const opt_spec extract_options[] = {
     OPT_E_FLAG("force", 'f', extract_args, force, "overwrite what exists"),
     OPT_E_FLAG("same-permissions", 'p', extract_args, same_permissions,
                "keep the archived modes whatever the umask"),
-    CLI_OPT_PASSWORD_FILE(extract_args, open.password_file),
-    CLI_OPT_BASE_DIR(extract_args, open.base_dir),
-    CLI_OPTS_KDF_LIMITS(extract_args, open),
+    CLI_OPTS_OPEN(extract_args, open),
     CLI_OPT_PROGRESS(extract_args, show),
     CLI_OPT_QUIET(extract_args, show),
     OPT_E_END,
@@ -38,10 +36,7 @@ static int parse_extract(extract_args *a, int argc, char **argv)
     opt_parser p;
     int rc = opt_parse(&p, &cli_cmd_extract, extract_options, a, argc, argv);
     if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->dest) return cli_usage_error(&cli_cmd_extract, "missing -o DEST");
     return -1;
 }

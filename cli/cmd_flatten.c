@@ -60,10 +60,7 @@ static int parse_flatten(flatten_args *a, int argc, char **argv)
     opt_parser p;
     int rc = opt_parse(&p, &cli_cmd_flatten, flatten_options, a, argc, argv);
     if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->output) return cli_usage_error(&cli_cmd_flatten, "missing -o OUTPUT");
     if (strcmp(a->output, "-") == 0)
         return cli_usage_error(&cli_cmd_flatten, "-o -: an archive cannot be written to standard "

@@ -36,9 +36,7 @@ typedef struct {
 
 static const opt_spec inspect_options[] = {
     OPT_E_FLAG("json", 0, inspect_args, json, "print JSON"),
-    CLI_OPT_PASSWORD_FILE(inspect_args, open.password_file),
-    CLI_OPT_BASE_DIR(inspect_args, open.base_dir),
-    CLI_OPTS_KDF_LIMITS(inspect_args, open),
+    CLI_OPTS_OPEN(inspect_args, open),
     OPT_E_END,
 };
 
@@ -48,10 +46,7 @@ static int parse_inspect(inspect_args *a, int argc, char **argv)
     opt_parser p;
     int rc = opt_parse(&p, &cli_cmd_inspect, inspect_options, a, argc, argv);
     if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     return -1;
 }
 

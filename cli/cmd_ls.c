@@ -21,9 +21,7 @@ typedef struct {
 static const opt_spec ls_options[] = {
     OPT_E_FLAG("long", 'l', ls_args, long_format, "type, mode, size, time and link target"),
     OPT_E_FLAG("json", 0, ls_args, json, "print JSON"),
-    CLI_OPT_PASSWORD_FILE(ls_args, open.password_file),
-    CLI_OPT_BASE_DIR(ls_args, open.base_dir),
-    CLI_OPTS_KDF_LIMITS(ls_args, open),
+    CLI_OPTS_OPEN(ls_args, open),
     OPT_E_END,
 };
 
@@ -33,10 +31,7 @@ static int parse_ls(ls_args *a, int argc, char **argv)
     opt_parser p;
     int rc = opt_parse(&p, &cli_cmd_ls, ls_options, a, argc, argv);
     if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     return -1;
 }
 

@@ -72,7 +72,8 @@ static const opt_spec pack_options[] = {
                parse_chunking, "fixed or cdc"),
     CLI_OPT_CHUNK_SIZE("block-size", pack_args, block, have_block, "the fixed chunk size"),
     CLI_OPT_CHUNK_SIZE("min", pack_args, cdc.min, cdc.have_min, "the smallest cdc chunk"),
-    CLI_OPT_CHUNK_SIZE("avg", pack_args, cdc.avg, cdc.have_avg, "the average cdc chunk (a power of two)"),
+    CLI_OPT_CHUNK_SIZE("avg", pack_args, cdc.avg, cdc.have_avg,
+                       "the average cdc chunk (a power of two)"),
     CLI_OPT_CHUNK_SIZE("max", pack_args, cdc.max, cdc.have_max, "the largest cdc chunk"),
     OPT_E_CALL("compression", 0, "CODEC", pack_args, wo.codec, 0, cli_opt_codec,
                "lz4, zstd or none"),
@@ -94,7 +95,8 @@ static const opt_spec pack_options[] = {
                DICT_SIZE_MIN, DICT_SIZE_MAX, "the dictionary's size"),
     OPT_E_LIST("add-stream", 0, "NAME=FILE", pack_args, streams, parse_add_stream,
                "add FILE as stream NAME"),
-    OPT_E_FLAG("skip-unreadable", 0, pack_args, po.skip_unreadable, "skip files that cannot be read"),
+    OPT_E_FLAG("skip-unreadable", 0, pack_args, po.skip_unreadable,
+               "skip files that cannot be read"),
     OPT_E_END,
 };
 

@@ -35,10 +35,7 @@ static int parse_passwd(passwd_args *a, int argc, char **argv)
     opt_parser p;
     int rc = opt_parse(&p, &cli_cmd_passwd, passwd_options, a, argc, argv);
     if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     return -1;
 }
 

@@ -17,12 +17,11 @@ typedef struct {
 } sign_args;
 
 static const opt_spec sign_options[] = {
-    OPT_E_STRING("secret-key", 'k', "SECRET.key", sign_args, key_path, "the secret key to sign with"),
+    OPT_E_STRING("secret-key", 'k', "SECRET.key", sign_args, key_path,
+                 "the secret key to sign with"),
     OPT_E_STRING("trusted-comment", 0, "TEXT", sign_args, comment, "the signature's comment"),
     OPT_E_FLAG("no-verify", 0, sign_args, no_verify, "do not verify the archive first"),
-    CLI_OPT_PASSWORD_FILE(sign_args, open.password_file),
-    CLI_OPT_BASE_DIR(sign_args, open.base_dir),
-    CLI_OPTS_KDF_LIMITS(sign_args, open),
+    CLI_OPTS_OPEN(sign_args, open),
     OPT_E_END,
 };
 
@@ -32,10 +31,7 @@ static int parse_sign(sign_args *a, int argc, char **argv)
     opt_parser p;
     int rc = opt_parse(&p, &cli_cmd_sign, sign_options, a, argc, argv);
     if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->key_path) return cli_usage_error(&cli_cmd_sign, "missing -k SECRET.key");
     if (a->comment && strlen(a->comment) > HEXZ_COMMENT_MAX)
         return cli_usage_error(&cli_cmd_sign, "--trusted-comment: longer than %d bytes",

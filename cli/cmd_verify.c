@@ -38,9 +38,7 @@ static int add_key(const cli_command *cmd, void *args, void *field, char *path)
 
 static const opt_spec verify_options[] = {
     OPT_E_LIST("public-key", 'p', "FILE", verify_args, keys, add_key, "a key to check with"),
-    CLI_OPT_PASSWORD_FILE(verify_args, open.password_file),
-    CLI_OPT_BASE_DIR(verify_args, open.base_dir),
-    CLI_OPTS_KDF_LIMITS(verify_args, open),
+    CLI_OPTS_OPEN(verify_args, open),
     CLI_OPT_PROGRESS(verify_args, show),
     CLI_OPT_QUIET(verify_args, show),
     OPT_E_END,

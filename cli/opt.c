@@ -222,6 +222,15 @@ int opt_operands(opt_parser *p, int min, int max, const char *const names[], cha
     return count;
 }
 
+int opt_archive(opt_parser *p, const char **out)
+{
+    static const char *const names[] = {"ARCHIVE", NULL};
+    char **ops;
+    if (opt_operands(p, 1, 1, names, &ops) < 0) return -1;
+    *out = ops[0];
+    return 0;
+}
+
 /* The multiplier for a size suffix, or 0 if it is not one. */
 static uint64_t suffix_multiplier(const char *s)
 {

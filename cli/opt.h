@@ -75,8 +75,9 @@ typedef struct opt_spec {
 
 /* Table entries. T is the argument struct's type, F a field of it. */
 #define OPT_HAVE(T, H) (offsetof(T, H) + 1)
-#define OPT_E_FLAG(N, L, T, F, HELP) {N, L, NULL, OPT_FLAG, offsetof(T, F), 0, 0, 1, 0, 0, 0, NULL, HELP}
-#define OPT_E_SET(N, L, T, F, V, HELP) {N, L, NULL, OPT_FLAG, offsetof(T, F), 0, 0, V, 0, 0, 0, NULL, HELP}
+#define OPT_E_FLAG(N, L, T, F, HELP) OPT_E_SET(N, L, T, F, 1, HELP)
+#define OPT_E_SET(N, L, T, F, V, HELP)                                                          \
+    {N, L, NULL, OPT_FLAG, offsetof(T, F), 0, 0, V, 0, 0, 0, NULL, HELP}
 #define OPT_E_STRING(N, L, VAL, T, F, HELP)                                                     \
     {N, L, VAL, OPT_STRING, offsetof(T, F), 0, 0, 0, 0, 0, 0, NULL, HELP}
 #define OPT_E_SIZE(N, L, VAL, T, F, HAVE, MIN, MAX, HELP)                                       \
@@ -104,6 +105,10 @@ int opt_parse(opt_parser *p, const cli_command *cmd, const opt_spec *table, void
  * one from `names`, a NULL-terminated list) and points *out at them. Returns their count, or
  * -1 after a usage error. */
 int opt_operands(opt_parser *p, int min, int max, const char *const names[], char ***out);
+
+/* opt_operands() for exactly one operand, ARCHIVE: *out gets it. Returns 0, or -1 after a
+ * usage error. */
+int opt_archive(opt_parser *p, const char **out);
 
 /* Parses a byte count: digits with an optional binary suffix K, M, G, T (or KiB, MiB, GiB,
  * TiB; case-insensitive). Checks min <= value <= max. `name` is the option ("--block-size"). */

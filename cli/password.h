@@ -24,10 +24,14 @@
 #define CLI_OPT_BASE_DIR(T, F)                                                                     \
     OPT_E_STRING("base-dir", 0, "DIR", T, F, "look for the base archives of a thin one in DIR")
 #define CLI_OPTS_KDF_LIMITS(T, OPEN)                                                               \
-    OPT_E_SIZE("max-kdf-memory", 0, "SIZE", T, OPEN.max_kdf_memory, 0, 8192, 1ull << 42,          \
-               "the most Argon2id memory an archive may ask for"),                                \
-        OPT_E_NUMBER("max-kdf-ops", 0, "N", T, OPEN.max_kdf_ops, 0, 1, 1 << 20,                     \
+    OPT_E_SIZE("max-kdf-memory", 0, "SIZE", T, OPEN.max_kdf_memory, 0, 8192, 1ull << 42,      \
+               "the most Argon2id memory an archive may ask for"),                            \
+        OPT_E_NUMBER("max-kdf-ops", 0, "N", T, OPEN.max_kdf_ops, 0, 1, 1 << 20,                 \
                      "the most Argon2id passes an archive may ask for")
+/* --password-file, --base-dir and the KDF limits, in this order, into cli_open_args OPEN. */
+#define CLI_OPTS_OPEN(T, OPEN)                                                                     \
+    CLI_OPT_PASSWORD_FILE(T, OPEN.password_file), CLI_OPT_BASE_DIR(T, OPEN.base_dir),             \
+        CLI_OPTS_KDF_LIMITS(T, OPEN)
 
 /* Lines for the verbs' --help texts. */
 #define CLI_HELP_PASSWORD_FILE                                                                     \
