@@ -273,3 +273,14 @@ void cli_iso_time(int64_t sec, char *out, size_t cap)
     if (!gmtime_r(&t, &tm) || strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(out, cap, "@%" PRId64, sec);
 }
+
+int cli_opt_codec(const cli_command *cmd, void *args, void *codec, char *arg)
+{
+    static const char *const names[] = {"lz4", "zstd", "none", NULL};
+    static const hexz_codec codecs[] = {HEXZ_CODEC_LZ4, HEXZ_CODEC_ZSTD, HEXZ_CODEC_NONE};
+    (void)args;
+    int i;
+    int rc = opt_choice(cmd, "--compression", arg, names, &i);
+    if (rc == CLI_OK) *(hexz_codec *)codec = codecs[i];
+    return rc;
+}

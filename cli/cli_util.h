@@ -85,6 +85,9 @@ typedef struct {
  * min <= avg <= max. Returns CLI_OK, or CLI_USAGE after reporting a usage error of `cmd`. */
 int cli_apply_cdc_sizes(const cli_command *cmd, const cli_cdc_sizes *s, hexz_write_options *wo);
 
+/* --compression lz4|zstd|none as an OPT_CALL of opt.h: the hexz_codec at `codec` gets it. */
+int cli_opt_codec(const cli_command *cmd, void *args, void *codec, char *arg);
+
 /* Names for the library's enums. */
 const char *cli_codec_name(hexz_codec codec);
 const char *cli_chunking_name(hexz_chunking chunking);

@@ -15,18 +15,6 @@
 
 #define CAT_BUFFER (1u << 20)
 
-enum { OPT_STREAM = OPT_LONG_BASE, OPT_OFFSET, OPT_LENGTH };
-
-static const struct option cat_longopts[] = {
-    {"stream", required_argument, NULL, OPT_STREAM},
-    {"offset", required_argument, NULL, OPT_OFFSET},
-    {"length", required_argument, NULL, OPT_LENGTH},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive, *path, *stream;
     cli_open_args open;
@@ -41,35 +29,21 @@ typedef struct {
     char what[HEXZ_PATH_MAX + 64]; /* names the source in messages */
 } cat_source;
 
-static int cat_option(cat_args *a, int c)
-{
-    const cli_command *cmd = &cli_cmd_cat;
-    switch (c) {
-    case OPT_STREAM: a->stream = optarg; return CLI_OK;
-    case OPT_PASSWORD_FILE: a->open.password_file = optarg; return CLI_OK;
-    case OPT_BASE_DIR: a->open.base_dir = optarg; return CLI_OK;
-    case OPT_OFFSET: return opt_size(cmd, "--offset", optarg, 0, UINT64_MAX, &a->offset);
-    case OPT_LENGTH:
-        a->have_length = 1;
-        return opt_size(cmd, "--length", optarg, 0, UINT64_MAX, &a->length);
-    default: return CLI_USAGE;
-    }
-}
+static const opt_spec cat_options[] = {
+    OPT_E_STRING("stream", 0, "NAME", cat_args, stream, "write the stream NAME"),
+    OPT_E_SIZE("offset", 0, "N", cat_args, offset, 0, 0, UINT64_MAX, "start N bytes in"),
+    OPT_E_SIZE("length", 0, "N", cat_args, length, OPT_HAVE(cat_args, have_length), 0, UINT64_MAX,
+               "write at most N bytes"),
+    CLI_OPTS_OPEN(cat_args, open),
+    OPT_E_END,
+};
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_cat(cat_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_cat, argc, argv, "", cat_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_cat);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int kdf = cli_kdf_limit_option(&cli_cmd_cat, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        int rc = cat_option(a, c);
-        if (rc != CLI_OK) return rc;
-    }
+    int rc = opt_parse(&p, &cli_cmd_cat, cat_options, a, argc, argv);
+    if (rc >= 0) return rc;
     static const char *const names[] = {"ARCHIVE", NULL};
     char **ops;
     int n = opt_operands(&p, 1, 2, names, &ops);

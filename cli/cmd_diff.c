@@ -17,16 +17,6 @@
 #define LABEL_WIDTH 12
 #define NUMBER_WIDTH 15
 
-enum { OPT_JSON = OPT_LONG_BASE, OPT_FILES, OPT_STREAMS };
-
-static const struct option diff_longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"files", no_argument, NULL, OPT_FILES},
-    {"streams", no_argument, NULL, OPT_STREAMS},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *a, *b, *base_dir;
     int json, files, streams;
@@ -50,19 +40,20 @@ typedef struct {
     int out_of_memory;
 } diff_result;
 
+static const opt_spec diff_options[] = {
+    OPT_E_FLAG("json", 0, diff_args, json, "print JSON"),
+    OPT_E_FLAG("files", 0, diff_args, files, "list every file that differs"),
+    OPT_E_FLAG("streams", 0, diff_args, streams, "list every stream"),
+    CLI_OPT_BASE_DIR(diff_args, base_dir),
+    OPT_E_END,
+};
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_diff(diff_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_diff, argc, argv, "", diff_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_diff);
-        if (c == OPT_BAD) return CLI_USAGE;
-        if (c == OPT_JSON) a->json = 1;
-        if (c == OPT_FILES) a->files = 1;
-        if (c == OPT_STREAMS) a->streams = 1;
-        if (c == OPT_BASE_DIR) a->base_dir = optarg;
-    }
+    int rc = opt_parse(&p, &cli_cmd_diff, diff_options, a, argc, argv);
+    if (rc >= 0) return rc;
     static const char *const names[] = {"A", "B", NULL};
     char **ops;
     if (opt_operands(&p, 2, 2, names, &ops) < 0) return CLI_USAGE;

@@ -12,18 +12,6 @@
 #include "password.h"
 #include "progress.h"
 
-static const struct option extract_longopts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, 'f'},
-    {"same-permissions", no_argument, NULL, 'p'},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive, *dest;
     int force, same_permissions;
@@ -31,40 +19,24 @@ typedef struct {
     cli_show show;
 } extract_args;
 
-static void extract_option(extract_args *a, int c)
-{
-    switch (c) {
-    case 'o': a->dest = optarg; break;
-    case 'f': a->force = 1; break;
-    case 'p': a->same_permissions = 1; break;
-    case 'q':
-        a->show = CLI_SHOW_QUIET;
-        cli_set_quiet(1);
-        break;
-    case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
-    case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
-    case OPT_BASE_DIR: a->open.base_dir = optarg; break;
-    default: break;
-    }
-}
+static const opt_spec extract_options[] = {
+    OPT_E_STRING("output", 'o', "DEST", extract_args, dest, "extract into DEST"),
+    OPT_E_FLAG("force", 'f', extract_args, force, "overwrite what exists"),
+    OPT_E_FLAG("same-permissions", 'p', extract_args, same_permissions,
+               "keep the archived modes whatever the umask"),
+    CLI_OPTS_OPEN(extract_args, open),
+    CLI_OPT_PROGRESS(extract_args, show),
+    CLI_OPT_QUIET(extract_args, show),
+    OPT_E_END,
+};
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_extract(extract_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_extract, argc, argv, "o:fpq", extract_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_extract);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int kdf = cli_kdf_limit_option(&cli_cmd_extract, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        extract_option(a, c);
-    }
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    int rc = opt_parse(&p, &cli_cmd_extract, extract_options, a, argc, argv);
+    if (rc >= 0) return rc;
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->dest) return cli_usage_error(&cli_cmd_extract, "missing -o DEST");
     return -1;
 }

@@ -16,20 +16,6 @@
 
 #define THREADS_MAX 1024
 
-enum { OPT_COMPRESSION = OPT_LONG_BASE, OPT_LEVEL };
-
-static const struct option flatten_longopts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    {"compression", required_argument, NULL, OPT_COMPRESSION},
-    {"level", required_argument, NULL, OPT_LEVEL},
-    {"threads", required_argument, NULL, 'j'},
-    {"force", no_argument, NULL, 'f'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive, *output, *base_dir;
     hexz_write_options wo;
@@ -38,44 +24,20 @@ typedef struct {
     long long level;
 } flatten_args;
 
-static int parse_codec(flatten_args *a, const char *arg)
-{
-    static const char *const names[] = {"lz4", "zstd", "none", NULL};
-    static const hexz_codec codecs[] = {HEXZ_CODEC_LZ4, HEXZ_CODEC_ZSTD, HEXZ_CODEC_NONE};
-    int i;
-    int rc = opt_choice(&cli_cmd_flatten, "--compression", arg, names, &i);
-    if (rc == CLI_OK) a->wo.codec = codecs[i];
-    return rc;
-}
-
-static int parse_threads(flatten_args *a, const char *arg)
-{
-    long long n;
-    int rc = opt_int(&cli_cmd_flatten, "--threads", arg, 0, THREADS_MAX, &n);
-    if (rc == CLI_OK) a->wo.threads = (unsigned)n;
-    return rc;
-}
-
-/* Handles one option; returns CLI_OK or the usage error's exit code. */
-static int flatten_option(flatten_args *a, int c)
-{
-    switch (c) {
-    case 'o': a->output = optarg; return CLI_OK;
-    case 'f': a->force = 1; return CLI_OK;
-    case 'q':
-        a->show = CLI_SHOW_QUIET;
-        cli_set_quiet(1);
-        return CLI_OK;
-    case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; return CLI_OK;
-    case OPT_BASE_DIR: a->base_dir = optarg; return CLI_OK;
-    case OPT_COMPRESSION: return parse_codec(a, optarg);
-    case 'j': return parse_threads(a, optarg);
-    case OPT_LEVEL:
-        a->have_level = 1;
-        return opt_int(&cli_cmd_flatten, "--level", optarg, INT_MIN, INT_MAX, &a->level);
-    default: return CLI_USAGE;
-    }
-}
+static const opt_spec flatten_options[] = {
+    OPT_E_STRING("output", 'o', "OUTPUT", flatten_args, output, "write the archive to OUTPUT"),
+    CLI_OPT_BASE_DIR(flatten_args, base_dir),
+    OPT_E_CALL("compression", 0, "CODEC", flatten_args, wo.codec, 0, cli_opt_codec,
+               "lz4, zstd or none"),
+    OPT_E_NUMBER("level", 0, "N", flatten_args, level, OPT_HAVE(flatten_args, have_level),
+                 INT_MIN, INT_MAX, "the codec's level"),
+    OPT_E_NUMBER("threads", 'j', "N", flatten_args, wo.threads, 0, 0, THREADS_MAX,
+                 "compression workers"),
+    OPT_E_FLAG("force", 'f', flatten_args, force, "overwrite OUTPUT"),
+    CLI_OPT_QUIET(flatten_args, show),
+    CLI_OPT_PROGRESS(flatten_args, show),
+    OPT_E_END,
+};
 
 /* The same ranges as 'hexz pack --level'. */
 static int check_level(flatten_args *a)
@@ -96,24 +58,16 @@ static int check_level(flatten_args *a)
 static int parse_flatten(flatten_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_flatten, argc, argv, "o:fqj:", flatten_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_flatten);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int rc = flatten_option(a, c);
-        if (rc != CLI_OK) return rc;
-    }
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    int rc = opt_parse(&p, &cli_cmd_flatten, flatten_options, a, argc, argv);
+    if (rc >= 0) return rc;
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->output) return cli_usage_error(&cli_cmd_flatten, "missing -o OUTPUT");
     if (strcmp(a->output, "-") == 0)
         return cli_usage_error(&cli_cmd_flatten, "-o -: an archive cannot be written to standard "
                                "output (it is seeked and renamed into place); name a file (./- "
                                "for one called -)");
     if (a->show == CLI_SHOW_QUIET) cli_set_quiet(1);
-    int rc = check_level(a);
+    rc = check_level(a);
     if (rc != CLI_OK) return rc;
     a->wo.overwrite = a->force;
     return -1;

@@ -16,16 +16,6 @@
 
 #define LABEL_WIDTH 18
 
-enum { OPT_JSON = OPT_LONG_BASE };
-
-static const struct option inspect_longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {NULL, 0, NULL, 0},
-};
-
 /* Everything inspect shows: the library's figures plus the per-stream details. */
 typedef struct {
     const char *archive;
@@ -44,25 +34,19 @@ typedef struct {
     int json;
 } inspect_args;
 
+static const opt_spec inspect_options[] = {
+    OPT_E_FLAG("json", 0, inspect_args, json, "print JSON"),
+    CLI_OPTS_OPEN(inspect_args, open),
+    OPT_E_END,
+};
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_inspect(inspect_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_inspect, argc, argv, "", inspect_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_inspect);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int kdf = cli_kdf_limit_option(&cli_cmd_inspect, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        if (c == OPT_JSON) a->json = 1;
-        if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
-        if (c == OPT_BASE_DIR) a->open.base_dir = optarg;
-    }
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    int rc = opt_parse(&p, &cli_cmd_inspect, inspect_options, a, argc, argv);
+    if (rc >= 0) return rc;
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     return -1;
 }
 

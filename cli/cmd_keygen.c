@@ -10,23 +10,26 @@
 #include "commands.h"
 #include "opt.h"
 
-static const struct option keygen_longopts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"force", no_argument, NULL, 'f'},
-    {NULL, 0, NULL, 0},
+typedef struct {
+    const char *name;
+    int force;
+} keygen_args;
+
+static const opt_spec keygen_options[] = {
+    OPT_E_STRING("output", 'o', "NAME", keygen_args, name, "write NAME.key and NAME.pub"),
+    OPT_E_FLAG("force", 'f', keygen_args, force, "overwrite them"),
+    OPT_E_END,
 };
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_keygen(int argc, char **argv, const char **name, int *force)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_keygen, argc, argv, "o:f", keygen_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_keygen);
-        if (c == OPT_BAD) return CLI_USAGE;
-        if (c == 'o') *name = optarg;
-        if (c == 'f') *force = 1;
-    }
+    keygen_args a = {NULL, 0};
+    int rc = opt_parse(&p, &cli_cmd_keygen, keygen_options, &a, argc, argv);
+    if (rc >= 0) return rc;
+    *name = a.name;
+    *force = a.force;
     char **ops;
     if (opt_operands(&p, 0, 0, NULL, &ops) < 0) return CLI_USAGE;
     if (!*name) return cli_usage_error(&cli_cmd_keygen, "missing -o NAME");

@@ -12,43 +12,26 @@
 #include "opt.h"
 #include "password.h"
 
-enum { OPT_JSON = OPT_LONG_BASE };
-
-static const struct option ls_longopts[] = {
-    {"long", no_argument, NULL, 'l'},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive;
     cli_open_args open;
     int long_format, json;
 } ls_args;
 
+static const opt_spec ls_options[] = {
+    OPT_E_FLAG("long", 'l', ls_args, long_format, "type, mode, size, time and link target"),
+    OPT_E_FLAG("json", 0, ls_args, json, "print JSON"),
+    CLI_OPTS_OPEN(ls_args, open),
+    OPT_E_END,
+};
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_ls(ls_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_ls, argc, argv, "l", ls_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_ls);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int kdf = cli_kdf_limit_option(&cli_cmd_ls, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        if (c == 'l') a->long_format = 1;
-        if (c == OPT_JSON) a->json = 1;
-        if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
-        if (c == OPT_BASE_DIR) a->open.base_dir = optarg;
-    }
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    int rc = opt_parse(&p, &cli_cmd_ls, ls_options, a, argc, argv);
+    if (rc >= 0) return rc;
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     return -1;
 }
 

@@ -19,30 +19,23 @@
 
 #define MOUNT_CACHE_MAX ((uint64_t)16 << 30)
 
-enum { OPT_CACHE_SIZE = OPT_LONG_BASE };
-
-static const struct option mount_longopts[] = {
-    {"foreground", no_argument, NULL, 'f'},
-    {"cache-size", required_argument, NULL, OPT_CACHE_SIZE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive, *dir, *base_dir;
     int foreground, allow_other;
     uint64_t cache_size;
 } mount_args;
 
-/* Checks a comma-separated -o list; only the options hexz supports are accepted. */
-static int mount_options(mount_args *a, const char *list)
+/* -o: checks a comma-separated list; only the options hexz supports are accepted.
+ * `allow_other` is mount_args.allow_other. */
+static int mount_options(const cli_command *cmd, void *args, void *allow_other, char *list)
 {
+    (void)args;
     for (const char *p = list;;) {
         size_t len = strcspn(p, ",");
         if (len == strlen("allow_other") && strncmp(p, "allow_other", len) == 0)
-            a->allow_other = 1;
+            *(int *)allow_other = 1;
         else if (!(len == 2 && strncmp(p, "ro", 2) == 0)) /* "ro" is always on */
-            return cli_usage_error(&cli_cmd_mount,
+            return cli_usage_error(cmd,
                                    "-o: unsupported mount option '%.*s' (supported: allow_other)",
                                    (int)len, p);
         if (p[len] == '\0') return CLI_OK;
@@ -50,27 +43,22 @@ static int mount_options(mount_args *a, const char *list)
     }
 }
 
+static const opt_spec mount_opts[] = {
+    OPT_E_FLAG("foreground", 'f', mount_args, foreground, "stay in the foreground"),
+    OPT_E_SIZE("cache-size", 0, "SIZE", mount_args, cache_size, 0, 0, MOUNT_CACHE_MAX,
+               "the block cache's size"),
+    CLI_OPT_BASE_DIR(mount_args, base_dir),
+    OPT_E_CALL(NULL, 'o', "OPTIONS", mount_args, allow_other, 0, mount_options,
+               "mount options: ro, allow_other"),
+    OPT_E_END,
+};
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_mount(mount_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_mount, argc, argv, "fo:", mount_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        int rc = CLI_OK;
-        switch (c) {
-        case OPT_HELP: return cli_print_help(&cli_cmd_mount);
-        case OPT_BAD: return CLI_USAGE;
-        case 'f': a->foreground = 1; break;
-        case OPT_BASE_DIR: a->base_dir = optarg; break;
-        case 'o': rc = mount_options(a, optarg); break;
-        case OPT_CACHE_SIZE:
-            rc = opt_size(&cli_cmd_mount, "--cache-size", optarg, 0, MOUNT_CACHE_MAX,
-                          &a->cache_size);
-            break;
-        default: return CLI_USAGE;
-        }
-        if (rc != CLI_OK) return rc;
-    }
+    int rc = opt_parse(&p, &cli_cmd_mount, mount_opts, a, argc, argv);
+    if (rc >= 0) return rc;
     static const char *const names[] = {"ARCHIVE", "DIR", NULL};
     char **ops;
     if (opt_operands(&p, 2, 2, names, &ops) < 0) return CLI_USAGE;

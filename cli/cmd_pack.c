@@ -20,48 +20,6 @@
 #define DICT_SIZE_MIN 1024u
 #define DICT_SIZE_MAX (1u << 20)
 
-enum {
-    OPT_CHUNKING = OPT_LONG_BASE,
-    OPT_BLOCK_SIZE,
-    OPT_MIN,
-    OPT_AVG,
-    OPT_MAX,
-    OPT_COMPRESSION,
-    OPT_LEVEL,
-    OPT_NO_DEDUP,
-    OPT_ENCRYPT,
-    OPT_BASE,
-    OPT_DICT,
-    OPT_DICT_SIZE,
-    OPT_ADD_STREAM,
-    OPT_SKIP_UNREADABLE,
-};
-
-static const struct option pack_longopts[] = {
-    {"output", required_argument, NULL, 'o'},
-    {"chunking", required_argument, NULL, OPT_CHUNKING},
-    {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
-    {"min", required_argument, NULL, OPT_MIN},
-    {"avg", required_argument, NULL, OPT_AVG},
-    {"max", required_argument, NULL, OPT_MAX},
-    {"compression", required_argument, NULL, OPT_COMPRESSION},
-    {"level", required_argument, NULL, OPT_LEVEL},
-    {"no-dedup", no_argument, NULL, OPT_NO_DEDUP},
-    {"threads", required_argument, NULL, 'j'},
-    {"force", no_argument, NULL, 'f'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"encrypt", no_argument, NULL, OPT_ENCRYPT},
-    {"kdf", required_argument, NULL, OPT_KDF},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base", required_argument, NULL, OPT_BASE},
-    {"dict", no_argument, NULL, OPT_DICT},
-    {"dict-size", required_argument, NULL, OPT_DICT_SIZE},
-    {"add-stream", required_argument, NULL, OPT_ADD_STREAM},
-    {"skip-unreadable", no_argument, NULL, OPT_SKIP_UNREADABLE},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *input, *output, *password_file;
     hexz_write_options wo;
@@ -77,44 +35,21 @@ typedef struct {
 
 static int from_stdin(const pack_args *a) { return strcmp(a->input, "-") == 0; }
 
-static int parse_threads(pack_args *a, const char *arg)
-{
-    long long n;
-    int rc = opt_int(&cli_cmd_pack, "--threads", arg, 0, THREADS_MAX, &n);
-    if (rc == CLI_OK) a->wo.threads = (unsigned)n;
-    return rc;
-}
-
-static int parse_size_opt(const char *name, const char *arg, uint64_t *out, int *have)
-{
-    *have = 1;
-    return opt_size(&cli_cmd_pack, name, arg, CLI_CHUNK_MIN, CLI_CHUNK_MAX, out);
-}
-
-static int parse_chunking(pack_args *a, const char *arg)
+static int parse_chunking(const cli_command *cmd, void *args, void *chunking, char *arg)
 {
     static const char *const names[] = {"fixed", "cdc", NULL};
-    int i;
-    int rc = opt_choice(&cli_cmd_pack, "--chunking", arg, names, &i);
-    a->wo.chunking = i == 0 ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
-    a->chunking_set = 1;
-    return rc;
-}
-
-static int parse_codec(pack_args *a, const char *arg)
-{
-    static const char *const names[] = {"lz4", "zstd", "none", NULL};
-    static const hexz_codec codecs[] = {HEXZ_CODEC_LZ4, HEXZ_CODEC_ZSTD, HEXZ_CODEC_NONE};
-    int i;
-    int rc = opt_choice(&cli_cmd_pack, "--compression", arg, names, &i);
-    if (rc == CLI_OK) a->wo.codec = codecs[i];
+    (void)args;
+    int i = 0;
+    int rc = opt_choice(cmd, "--chunking", arg, names, &i);
+    *(hexz_chunking *)chunking = i == 0 ? HEXZ_CHUNK_FIXED : HEXZ_CHUNK_CDC;
     return rc;
 }
 
 /* --add-stream NAME=FILE: split in place (argv strings are writable) into name and path. */
-static int parse_add_stream(pack_args *a, char *arg)
+static int parse_add_stream(const cli_command *cmd, void *args, void *field, char *arg)
 {
-    const cli_command *cmd = &cli_cmd_pack;
+    (void)field;
+    pack_args *a = args;
     char *eq = strchr(arg, '=');
     if (!eq || eq == arg || eq[1] == '\0')
         return cli_usage_error(cmd, "--add-stream: expected NAME=FILE, not '%s'", arg);
@@ -131,54 +66,39 @@ static int parse_add_stream(pack_args *a, char *arg)
     return CLI_OK;
 }
 
-static int parse_dict_size(pack_args *a, const char *arg)
-{
-    a->have_dict_size = 1;
-    return opt_size(&cli_cmd_pack, "--dict-size", arg, DICT_SIZE_MIN, DICT_SIZE_MAX,
-                    &a->dict_size);
-}
-
-/* The options that pack has beyond the write options of hexz_pack_path(). */
-static int pack_extra_option(pack_args *a, int c)
-{
-    switch (c) {
-    case OPT_BASE: a->wo.base = optarg; return CLI_OK;
-    case OPT_DICT: a->dict = 1; return CLI_OK;
-    case OPT_DICT_SIZE: return parse_dict_size(a, optarg);
-    case OPT_ADD_STREAM: return parse_add_stream(a, optarg);
-    case OPT_SKIP_UNREADABLE: a->po.skip_unreadable = 1; return CLI_OK;
-    default: return CLI_USAGE;
-    }
-}
-
-/* Handles one option; returns CLI_OK or the usage error's exit code. */
-static int pack_option(pack_args *a, int c)
-{
-    switch (c) {
-    case 'o': a->output = optarg; return CLI_OK;
-    case 'f': a->force = 1; return CLI_OK;
-    case 'q':
-        a->show = CLI_SHOW_QUIET;
-        cli_set_quiet(1);
-        return CLI_OK;
-    case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; return CLI_OK;
-    case OPT_NO_DEDUP: a->wo.dedup = 0; return CLI_OK;
-    case OPT_ENCRYPT: a->encrypt = 1; return CLI_OK;
-    case OPT_PASSWORD_FILE: a->password_file = optarg; return CLI_OK;
-    case OPT_KDF: a->have_kdf = 1; return cli_parse_kdf(&cli_cmd_pack, optarg, &a->wo.kdf);
-    case 'j': return parse_threads(a, optarg);
-    case OPT_CHUNKING: return parse_chunking(a, optarg);
-    case OPT_COMPRESSION: return parse_codec(a, optarg);
-    case OPT_BLOCK_SIZE: return parse_size_opt("--block-size", optarg, &a->block, &a->have_block);
-    case OPT_MIN: return parse_size_opt("--min", optarg, &a->cdc.min, &a->cdc.have_min);
-    case OPT_AVG: return parse_size_opt("--avg", optarg, &a->cdc.avg, &a->cdc.have_avg);
-    case OPT_MAX: return parse_size_opt("--max", optarg, &a->cdc.max, &a->cdc.have_max);
-    case OPT_LEVEL:
-        a->have_level = 1;
-        return opt_int(&cli_cmd_pack, "--level", optarg, INT_MIN, INT_MAX, &a->level);
-    default: return pack_extra_option(a, c);
-    }
-}
+static const opt_spec pack_options[] = {
+    OPT_E_STRING("output", 'o', "OUTPUT", pack_args, output, "write the archive to OUTPUT"),
+    OPT_E_CALL("chunking", 0, "MODE", pack_args, wo.chunking, OPT_HAVE(pack_args, chunking_set),
+               parse_chunking, "fixed or cdc"),
+    CLI_OPT_CHUNK_SIZE("block-size", pack_args, block, have_block, "the fixed chunk size"),
+    CLI_OPT_CHUNK_SIZE("min", pack_args, cdc.min, cdc.have_min, "the smallest cdc chunk"),
+    CLI_OPT_CHUNK_SIZE("avg", pack_args, cdc.avg, cdc.have_avg,
+                       "the average cdc chunk (a power of two)"),
+    CLI_OPT_CHUNK_SIZE("max", pack_args, cdc.max, cdc.have_max, "the largest cdc chunk"),
+    OPT_E_CALL("compression", 0, "CODEC", pack_args, wo.codec, 0, cli_opt_codec,
+               "lz4, zstd or none"),
+    OPT_E_NUMBER("level", 0, "N", pack_args, level, OPT_HAVE(pack_args, have_level), INT_MIN,
+                 INT_MAX, "the codec's level"),
+    OPT_E_SET("no-dedup", 0, pack_args, wo.dedup, 0, "store identical chunks again"),
+    OPT_E_NUMBER("threads", 'j', "N", pack_args, wo.threads, 0, 0, THREADS_MAX,
+                 "compression workers"),
+    OPT_E_FLAG("force", 'f', pack_args, force, "overwrite OUTPUT"),
+    CLI_OPT_QUIET(pack_args, show),
+    CLI_OPT_PROGRESS(pack_args, show),
+    OPT_E_FLAG("encrypt", 0, pack_args, encrypt, "encrypt with a password"),
+    OPT_E_CALL("kdf", 0, "LEVEL", pack_args, wo.kdf, OPT_HAVE(pack_args, have_kdf), cli_opt_kdf,
+               "the password's KDF level"),
+    CLI_OPT_PASSWORD_FILE(pack_args, password_file),
+    OPT_E_STRING("base", 0, "ARCHIVE", pack_args, wo.base, "a thin archive over ARCHIVE"),
+    OPT_E_FLAG("dict", 0, pack_args, dict, "train a zstd dictionary"),
+    OPT_E_SIZE("dict-size", 0, "SIZE", pack_args, dict_size, OPT_HAVE(pack_args, have_dict_size),
+               DICT_SIZE_MIN, DICT_SIZE_MAX, "the dictionary's size"),
+    OPT_E_LIST("add-stream", 0, "NAME=FILE", pack_args, streams, parse_add_stream,
+               "add FILE as stream NAME"),
+    OPT_E_FLAG("skip-unreadable", 0, pack_args, po.skip_unreadable,
+               "skip files that cannot be read"),
+    OPT_E_END,
+};
 
 /* Fixed block size, or the CDC sizes with unset ones derived from --avg, from the base (with
  * --base) or from the defaults. Without --chunking, --block-size selects fixed and any CDC size
@@ -256,13 +176,8 @@ static int check_pack(pack_args *a)
 static int parse_pack(pack_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_pack, argc, argv, "o:fqj:", pack_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_pack);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int rc = pack_option(a, c);
-        if (rc != CLI_OK) return rc;
-    }
+    int rc = opt_parse(&p, &cli_cmd_pack, pack_options, a, argc, argv);
+    if (rc >= 0) return rc;
     static const char *const names[] = {"INPUT", NULL};
     char **ops;
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
@@ -272,7 +187,7 @@ static int parse_pack(pack_args *a, int argc, char **argv)
         return cli_usage_error(&cli_cmd_pack, "-o -: an archive cannot be written to standard "
                                "output (it is seeked and renamed into place); name a file (./- "
                                "for one called -)");
-    int rc = check_pack(a);
+    rc = check_pack(a);
     if (rc != CLI_OK) return rc;
     a->wo.overwrite = a->force;
     return -1;

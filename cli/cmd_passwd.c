@@ -12,17 +12,6 @@
 #include "password.h"
 #include "progress.h"
 
-enum { OPT_KEEP_KEY = OPT_LONG_BASE };
-
-static const struct option passwd_longopts[] = {
-    {"kdf", required_argument, NULL, OPT_KDF},
-    {"keep-key", no_argument, NULL, OPT_KEEP_KEY},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"new-password-file", required_argument, NULL, OPT_NEW_PASSWORD_FILE},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive, *new_password_file;
     cli_open_args open;
@@ -30,27 +19,23 @@ typedef struct {
     int keep_key;
 } passwd_args;
 
+static const opt_spec passwd_options[] = {
+    OPT_E_CALL("kdf", 0, "LEVEL", passwd_args, kdf, 0, cli_opt_kdf, "the new key's KDF level"),
+    OPT_E_FLAG("keep-key", 0, passwd_args, keep_key, "keep the data key; rewrap it only"),
+    CLI_OPTS_KDF_LIMITS(passwd_args, open),
+    CLI_OPT_PASSWORD_FILE(passwd_args, open.password_file),
+    OPT_E_STRING("new-password-file", 0, "FILE", passwd_args, new_password_file,
+                 "read the new password from FILE"),
+    OPT_E_END,
+};
+
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_passwd(passwd_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_passwd, argc, argv, "", passwd_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_passwd);
-        if (c == OPT_BAD) return CLI_USAGE;
-        if (c == OPT_PASSWORD_FILE) a->open.password_file = optarg;
-        if (c == OPT_NEW_PASSWORD_FILE) a->new_password_file = optarg;
-        if (c == OPT_KEEP_KEY) a->keep_key = 1;
-        int kdf = cli_kdf_limit_option(&cli_cmd_passwd, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        if (c == OPT_KDF && cli_parse_kdf(&cli_cmd_passwd, optarg, &a->kdf) != CLI_OK)
-            return CLI_USAGE;
-    }
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    int rc = opt_parse(&p, &cli_cmd_passwd, passwd_options, a, argc, argv);
+    if (rc >= 0) return rc;
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     return -1;
 }
 

@@ -13,18 +13,6 @@
 #define LABEL_WIDTH 18
 #define COMMAND_MAX (HEXZ_PATH_MAX * 4 + 256)
 
-enum { OPT_JSON = OPT_LONG_BASE, OPT_BLOCK_SIZE, OPT_MIN, OPT_AVG, OPT_MAX, OPT_LEVEL };
-
-static const struct option predict_longopts[] = {
-    {"json", no_argument, NULL, OPT_JSON},
-    {"block-size", required_argument, NULL, OPT_BLOCK_SIZE},
-    {"min", required_argument, NULL, OPT_MIN},
-    {"avg", required_argument, NULL, OPT_AVG},
-    {"max", required_argument, NULL, OPT_MAX},
-    {"level", required_argument, NULL, OPT_LEVEL},
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *input;
     hexz_write_options wo;
@@ -34,39 +22,23 @@ typedef struct {
     int json, have_block, have_level;
 } predict_args;
 
-static int parse_size_opt(const char *name, const char *arg, uint64_t *out, int *have)
-{
-    *have = 1;
-    return opt_size(&cli_cmd_predict, name, arg, CLI_CHUNK_MIN, CLI_CHUNK_MAX, out);
-}
-
-/* Handles one option; returns CLI_OK or the usage error's exit code. */
-static int predict_option(predict_args *a, int c)
-{
-    switch (c) {
-    case OPT_JSON: a->json = 1; return CLI_OK;
-    case OPT_BLOCK_SIZE: return parse_size_opt("--block-size", optarg, &a->block, &a->have_block);
-    case OPT_MIN: return parse_size_opt("--min", optarg, &a->cdc.min, &a->cdc.have_min);
-    case OPT_AVG: return parse_size_opt("--avg", optarg, &a->cdc.avg, &a->cdc.have_avg);
-    case OPT_MAX: return parse_size_opt("--max", optarg, &a->cdc.max, &a->cdc.have_max);
-    case OPT_LEVEL:
-        a->have_level = 1;
-        return opt_int(&cli_cmd_predict, "--level", optarg, 1, 22, &a->level);
-    default: return CLI_USAGE;
-    }
-}
+static const opt_spec predict_options[] = {
+    OPT_E_FLAG("json", 0, predict_args, json, "print JSON"),
+    CLI_OPT_CHUNK_SIZE("block-size", predict_args, block, have_block, "the fixed chunk size"),
+    CLI_OPT_CHUNK_SIZE("min", predict_args, cdc.min, cdc.have_min, "the smallest cdc chunk"),
+    CLI_OPT_CHUNK_SIZE("avg", predict_args, cdc.avg, cdc.have_avg, "the average cdc chunk"),
+    CLI_OPT_CHUNK_SIZE("max", predict_args, cdc.max, cdc.have_max, "the largest cdc chunk"),
+    OPT_E_NUMBER("level", 0, "N", predict_args, level, OPT_HAVE(predict_args, have_level), 1, 22,
+                 "the zstd level"),
+    OPT_E_END,
+};
 
 /* Parses argv into *a. Returns -1 to go on, or the exit code to return. */
 static int parse_predict(predict_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_predict, argc, argv, "", predict_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_predict);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int rc = predict_option(a, c);
-        if (rc != CLI_OK) return rc;
-    }
+    int rc = opt_parse(&p, &cli_cmd_predict, predict_options, a, argc, argv);
+    if (rc >= 0) return rc;
     static const char *const names[] = {"INPUT", NULL};
     char **ops;
     if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
@@ -77,7 +49,7 @@ static int parse_predict(predict_args *a, int argc, char **argv)
         a->wo.codec = HEXZ_CODEC_ZSTD;
         a->wo.level = (int)a->level;
     }
-    int rc = cli_apply_cdc_sizes(&cli_cmd_predict, &a->cdc, &a->wo);
+    rc = cli_apply_cdc_sizes(&cli_cmd_predict, &a->cdc, &a->wo);
     return rc == CLI_OK ? -1 : rc;
 }
 

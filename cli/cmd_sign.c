@@ -10,53 +10,28 @@
 #include "opt.h"
 #include "password.h"
 
-enum { OPT_COMMENT = OPT_LONG_BASE, OPT_NO_VERIFY };
-
-static const struct option sign_longopts[] = {
-    {"secret-key", required_argument, NULL, 'k'},
-    {"trusted-comment", required_argument, NULL, OPT_COMMENT},
-    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {NULL, 0, NULL, 0},
-};
-
 typedef struct {
     const char *archive, *key_path, *comment;
     cli_open_args open;
     int no_verify;
 } sign_args;
 
-static void sign_option(sign_args *a, int c)
-{
-    switch (c) {
-    case 'k': a->key_path = optarg; break;
-    case OPT_COMMENT: a->comment = optarg; break;
-    case OPT_NO_VERIFY: a->no_verify = 1; break;
-    case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
-    case OPT_BASE_DIR: a->open.base_dir = optarg; break;
-    default: break;
-    }
-}
+static const opt_spec sign_options[] = {
+    OPT_E_STRING("secret-key", 'k', "SECRET.key", sign_args, key_path,
+                 "the secret key to sign with"),
+    OPT_E_STRING("trusted-comment", 0, "TEXT", sign_args, comment, "the signature's comment"),
+    OPT_E_FLAG("no-verify", 0, sign_args, no_verify, "do not verify the archive first"),
+    CLI_OPTS_OPEN(sign_args, open),
+    OPT_E_END,
+};
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_sign(sign_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_sign, argc, argv, "k:", sign_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_sign);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int kdf = cli_kdf_limit_option(&cli_cmd_sign, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        sign_option(a, c);
-    }
-    static const char *const names[] = {"ARCHIVE", NULL};
-    char **ops;
-    if (opt_operands(&p, 1, 1, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
+    int rc = opt_parse(&p, &cli_cmd_sign, sign_options, a, argc, argv);
+    if (rc >= 0) return rc;
+    if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->key_path) return cli_usage_error(&cli_cmd_sign, "missing -k SECRET.key");
     if (a->comment && strlen(a->comment) > HEXZ_COMMENT_MAX)
         return cli_usage_error(&cli_cmd_sign, "--trusted-comment: longer than %d bytes",

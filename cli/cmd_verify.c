@@ -12,16 +12,6 @@
 #include "password.h"
 #include "progress.h"
 
-static const struct option verify_longopts[] = {
-    {"public-key", required_argument, NULL, 'p'},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"base-dir", required_argument, NULL, OPT_BASE_DIR},
-    CLI_LONGOPTS_KDF_LIMITS,
-    {"progress", no_argument, NULL, OPT_PROGRESS},
-    {"quiet", no_argument, NULL, 'q'},
-    {NULL, 0, NULL, 0},
-};
-
 /* A public key given with -p. */
 typedef struct {
     const char *path;
@@ -37,34 +27,29 @@ typedef struct {
     cli_show show;
 } verify_args;
 
-static void verify_option(verify_args *a, int c)
+/* -p FILE: one more public key (keys has room for one per argument). */
+static int add_key(const cli_command *cmd, void *args, void *field, char *path)
 {
-    switch (c) {
-    case 'p': a->keys[a->key_count++].path = optarg; break;
-    case 'q':
-        a->show = CLI_SHOW_QUIET;
-        cli_set_quiet(1);
-        break;
-    case OPT_PROGRESS: a->show = CLI_SHOW_PROGRESS; break;
-    case OPT_PASSWORD_FILE: a->open.password_file = optarg; break;
-    case OPT_BASE_DIR: a->open.base_dir = optarg; break;
-    default: break;
-    }
+    (void)cmd, (void)field;
+    verify_args *a = args;
+    a->keys[a->key_count++].path = path;
+    return CLI_OK;
 }
+
+static const opt_spec verify_options[] = {
+    OPT_E_LIST("public-key", 'p', "FILE", verify_args, keys, add_key, "a key to check with"),
+    CLI_OPTS_OPEN(verify_args, open),
+    CLI_OPT_PROGRESS(verify_args, show),
+    CLI_OPT_QUIET(verify_args, show),
+    OPT_E_END,
+};
 
 /* Parses argv; returns -1 to go on, or the exit code to return. */
 static int parse_verify(verify_args *a, int argc, char **argv)
 {
     opt_parser p;
-    opt_init(&p, &cli_cmd_verify, argc, argv, "p:q", verify_longopts);
-    for (int c; (c = opt_next(&p)) != OPT_END;) {
-        if (c == OPT_HELP) return cli_print_help(&cli_cmd_verify);
-        if (c == OPT_BAD) return CLI_USAGE;
-        int kdf = cli_kdf_limit_option(&cli_cmd_verify, c, optarg, &a->open);
-        if (kdf >= 0 && kdf != CLI_OK) return kdf;
-        if (kdf >= 0) continue;
-        verify_option(a, c);
-    }
+    int rc = opt_parse(&p, &cli_cmd_verify, verify_options, a, argc, argv);
+    if (rc >= 0) return rc;
     static const char *const names[] = {"ARCHIVE", NULL};
     a->count = opt_operands(&p, 1, argc, names, &a->archives);
     return a->count < 0 ? CLI_USAGE : -1;

@@ -58,11 +58,8 @@ static void print_version(void)
 /* Parses a verb that takes no options but --help; returns -1 to continue, else an exit code. */
 static int parse_plain(opt_parser *p, const cli_command *self, int argc, char **argv)
 {
-    opt_init(p, self, argc, argv, "", NULL);
-    int c = opt_next(p);
-    if (c == OPT_END) return -1;
-    if (c == OPT_HELP) return cli_print_help(self);
-    return CLI_USAGE; /* OPT_BAD: already reported */
+    static const opt_spec none[] = {OPT_E_END};
+    return opt_parse(p, self, none, NULL, argc, argv);
 }
 
 static int run_help(const cli_command *self, int argc, char **argv)

@@ -6,9 +6,9 @@
  * Directories are listed straight from the manifest, with no index of our own: the manifest is
  * sorted with '/' below every other byte (docs/FORMAT.md §10), so all descendants of "d" follow
  * one another, starting at the first entry not before "d/", and the subtree of a child "d/x"
- * ends before the first entry not before "d/x\x01". A binary search over hexz_reader_file_at()
- * finds each of those places, so listing a directory costs O(children * log^2 n) manifest
- * probes (served from the library's manifest page cache) and no memory that grows with the tree.
+ * ends before the first entry not before "d/x\x01". hexz_reader_file_seek() finds each of those
+ * places in O(log n), so listing a directory costs O(children * log n) manifest probes (served
+ * from the library's manifest page cache) and no memory that grows with the tree.
  * A parent directory that has no entry of its own (only descendants) appears as a 0755
  * directory with the archive's mtime, as does the root.
  *
@@ -97,35 +97,12 @@ static int fs_errno(mount_fs *fs, int rc)
     return -EIO;
 }
 
-/* Compares two paths in manifest order: bytewise with '/' below every other byte. */
-static int path_cmp(const char *a, size_t alen, const char *b, size_t blen)
+/* *out = the index of the first manifest entry not before `key` in manifest order, or
+ * file_count (hexz_reader_file_seek()). Returns 0 or a negative errno. */
+static int lower_bound(mount_fs *fs, const char *key, uint64_t *out)
 {
-    size_t n = alen < blen ? alen : blen;
-    for (size_t i = 0; i < n; i++) {
-        unsigned ca = a[i] == '/' ? 0u : (unsigned char)a[i];
-        unsigned cb = b[i] == '/' ? 0u : (unsigned char)b[i];
-        if (ca != cb) return ca < cb ? -1 : 1;
-    }
-    return alen < blen ? -1 : alen > blen;
-}
-
-/* *out = the index of the first manifest entry not before key[0..len), or file_count. `fi` is
- * scratch space. Returns 0 or a negative errno. */
-static int lower_bound(mount_fs *fs, const char *key, size_t len, hexz_file_info *fi,
-                       uint64_t *out)
-{
-    uint64_t lo = 0, hi = fs->file_count;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        int rc = hexz_reader_file_at(fs->r, mid, fi);
-        if (rc < 0) return fs_errno(fs, rc);
-        if (path_cmp(fi->path, strlen(fi->path), key, len) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *out = lo;
-    return 0;
+    int rc = hexz_reader_file_seek(fs->r, key, out);
+    return rc < 0 ? fs_errno(fs, rc) : 0;
 }
 
 /* ---- attributes ----------------------------------------------------------------------------- */
@@ -178,8 +155,9 @@ static int tree_stat(mount_fs *fs, const char *rel, hexz_file_info *fi, struct s
     char key[HEXZ_PATH_MAX + 1];
     memcpy(key, rel, len);
     key[len] = '/';
+    key[len + 1] = '\0';
     uint64_t idx;
-    rc = lower_bound(fs, key, len + 1, fi, &idx);
+    rc = lower_bound(fs, key, &idx);
     if (rc < 0) return rc;
     if (idx >= fs->file_count) return -ENOENT;
     rc = hexz_reader_file_at(fs->r, idx, fi);
@@ -372,13 +350,14 @@ static int tree_readdir(mount_fs *fs, const char *rel, void *buf, fuse_fill_dir_
     if (plen >= HEXZ_PATH_MAX) return -ENAMETOOLONG;
     memcpy(prefix, rel, plen);
     if (plen) prefix[plen++] = '/';
+    prefix[plen] = '\0';
     hexz_file_info fi;
     uint64_t idx = 0;
     int rc = 0;
     if (off > DIR_OFF_ITEMS)
         idx = (uint64_t)off - DIR_OFF_ITEMS;
     else if (plen)
-        rc = lower_bound(fs, prefix, plen, &fi, &idx);
+        rc = lower_bound(fs, prefix, &idx);
     while (rc == 0 && idx < fs->file_count) {
         rc = hexz_reader_file_at(fs->r, idx, &fi);
         if (rc < 0) return fs_errno(fs, rc);
@@ -397,9 +376,10 @@ static int tree_readdir(mount_fs *fs, const char *rel, void *buf, fuse_fill_dir_
             size_t end = strlen(fi.path);
             memcpy(skip, fi.path, end);
             skip[end] = '\x01';
+            skip[end + 1] = '\0';
             char child[HEXZ_PATH_MAX];
             snprintf(child, sizeof child, "%s", name);
-            rc = lower_bound(fs, skip, end + 1, &fi, &next);
+            rc = lower_bound(fs, skip, &next);
             if (rc < 0) return rc;
             if (next <= idx) next = idx + 1; /* always progress, whatever the manifest says */
             if (filler(buf, child, &st, (off_t)(next + DIR_OFF_ITEMS), 0)) break;

@@ -1,5 +1,6 @@
 /*
- * opt.c - see opt.h: getopt_long with hexz's usage errors, and value parsers.
+ * opt.c - see opt.h: the one option loop that walks argv against a verb's table, getopt_long
+ * with hexz's usage errors under it, and the value parsers.
  */
 #include "opt.h"
 
@@ -116,6 +117,96 @@ int opt_next(opt_parser *p)
     }
 }
 
+/* The option's name for messages: "--name", or "-c" for one with only a letter. */
+static void spec_name(const opt_spec *o, char *out, size_t cap)
+{
+    if (o->name)
+        snprintf(out, cap, "--%s", o->name);
+    else
+        snprintf(out, cap, "-%c", o->letter);
+}
+
+/* Stores `v` in an integer field of `width` bytes (v is within the option's bounds). */
+static void store_number(void *field, size_t width, long long v)
+{
+    if (width == sizeof(int)) {
+        int n = (int)v;
+        memcpy(field, &n, sizeof n);
+    } else {
+        memcpy(field, &v, sizeof v);
+    }
+}
+
+/* Does what option `o` says with its value `arg` (NULL if it takes none). */
+static int apply(const cli_command *cmd, const opt_spec *o, char *args, char *arg)
+{
+    char name[80];
+    spec_name(o, name, sizeof name);
+    if (o->have) *(int *)(void *)(args + o->have - 1) = 1;
+    void *field = args + o->field;
+    long long v;
+    int rc;
+    switch (o->kind) {
+    case OPT_FLAG: *(int *)field = (int)o->lo; return CLI_OK;
+    case OPT_STRING: *(const char **)field = arg; return CLI_OK;
+    case OPT_SIZE: return opt_size(cmd, name, arg, o->smin, o->smax, field);
+    case OPT_NUMBER:
+        rc = opt_int(cmd, name, arg, o->lo, o->hi, &v);
+        if (rc == CLI_OK) store_number(field, o->width, v);
+        return rc;
+    case OPT_LIST:
+    case OPT_CALL: return o->call(cmd, args, field, arg);
+    }
+    return CLI_USAGE;
+}
+
+/* getopt's description of `table`: each option's value is its letter, or OPT_LONG_BASE + its
+ * index for a long-only one. */
+static void describe(const opt_spec *table, char *shorts, size_t cap, struct option *longs,
+                     size_t max_longs)
+{
+    size_t ns = 0, nl = 0;
+    for (size_t i = 0; table[i].name || table[i].letter; i++) {
+        const opt_spec *o = &table[i];
+        int val = o->letter ? o->letter : OPT_LONG_BASE + (int)i;
+        if (o->letter && ns + 3 < cap) {
+            shorts[ns++] = o->letter;
+            if (o->value) shorts[ns++] = ':';
+        }
+        if (o->name && nl + 1 < max_longs)
+            longs[nl++] = (struct option){o->name, o->value ? required_argument : no_argument,
+                                          NULL, val};
+    }
+    shorts[ns] = '\0';
+    longs[nl] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The table entry of getopt's value `c`. */
+static const opt_spec *find_spec(const opt_spec *table, int c)
+{
+    if (c >= OPT_LONG_BASE) return &table[c - OPT_LONG_BASE];
+    for (const opt_spec *o = table; o->name || o->letter; o++)
+        if (o->letter == c) return o;
+    return NULL;
+}
+
+int opt_parse(opt_parser *p, const cli_command *cmd, const opt_spec *table, void *args, int argc,
+              char **argv)
+{
+    char shorts[64];
+    struct option longs[48];
+    describe(table, shorts, sizeof shorts, longs, sizeof longs / sizeof longs[0]);
+    opt_init(p, cmd, argc, argv, shorts, longs);
+    for (int c; (c = opt_next(p)) != OPT_END;) {
+        if (c == OPT_HELP) return cli_print_help(cmd);
+        if (c == OPT_BAD) return CLI_USAGE;
+        const opt_spec *o = find_spec(table, c);
+        int rc = o ? apply(cmd, o, args, o->value ? optarg : NULL) : CLI_USAGE;
+        if (rc != CLI_OK) return rc;
+    }
+    return -1;
+}
+
 int opt_operands(opt_parser *p, int min, int max, const char *const names[], char ***out)
 {
     int count = p->argc - optind;
@@ -129,6 +220,15 @@ int opt_operands(opt_parser *p, int min, int max, const char *const names[], cha
     }
     *out = p->argv + optind;
     return count;
+}
+
+int opt_archive(opt_parser *p, const char **out)
+{
+    static const char *const names[] = {"ARCHIVE", NULL};
+    char **ops;
+    if (opt_operands(p, 1, 1, names, &ops) < 0) return -1;
+    *out = ops[0];
+    return 0;
 }
 
 /* The multiplier for a size suffix, or 0 if it is not one. */

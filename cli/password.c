@@ -253,17 +253,6 @@ const char *cli_base_dir(const char *given)
     return env && *env ? env : NULL;
 }
 
-int cli_kdf_limit_option(const cli_command *cmd, int c, const char *arg, cli_open_args *args)
-{
-    if (c == OPT_MAX_KDF_MEMORY)
-        return opt_size(cmd, "--max-kdf-memory", arg, 8192, 1ull << 42, &args->max_kdf_memory);
-    if (c != OPT_MAX_KDF_OPS) return -1;
-    long long v;
-    int rc = opt_int(cmd, "--max-kdf-ops", arg, 1, 1 << 20, &v);
-    if (rc == CLI_OK) args->max_kdf_ops = (uint64_t)v;
-    return rc;
-}
-
 /* A limit from the environment: a size like the options take (512M) for memory, digits for
  * passes. */
 static int env_limit(const char *verb, const char *name, int sized, uint64_t *out)
@@ -399,4 +388,10 @@ int cli_parse_kdf(const cli_command *cmd, const char *arg, hexz_kdf_strength *ou
     int rc = opt_choice(cmd, "--kdf", arg, names, &i);
     if (rc == CLI_OK) *out = values[i];
     return rc;
+}
+
+int cli_opt_kdf(const cli_command *cmd, void *args, void *kdf, char *arg)
+{
+    (void)args;
+    return cli_parse_kdf(cmd, arg, kdf);
 }

@@ -10,13 +10,6 @@
 #include "cli_util.h"
 #include "opt.h"
 
-/* Long-option values shared by several verbs; above the values a verb numbers for itself. */
-enum { OPT_PASSWORD_FILE = OPT_LONG_BASE + 64, OPT_NEW_PASSWORD_FILE, OPT_KDF };
-/* --base-dir, shared by the verbs that open archives (progress.h uses OPT_LONG_BASE + 72). */
-enum { OPT_BASE_DIR = OPT_LONG_BASE + 80 };
-/* --max-kdf-memory and --max-kdf-ops, shared by the verbs that open encrypted archives. */
-enum { OPT_MAX_KDF_MEMORY = OPT_LONG_BASE + 88, OPT_MAX_KDF_OPS };
-
 #define CLI_PASSWORD_ENV "HEXZ_PASSWORD"
 #define CLI_NEW_PASSWORD_ENV "HEXZ_NEW_PASSWORD"
 #define CLI_PASSWORD_MAX 4096 /* bytes, from any source */
@@ -24,10 +17,21 @@ enum { OPT_MAX_KDF_MEMORY = OPT_LONG_BASE + 88, OPT_MAX_KDF_OPS };
 #define CLI_MAX_KDF_MEMORY_ENV "HEXZ_MAX_KDF_MEMORY"
 #define CLI_MAX_KDF_OPS_ENV "HEXZ_MAX_KDF_OPS"
 
-/* The two entries of a verb's long-option table for the KDF limits. */
-#define CLI_LONGOPTS_KDF_LIMITS                                                                    \
-    {"max-kdf-memory", required_argument, NULL, OPT_MAX_KDF_MEMORY},                               \
-        {"max-kdf-ops", required_argument, NULL, OPT_MAX_KDF_OPS}
+/* Option-table entries (opt.h) shared by the verbs that open archives: --password-file,
+ * --base-dir and the KDF limits, the last two of a cli_open_args field OPEN of struct T. */
+#define CLI_OPT_PASSWORD_FILE(T, F)                                                                \
+    OPT_E_STRING("password-file", 0, "FILE", T, F, "read the archive's password from FILE")
+#define CLI_OPT_BASE_DIR(T, F)                                                                     \
+    OPT_E_STRING("base-dir", 0, "DIR", T, F, "look for the base archives of a thin one in DIR")
+#define CLI_OPTS_KDF_LIMITS(T, OPEN)                                                               \
+    OPT_E_SIZE("max-kdf-memory", 0, "SIZE", T, OPEN.max_kdf_memory, 0, 8192, 1ull << 42,      \
+               "the most Argon2id memory an archive may ask for"),                            \
+        OPT_E_NUMBER("max-kdf-ops", 0, "N", T, OPEN.max_kdf_ops, 0, 1, 1 << 20,                 \
+                     "the most Argon2id passes an archive may ask for")
+/* --password-file, --base-dir and the KDF limits, in this order, into cli_open_args OPEN. */
+#define CLI_OPTS_OPEN(T, OPEN)                                                                     \
+    CLI_OPT_PASSWORD_FILE(T, OPEN.password_file), CLI_OPT_BASE_DIR(T, OPEN.base_dir),             \
+        CLI_OPTS_KDF_LIMITS(T, OPEN)
 
 /* Lines for the verbs' --help texts. */
 #define CLI_HELP_PASSWORD_FILE                                                                     \
@@ -77,10 +81,6 @@ typedef struct {
     uint64_t max_kdf_ops;      /* --max-kdf-ops, likewise */
 } cli_open_args;
 
-/* Handles option `c` if it is --max-kdf-memory or --max-kdf-ops (into `args`): returns CLI_OK,
- * CLI_USAGE after a usage error, or -1 if `c` is neither. */
-int cli_kdf_limit_option(const cli_command *cmd, int c, const char *arg, cli_open_args *args);
-
 /* The KDF limits to use: those of `args`, else from the environment (0: the library's
  * defaults). Returns CLI_OK, or CLI_FAIL after reporting a bad environment value. */
 int cli_kdf_limits(const char *verb, const cli_open_args *args, uint64_t *memory, uint64_t *ops);
@@ -102,5 +102,8 @@ int cli_open_password(const char *verb, const char *path, const char *password_f
 
 /* Parses --kdf: "interactive" or "moderate". */
 int cli_parse_kdf(const cli_command *cmd, const char *arg, hexz_kdf_strength *out);
+
+/* --kdf LEVEL as an OPT_CALL of opt.h: cli_parse_kdf() into the hexz_kdf_strength at `kdf`. */
+int cli_opt_kdf(const cli_command *cmd, void *args, void *kdf, char *arg);
 
 #endif

@@ -25,6 +25,14 @@ double cli_mib_per_s(uint64_t bytes, double seconds)
     return seconds > 0.0 ? (double)bytes / (1024.0 * 1024.0) / seconds : 0.0;
 }
 
+int cli_opt_quiet(const cli_command *cmd, void *args, void *show, char *arg)
+{
+    (void)cmd, (void)args, (void)arg;
+    *(cli_show *)show = CLI_SHOW_QUIET;
+    cli_set_quiet(1);
+    return CLI_OK;
+}
+
 void cli_progress_start(cli_progress *p, cli_show show, uint64_t total)
 {
     memset(p, 0, sizeof *p);

@@ -13,11 +13,18 @@
 #include "cli_util.h"
 #include "opt.h"
 
-/* The --progress option's value; shared by the verbs, above their own values. */
-enum { OPT_PROGRESS = OPT_LONG_BASE + 72 };
-
 /* What the user asked for: -q, --progress, or neither (a bar only if stderr is a terminal). */
 typedef enum { CLI_SHOW_AUTO = 0, CLI_SHOW_PROGRESS, CLI_SHOW_QUIET } cli_show;
+
+/* -q, --quiet (an OPT_CALL of opt.h): sets the cli_show at `show` to CLI_SHOW_QUIET and calls
+ * cli_set_quiet(1). */
+int cli_opt_quiet(const cli_command *cmd, void *args, void *show, char *arg);
+
+/* Option-table entries (opt.h) for --progress and -q, --quiet: they set a cli_show field F. */
+#define CLI_OPT_PROGRESS(T, F)                                                                     \
+    OPT_E_SET("progress", 0, T, F, CLI_SHOW_PROGRESS, "show the progress line")
+#define CLI_OPT_QUIET(T, F)                                                                        \
+    OPT_E_CALL("quiet", 'q', NULL, T, F, 0, cli_opt_quiet, "no progress line and no summary")
 
 #define CLI_HELP_PROGRESS                                                                         \
     "      --progress          show the progress line even when stderr is not a terminal\n"    \
