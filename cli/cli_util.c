@@ -82,7 +82,7 @@ int cli_open(const char *verb, const char *path, hexz_reader **out)
 
 /* Signals (see cli_util.h). The handler only records the first signal and arms the watchdog;
  * the library notices through cli_progress_cancel(), which its loops call at least every few MiB
- * and, while a read of a pipe, terminal or device waits, every 100 ms (src/fs/pack_tree.c polls
+ * and, while a read of a pipe, terminal or device waits, every 100 ms (src/ops/pack_tree.c polls
  * with a timeout). SA_RESTART stays on, so reads and writes are restarted and the library sees
  * no EINTR from them (poll(2) is never restarted: pack_tree.c takes its EINTR as a reason to
  * ask the callback at once). The watchdog (SIGALRM, CLI_INTERRUPT_GRACE seconds later) ends a verb that is blocked where the

@@ -13,59 +13,8 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "mount_help.h"
-#include "opt.h"
+#include "mount_args.h"
 #include "password.h"
-
-#define MOUNT_CACHE_MAX ((uint64_t)16 << 30)
-
-typedef struct {
-    const char *archive, *dir, *base_dir;
-    int foreground, allow_other;
-    uint64_t cache_size;
-} mount_args;
-
-/* -o: checks a comma-separated list; only the options hexz supports are accepted.
- * `allow_other` is mount_args.allow_other. */
-static int mount_options(const cli_command *cmd, void *args, void *allow_other, char *list)
-{
-    (void)args;
-    for (const char *p = list;;) {
-        size_t len = strcspn(p, ",");
-        if (len == strlen("allow_other") && strncmp(p, "allow_other", len) == 0)
-            *(int *)allow_other = 1;
-        else if (!(len == 2 && strncmp(p, "ro", 2) == 0)) /* "ro" is always on */
-            return cli_usage_error(cmd,
-                                   "-o: unsupported mount option '%.*s' (supported: allow_other)",
-                                   (int)len, p);
-        if (p[len] == '\0') return CLI_OK;
-        p += len + 1;
-    }
-}
-
-static const opt_spec mount_opts[] = {
-    OPT_E_FLAG("foreground", 'f', mount_args, foreground, "stay in the foreground"),
-    OPT_E_SIZE("cache-size", 0, "SIZE", mount_args, cache_size, 0, 0, MOUNT_CACHE_MAX,
-               "the block cache's size"),
-    CLI_OPT_BASE_DIR(mount_args, base_dir),
-    OPT_E_CALL(NULL, 'o', "OPTIONS", mount_args, allow_other, 0, mount_options,
-               "mount options: ro, allow_other"),
-    OPT_E_END,
-};
-
-/* Parses argv; returns -1 to go on, or the exit code to return. */
-static int parse_mount(mount_args *a, int argc, char **argv)
-{
-    opt_parser p;
-    int rc = opt_parse(&p, &cli_cmd_mount, mount_opts, a, argc, argv);
-    if (rc >= 0) return rc;
-    static const char *const names[] = {"ARCHIVE", "DIR", NULL};
-    char **ops;
-    if (opt_operands(&p, 2, 2, names, &ops) < 0) return CLI_USAGE;
-    a->archive = ops[0];
-    a->dir = ops[1];
-    return -1;
-}
 
 /* The -o string for libfuse. fsname shows the archive in mount(8) and df(1); libfuse's option
  * parser takes ',' and '\' escaped with a backslash. */
@@ -145,8 +94,8 @@ out:
 static int run_mount(const cli_command *self, int argc, char **argv)
 {
     (void)self;
-    mount_args a = {0};
-    int rc = parse_mount(&a, argc, argv);
+    mount_args a;
+    int rc = mount_parse_args(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
     cli_open_args open = {.base_dir = a.base_dir};

@@ -1,18 +1,18 @@
 /*
  * cmd_mount_nofuse.c - 'hexz mount' in a build without libfuse3 (-DHEXZ_WITH_FUSE=OFF):
  * CMakeLists.txt compiles this file instead of cmd_mount.c and mount_fs.c. --help prints the
- * same help as the FUSE build; anything else fails with "not built with FUSE", exit 1.
+ * same help and parses the same options as the FUSE build (usage errors exit 2); a command
+ * line that would mount fails with "not built with FUSE", exit 1.
  */
-#include <string.h>
-
 #include "commands.h"
-#include "mount_help.h"
+#include "mount_args.h"
 
 static int run_mount(const cli_command *self, int argc, char **argv)
 {
-    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-            return cli_print_help(self);
+    (void)self;
+    mount_args a;
+    int rc = mount_parse_args(&a, argc, argv);
+    if (rc >= 0) return rc;
     cli_error("mount", "not built with FUSE (rebuild with libfuse3 and -DHEXZ_WITH_FUSE=ON)");
     return CLI_FAIL;
 }
