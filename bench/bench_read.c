@@ -51,7 +51,10 @@ static void rng_seed(rng *r, uint64_t seed)
     }
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t rng_next(rng *r)
 {
@@ -85,9 +88,12 @@ static uint64_t parse_size(const char *s)
     char *end;
     double v = strtod(s, &end);
     switch (*end) {
-    case 'k': case 'K': v *= 1024.0; break;
-    case 'm': case 'M': v *= 1048576.0; break;
-    case 'g': case 'G': v *= 1073741824.0; break;
+    case 'k':
+    case 'K': v *= 1024.0; break;
+    case 'm':
+    case 'M': v *= 1048576.0; break;
+    case 'g':
+    case 'G': v *= 1073741824.0; break;
     default: break;
     }
     return (uint64_t)v;
@@ -165,7 +171,8 @@ static void parse_args(options *o, int argc, char **argv)
 /* ---- offsets and statistics -------------------------------------------------------------- */
 
 /* `n` offsets in [base, base + span - read_size], 4 KiB-aligned unless unaligned. */
-static uint64_t *make_offsets(const options *o, uint64_t seed, size_t n, uint64_t base, uint64_t span)
+static uint64_t *make_offsets(const options *o, uint64_t seed, size_t n, uint64_t base,
+                              uint64_t span)
 {
     uint64_t *off = malloc(n * sizeof *off);
     if (!off) {
@@ -217,19 +224,21 @@ static double cpu_us(void)
 
 /* cores = process CPU time / wall time over the pass: below the thread count when the threads
  * wait (for a lock, for I/O, or for a CPU that another process holds). */
-static void report(const options *o, const char *pass, unsigned threads, size_t reads, double wall_us,
-                   double cores, const stats *s)
+static void report(const options *o, const char *pass, unsigned threads, size_t reads,
+                   double wall_us, double cores, const stats *s)
 {
     double rps = (double)reads / (wall_us / 1e6);
     double mbps = rps * (double)o->read_size / 1048576.0;
     if (o->json)
         printf("{\"pass\":\"%s\",\"threads\":%u,\"reads\":%zu,\"read_size\":%zu,\"p50_us\":%.3f,"
-               "\"p99_us\":%.3f,\"mean_us\":%.3f,\"max_us\":%.3f,\"reads_per_s\":%.0f,\"mib_per_s\":%.1f,"
+               "\"p99_us\":%.3f,\"mean_us\":%.3f,\"max_us\":%.3f,\"reads_per_s\":%.0f,\"mib_per_"
+               "s\":%.1f,"
                "\"cpu\":%.2f}\n",
-               pass, threads, reads, o->read_size, s->p50, s->p99, s->mean, s->max, rps, mbps, cores);
+               pass, threads, reads, o->read_size, s->p50, s->p99, s->mean, s->max, rps, mbps,
+               cores);
     else
-        printf("| %-13s | %7u | %8zu | %9.2f | %9.2f | %9.2f | %9.1f | %11.0f | %8.1f | %5.2f |\n", pass,
-               threads, reads, s->p50, s->p99, s->mean, s->max, rps, mbps, cores);
+        printf("| %-13s | %7u | %8zu | %9.2f | %9.2f | %9.2f | %9.1f | %11.0f | %8.1f | %5.2f |\n",
+               pass, threads, reads, s->p50, s->p99, s->mean, s->max, rps, mbps, cores);
     fflush(stdout);
 }
 
@@ -290,8 +299,14 @@ static void timed(const options *o, const char *pass, hexz_reader *r, unsigned s
     size_t per = n / threads;
     for (unsigned t = 0; t < threads; t++) {
         size_t start = (size_t)t * per;
-        jobs[t] = (job){r, stream, raw_fd, off + start, t + 1 == threads ? n - start : per,
-                        o->read_size, lat + start, 0};
+        jobs[t] = (job){r,
+                        stream,
+                        raw_fd,
+                        off + start,
+                        t + 1 == threads ? n - start : per,
+                        o->read_size,
+                        lat + start,
+                        0};
     }
     double c0 = cpu_us();
     double t0 = now_us();
@@ -357,12 +372,16 @@ int main(int argc, char **argv)
     }
     uint64_t ws = o.working_set < size ? o.working_set : size;
     if (!o.json) {
-        printf("archive %s: stream of %llu bytes; %zu-byte reads at %s offsets, seed 0x%llx; warm working "
+        printf("archive %s: stream of %llu bytes; %zu-byte reads at %s offsets, seed 0x%llx; warm "
+               "working "
                "set %llu bytes\n\n",
-               o.archive, (unsigned long long)size, o.read_size, o.unaligned ? "random" : "random 4 KiB-aligned",
-               (unsigned long long)o.seed, (unsigned long long)ws);
-        printf("| pass          | threads |    reads |  p50 (us) |  p99 (us) | mean (us) |  max (us) |     reads/s |    MiB/s | cores |\n");
-        printf("|---------------|--------:|---------:|----------:|----------:|----------:|----------:|------------:|---------:|------:|\n");
+               o.archive, (unsigned long long)size, o.read_size,
+               o.unaligned ? "random" : "random 4 KiB-aligned", (unsigned long long)o.seed,
+               (unsigned long long)ws);
+        printf("| pass          | threads |    reads |  p50 (us) |  p99 (us) | mean (us) |  max "
+               "(us) |     reads/s |    MiB/s | cores |\n");
+        printf("|---------------|--------:|---------:|----------:|----------:|----------:|---------"
+               "-:|------------:|---------:|------:|\n");
     }
     uint64_t *all = make_offsets(&o, o.seed, o.reads, 0, size);
     /* The warm working set starts at a random place in the stream. */

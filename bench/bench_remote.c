@@ -62,7 +62,8 @@ static int run_rand(hexz_reader *r, uint64_t size, unsigned n, uint64_t seed)
     for (unsigned i = 0; i < n; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
         size_t got;
-        if (hexz_reader_read_at(r, 0, buf, sizeof buf, (x % slots) * 4096, &got) != 0) return fail("read");
+        if (hexz_reader_read_at(r, 0, buf, sizeof buf, (x % slots) * 4096, &got) != 0)
+            return fail("read");
     }
     double dt = now_s() - t0;
     printf("reads=%u seconds=%.3f reads_per_s=%.1f avg_ms=%.3f\n", n, dt, n / dt, dt * 1000 / n);

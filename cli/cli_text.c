@@ -59,7 +59,8 @@ static void escape_to(sink *k, const char *str)
     for (const unsigned char *s = (const unsigned char *)str; *s;) {
         int n = cli_text_utf8_len(s);
         /* A C1 control is valid UTF-8 (C2 80..C2 9F) but a terminal may act on it: escaped. */
-        int plain = n > 1 ? !(s[0] == 0xC2 && s[1] < 0xA0) : n == 1 && s[0] >= 0x20 && s[0] < 0x7F && s[0] != '\\';
+        int plain = n > 1 ? !(s[0] == 0xC2 && s[1] < 0xA0)
+                          : n == 1 && s[0] >= 0x20 && s[0] < 0x7F && s[0] != '\\';
         if (plain) {
             emit(k, s, (size_t)n);
             s += n;

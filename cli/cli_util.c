@@ -26,10 +26,8 @@ static void vprint_error(const char *verb, const char *fmt, va_list ap)
 {
     fflush(stdout);
     if (interrupted) reported = 1; /* the verb's own account of the interruption */
-    if (verb)
-        fprintf(stderr, "hexz %s: ", verb);
-    else
-        fputs("hexz: ", stderr);
+    if (verb) fprintf(stderr, "hexz %s: ", verb);
+    else fputs("hexz: ", stderr);
     char *msg = NULL;
     if (vasprintf(&msg, fmt, ap) >= 0) {
         cli_text_put(stderr, msg);
@@ -49,10 +47,8 @@ void cli_error(const char *verb, const char *fmt, ...)
 int cli_lib_error(const char *verb, int code, const char *what)
 {
     const char *msg = hexz_last_error();
-    if (msg && *msg)
-        cli_error(verb, "%s", msg);
-    else
-        cli_error(verb, "%s: %s", what, hexz_strerror(code));
+    if (msg && *msg) cli_error(verb, "%s", msg);
+    else cli_error(verb, "%s: %s", what, hexz_strerror(code));
     return CLI_FAIL;
 }
 
@@ -62,10 +58,8 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vprint_error(cmd ? cmd->name : NULL, fmt, ap);
     va_end(ap);
-    if (cmd)
-        fprintf(stderr, "usage: %s (see 'hexz %s --help')\n", cmd->synopsis, cmd->name);
-    else
-        fputs("usage: hexz COMMAND [ARGS...] (see 'hexz help')\n", stderr);
+    if (cmd) fprintf(stderr, "usage: %s (see 'hexz %s --help')\n", cmd->synopsis, cmd->name);
+    else fputs("usage: hexz COMMAND [ARGS...] (see 'hexz help')\n", stderr);
     return CLI_USAGE;
 }
 
@@ -85,13 +79,13 @@ int cli_open(const char *verb, const char *path, hexz_reader **out)
  * and, while a read of a pipe, terminal or device waits, every 100 ms (src/ops/pack_tree.c polls
  * with a timeout). SA_RESTART stays on, so reads and writes are restarted and the library sees
  * no EINTR from them (poll(2) is never restarted: pack_tree.c takes its EINTR as a reason to
- * ask the callback at once). The watchdog (SIGALRM, CLI_INTERRUPT_GRACE seconds later) ends a verb that is blocked where the
- * library cannot look (a write to a full pipe, a slow file system, a verb without a cancel
- * callback): it prints the line and _exit()s with the same status. Unnamed (O_TMPFILE) outputs
- * vanish with the process, so even that path leaves nothing behind. */
+ * ask the callback at once). The watchdog (SIGALRM, CLI_INTERRUPT_GRACE seconds later) ends a verb
+ * that is blocked where the library cannot look (a write to a full pipe, a slow file system, a verb
+ * without a cancel callback): it prints the line and _exit()s with the same status. Unnamed
+ * (O_TMPFILE) outputs vanish with the process, so even that path leaves nothing behind. */
 #define CLI_INTERRUPT_GRACE 1
 
-static char interrupt_line[128];              /* "hexz VERB: interrupted\n", made beforehand */
+static char interrupt_line[128]; /* "hexz VERB: interrupted\n", made beforehand */
 static size_t interrupt_line_len;
 static int signals_installed;
 
@@ -153,7 +147,10 @@ void cli_catch_interrupts(void)
     if (!signals_installed) cli_signals_init(NULL);
 }
 
-void cli_set_quiet(int quiet) { quiet_interrupt = quiet != 0; }
+void cli_set_quiet(int quiet)
+{
+    quiet_interrupt = quiet != 0;
+}
 
 int cli_progress_cancel(const hexz_progress *progress, void *user)
 {
@@ -162,7 +159,10 @@ int cli_progress_cancel(const hexz_progress *progress, void *user)
     return interrupted != 0;
 }
 
-int cli_interrupted(void) { return interrupted != 0; }
+int cli_interrupted(void)
+{
+    return interrupted != 0;
+}
 
 int cli_interrupt_status(int rc)
 {
@@ -244,10 +244,8 @@ void cli_size_label(uint64_t n, char *out, size_t cap)
         n /= 1024;
         unit++;
     }
-    if (unit < 0)
-        snprintf(out, cap, "%" PRIu64, n);
-    else
-        snprintf(out, cap, "%" PRIu64 "%c", n, units[unit]);
+    if (unit < 0) snprintf(out, cap, "%" PRIu64, n);
+    else snprintf(out, cap, "%" PRIu64 "%c", n, units[unit]);
 }
 
 void cli_human_bytes(uint64_t n, char *out, size_t cap)

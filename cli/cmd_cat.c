@@ -183,10 +183,8 @@ static const char cat_help[] =
     "Options:\n"
     "      --stream NAME       the stream to read (default main); not with PATH\n"
     "      --offset N          start N bytes into the file or stream (default 0)\n"
-    "      --length N          write at most N bytes (default: up to the end)\n"
-    CLI_HELP_PASSWORD_FILE
-    CLI_HELP_BASE_DIR
-    CLI_HELP_KDF_LIMITS
+    "      --length N          write at most N bytes (default: up to the "
+    "end)\n" CLI_HELP_PASSWORD_FILE CLI_HELP_BASE_DIR CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n"
     "\n"
     "N is bytes, or a binary multiple with a K, M, G or T suffix (1M = 1048576).\n";

@@ -124,7 +124,8 @@ static void print_list(const char *kind, const diff_list *l)
     for (size_t i = 0; i < l->count; i++) {
         const hexz_diff_counts *c = &l->items[i].counts;
         printf("%*llu%*llu%*llu  ", NUMBER_WIDTH, (unsigned long long)c->shared_bytes, NUMBER_WIDTH,
-               (unsigned long long)c->only_a_bytes, NUMBER_WIDTH, (unsigned long long)c->only_b_bytes);
+               (unsigned long long)c->only_a_bytes, NUMBER_WIDTH,
+               (unsigned long long)c->only_b_bytes);
         cli_text_put(stdout, l->items[i].name); /* from the archives: escaped, one line each */
         putchar('\n');
     }
@@ -194,10 +195,8 @@ static int compare(hexz_reader *ra, hexz_reader *rb, const diff_args *a, diff_re
     int rc = hexz_diff(ra, rb, &d->total, on_item, d);
     if (rc < 0) return cli_lib_error("diff", rc, a->a);
     if (d->out_of_memory) return cli_lib_error("diff", HEXZ_ENOMEM, a->a);
-    if (a->json)
-        print_json(a, d);
-    else
-        print_human(a, d);
+    if (a->json) print_json(a, d);
+    else print_human(a, d);
     return CLI_OK;
 }
 
@@ -244,14 +243,14 @@ static const char diff_help[] =
     "when the trees hold at most 50 regular files between them).\n"
     "\n"
     "Options:\n"
-    "      --json              print one JSON object instead: \"a\", \"b\", \"total\", \"streams\"\n"
+    "      --json              print one JSON object instead: \"a\", \"b\", \"total\", "
+    "\"streams\"\n"
     "                          (always) and \"files\" (as above), each with shared_blocks,\n"
     "                          shared_bytes, only_a_blocks, only_a_bytes, only_b_blocks and\n"
     "                          only_b_bytes\n"
     "      --files             list every file, however many there are\n"
-    "      --streams           list the streams even when both archives hold only \"main\"\n"
-    CLI_HELP_BASE_DIR
-    "  -h, --help              show this help\n"
+    "      --streams           list the streams even when both archives hold only "
+    "\"main\"\n" CLI_HELP_BASE_DIR "  -h, --help              show this help\n"
     "\n"
     "Encrypted archives cannot be compared: their content hashes are keyed.\n";
 

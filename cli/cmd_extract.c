@@ -68,7 +68,8 @@ static int extract_archive(hexz_reader *r, const extract_args *a)
     o.progress = cli_progress_update;
     o.user = &prog;
     cli_catch_interrupts();
-    int rc = to_stdout ? hexz_extract_to_fd(r, STDOUT_FILENO, &o) : hexz_extract_opts(r, a->dest, &o);
+    int rc = to_stdout ? hexz_extract_to_fd(r, STDOUT_FILENO, &o)
+                       : hexz_extract_opts(r, a->dest, &o);
     cli_progress_end(&prog, rc == 0);
     if (rc == HEXZ_ECANCELED) {
         cli_error("extract", "%s: interrupted; the extraction is incomplete", a->dest);
@@ -91,8 +92,7 @@ static int run_extract(const cli_command *self, int argc, char **argv)
     int rc = parse_extract(&a, argc, argv);
     if (rc >= 0) return rc;
     hexz_reader *r;
-    if (cli_open_archive("extract", a.archive, &a.open, &r, NULL) != CLI_OK)
-        return CLI_FAIL;
+    if (cli_open_archive("extract", a.archive, &a.open, &r, NULL) != CLI_OK) return CLI_FAIL;
     rc = extract_archive(r, &a);
     hexz_reader_free(r);
     return rc;
@@ -116,11 +116,8 @@ static const char extract_help[] =
     "  -o, --output DEST       where to extract to (required); '-': standard output (streams)\n"
     "  -f, --force             replace existing files, links and FIFOs (by rename, never\n"
     "                          writing through them) and non-directories where a directory goes\n"
-    "  -p, --same-permissions  restore modes exactly, setuid/setgid/sticky included, no umask\n"
-    CLI_HELP_PASSWORD_FILE
-    CLI_HELP_BASE_DIR
-    CLI_HELP_KDF_LIMITS
-    CLI_HELP_PROGRESS
+    "  -p, --same-permissions  restore modes exactly, setuid/setgid/sticky included, no "
+    "umask\n" CLI_HELP_PASSWORD_FILE CLI_HELP_BASE_DIR CLI_HELP_KDF_LIMITS CLI_HELP_PROGRESS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_extract = {"extract", "write an archive's files or stream back out",

@@ -29,8 +29,8 @@ static const opt_spec flatten_options[] = {
     CLI_OPT_BASE_DIR(flatten_args, base_dir),
     OPT_E_CALL("compression", 0, "CODEC", flatten_args, wo.codec, 0, cli_opt_codec,
                "lz4, zstd or none"),
-    OPT_E_NUMBER("level", 0, "N", flatten_args, level, OPT_HAVE(flatten_args, have_level),
-                 INT_MIN, INT_MAX, "the codec's level"),
+    OPT_E_NUMBER("level", 0, "N", flatten_args, level, OPT_HAVE(flatten_args, have_level), INT_MIN,
+                 INT_MAX, "the codec's level"),
     OPT_E_NUMBER("threads", 'j', "N", flatten_args, wo.threads, 0, 0, THREADS_MAX,
                  "compression workers"),
     OPT_E_FLAG("force", 'f', flatten_args, force, "overwrite OUTPUT"),
@@ -47,9 +47,8 @@ static int check_level(flatten_args *a)
     if (a->wo.codec == HEXZ_CODEC_NONE)
         return cli_usage_error(&cli_cmd_flatten, "--level does not apply to --compression none");
     if (a->level < 1 || a->level > hi)
-        return cli_usage_error(&cli_cmd_flatten,
-                               "--level: %lld is out of range for %s (1 to %lld)", a->level,
-                               cli_codec_name(a->wo.codec), hi);
+        return cli_usage_error(&cli_cmd_flatten, "--level: %lld is out of range for %s (1 to %lld)",
+                               a->level, cli_codec_name(a->wo.codec), hi);
     a->wo.level = (int)a->level;
     return CLI_OK;
 }
@@ -63,7 +62,8 @@ static int parse_flatten(flatten_args *a, int argc, char **argv)
     if (opt_archive(&p, &a->archive) < 0) return CLI_USAGE;
     if (!a->output) return cli_usage_error(&cli_cmd_flatten, "missing -o OUTPUT");
     if (strcmp(a->output, "-") == 0)
-        return cli_usage_error(&cli_cmd_flatten, "-o -: an archive cannot be written to standard "
+        return cli_usage_error(&cli_cmd_flatten,
+                               "-o -: an archive cannot be written to standard "
                                "output (it is seeked and renamed into place); name a file (./- "
                                "for one called -)");
     if (a->show == CLI_SHOW_QUIET) cli_set_quiet(1);
@@ -107,9 +107,11 @@ static void print_summary(const flatten_args *a, uint64_t total, double seconds)
     struct stat st;
     uint64_t out = stat(a->output, &st) == 0 ? (uint64_t)st.st_size : 0;
     double ratio = out ? (double)total / (double)out : 0.0;
-    fprintf(stderr, "flattened %s -> %s: %llu bytes, %llu bytes out (ratio %.2f), %.1f MiB/s, "
-            "%.2f s\n", a->archive, a->output, (unsigned long long)total,
-            (unsigned long long)out, ratio, cli_mib_per_s(total, seconds), seconds);
+    fprintf(stderr,
+            "flattened %s -> %s: %llu bytes, %llu bytes out (ratio %.2f), %.1f MiB/s, "
+            "%.2f s\n",
+            a->archive, a->output, (unsigned long long)total, (unsigned long long)out, ratio,
+            cli_mib_per_s(total, seconds), seconds);
 }
 
 static int flatten_with_progress(flatten_args *a, uint64_t total)
@@ -163,9 +165,7 @@ static const char flatten_help[] =
     "      --level N           compression level: zstd 1..22 (default 3), lz4 1..12\n"
     "                          (default 1)\n"
     "  -j, --threads N         compression threads: 0 = one per CPU (default), 1 = none\n"
-    "  -f, --force             replace OUTPUT if it exists\n"
-    CLI_HELP_BASE_DIR
-    CLI_HELP_PROGRESS
+    "  -f, --force             replace OUTPUT if it exists\n" CLI_HELP_BASE_DIR CLI_HELP_PROGRESS
     "  -h, --help              show this help\n"
     "\n"
     "At the end a summary goes to stderr (unless -q):\n"

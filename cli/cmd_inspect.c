@@ -81,27 +81,24 @@ static void row_bytes(const char *label, uint64_t n)
 {
     char h[32];
     cli_human_bytes(n, h, sizeof h);
-    if (n < 1024)
-        row(label, "%llu", (unsigned long long)n);
-    else
-        row(label, "%llu (%s)", (unsigned long long)n, h);
+    if (n < 1024) row(label, "%llu", (unsigned long long)n);
+    else row(label, "%llu (%s)", (unsigned long long)n, h);
 }
 
-static void row_count(const char *label, uint64_t n) { row(label, "%llu", (unsigned long long)n); }
+static void row_count(const char *label, uint64_t n)
+{
+    row(label, "%llu", (unsigned long long)n);
+}
 
 static void print_params(const hexz_inspect_info *in)
 {
-    if (in->chunking == HEXZ_CHUNK_FIXED)
-        row("chunking", "fixed, block size %u", in->block_size);
+    if (in->chunking == HEXZ_CHUNK_FIXED) row("chunking", "fixed, block size %u", in->block_size);
     else
         row("chunking", "%s, min %u, avg %u, max %u", cli_chunking_name(in->chunking), in->min_size,
             in->avg_size, in->max_size);
-    if (in->codec == HEXZ_CODEC_NONE)
-        row("codec", "none");
-    else if (in->level == 0)
-        row("codec", "%s, default level", cli_codec_name(in->codec));
-    else
-        row("codec", "%s, level %d", cli_codec_name(in->codec), in->level);
+    if (in->codec == HEXZ_CODEC_NONE) row("codec", "none");
+    else if (in->level == 0) row("codec", "%s, default level", cli_codec_name(in->codec));
+    else row("codec", "%s, level %d", cli_codec_name(in->codec), in->level);
 }
 
 static void print_streams(const inspect_data *d)
@@ -413,10 +410,8 @@ static int run_inspect(const cli_command *self, int argc, char **argv)
     rc = gather(r, &d);
     hexz_reader_free(r);
     if (rc == CLI_OK) {
-        if (a.json)
-            print_json(&d);
-        else
-            print_human(&d);
+        if (a.json) print_json(&d);
+        else print_human(&d);
     }
     free(d.streams);
     free(d.signatures);
@@ -441,11 +436,8 @@ static const char inspect_help[] =
     "array, level 0 first) and \"chain\" (an array of bases with \"bytes_served\").\n"
     "\n"
     "Options:\n"
-    "      --json              print one JSON object instead\n"
-    CLI_HELP_PASSWORD_FILE
-    CLI_HELP_BASE_DIR
-    CLI_HELP_KDF_LIMITS
-    "  -h, --help              show this help\n";
+    "      --json              print one JSON object instead\n" CLI_HELP_PASSWORD_FILE
+        CLI_HELP_BASE_DIR CLI_HELP_KDF_LIMITS "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_inspect = {"inspect",
                                      "show an archive's parameters, layout and statistics",

@@ -35,7 +35,8 @@ static int parse_keygen(int argc, char **argv, const char **name, int *force)
     if (!*name) return cli_usage_error(&cli_cmd_keygen, "missing -o NAME");
     if (!**name) return cli_usage_error(&cli_cmd_keygen, "-o: the name is empty");
     if (strcmp(*name, "-") == 0)
-        return cli_usage_error(&cli_cmd_keygen, "-o -: the keys go to two files, NAME.key and "
+        return cli_usage_error(&cli_cmd_keygen,
+                               "-o -: the keys go to two files, NAME.key and "
                                "NAME.pub, never to standard output; name them (./- for -.key "
                                "and -.pub)");
     return -1;

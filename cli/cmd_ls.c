@@ -52,8 +52,8 @@ static void print_entry(const hexz_file_info *fi, int long_format)
     if (long_format) {
         char when[64];
         cli_iso_time(fi->mtime_sec, when, sizeof when);
-        printf("%c %04o %12llu %s ", type_char(fi->type), (unsigned)fi->mode, (unsigned long long)fi->size,
-               when);
+        printf("%c %04o %12llu %s ", type_char(fi->type), (unsigned)fi->mode,
+               (unsigned long long)fi->size, when);
     }
     cli_text_put(stdout, fi->path);
     if (long_format && fi->type == HEXZ_FILE_SYMLINK) {
@@ -93,12 +93,9 @@ static int list_files(hexz_reader *r, const ls_args *a, json_writer *w)
     }
     for (uint64_t i = 0; i < count && status == CLI_OK && !ferror(stdout); i++) {
         int rc = hexz_reader_file_at(r, i, fi);
-        if (rc < 0)
-            status = cli_lib_error("ls", rc, a->archive);
-        else if (w)
-            json_entry(w, fi);
-        else
-            print_entry(fi, a->long_format);
+        if (rc < 0) status = cli_lib_error("ls", rc, a->archive);
+        else if (w) json_entry(w, fi);
+        else print_entry(fi, a->long_format);
     }
     if (w) json_end_array(w);
     free(fi);
@@ -127,8 +124,7 @@ static int list_streams(hexz_reader *r, const ls_args *a, json_writer *w)
             if (a->long_format)
                 printf(" %llu bytes, %llu blocks\n", (unsigned long long)si.size,
                        (unsigned long long)si.block_count);
-            else
-                printf(" %llu\n", (unsigned long long)si.size);
+            else printf(" %llu\n", (unsigned long long)si.size);
         }
     }
     if (w) json_end_array(w);
@@ -181,10 +177,8 @@ static const char ls_help[] =
     "  -l, --long              also show the type (d, - or l), permission bits in octal, the\n"
     "                          size in bytes, the modification time (UTC) and symlink targets\n"
     "                          (for streams: the size and the number of blocks)\n"
-    "      --json              print a JSON object instead (\"entries\" or \"streams\")\n"
-    CLI_HELP_PASSWORD_FILE
-    CLI_HELP_BASE_DIR
-    CLI_HELP_KDF_LIMITS
+    "      --json              print a JSON object instead (\"entries\" or "
+    "\"streams\")\n" CLI_HELP_PASSWORD_FILE CLI_HELP_BASE_DIR CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_ls = {"ls", "list the files (or the streams) of an archive",

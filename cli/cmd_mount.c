@@ -78,10 +78,8 @@ static int serve(const mount_args *a, mount_fs *fs)
     }
     int rc = fuse_loop_mt(f, 0);
     /* 0: unmounted (fusermount3 -u); > 0: the signal that ended the loop; < 0: an error. */
-    if (rc < 0)
-        cli_error("mount", "%s: %s", a->dir, strerror(-rc));
-    else
-        status = CLI_OK;
+    if (rc < 0) cli_error("mount", "%s: %s", a->dir, strerror(-rc));
+    else status = CLI_OK;
 handlers:
     fuse_remove_signal_handlers(se);
 unmount:
@@ -115,6 +113,5 @@ static int run_mount(const cli_command *self, int argc, char **argv)
     return rc;
 }
 
-const cli_command cli_cmd_mount = {
-    "mount", "serve an archive as a read-only file system (FUSE)",
-    CLI_MOUNT_SYNOPSIS, cli_mount_help, run_mount};
+const cli_command cli_cmd_mount = {"mount", "serve an archive as a read-only file system (FUSE)",
+                                   CLI_MOUNT_SYNOPSIS, cli_mount_help, run_mount};

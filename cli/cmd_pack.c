@@ -33,7 +33,10 @@ typedef struct {
     long long level;
 } pack_args;
 
-static int from_stdin(const pack_args *a) { return strcmp(a->input, "-") == 0; }
+static int from_stdin(const pack_args *a)
+{
+    return strcmp(a->input, "-") == 0;
+}
 
 static int parse_chunking(const cli_command *cmd, void *args, void *chunking, char *arg)
 {
@@ -184,7 +187,8 @@ static int parse_pack(pack_args *a, int argc, char **argv)
     a->input = ops[0];
     if (!a->output) return cli_usage_error(&cli_cmd_pack, "missing -o OUTPUT");
     if (strcmp(a->output, "-") == 0)
-        return cli_usage_error(&cli_cmd_pack, "-o -: an archive cannot be written to standard "
+        return cli_usage_error(&cli_cmd_pack,
+                               "-o -: an archive cannot be written to standard "
                                "output (it is seeked and renamed into place); name a file (./- "
                                "for one called -)");
     rc = check_pack(a);
@@ -209,13 +213,14 @@ static int print_summary(const pack_args *a, const hexz_progress *last, double s
     double ratio = size ? (double)logical / (double)size : 0.0;
     char base[64] = "";
     if (a->wo.base)
-        snprintf(base, sizeof base, ", the base holds %llu bytes", (unsigned long long)last->base_bytes);
+        snprintf(base, sizeof base, ", the base holds %llu bytes",
+                 (unsigned long long)last->base_bytes);
     fprintf(stderr,
             "packed %s -> %s: %llu bytes in, %llu bytes out (ratio %.2f), dedup saved %llu "
             "bytes%s, %.1f MiB/s, %.2f s\n",
-            from_stdin(a) ? "standard input" : a->input, a->output,
-            (unsigned long long)logical, (unsigned long long)size, ratio,
-            (unsigned long long)last->dedup_bytes, base, cli_mib_per_s(logical, seconds), seconds);
+            from_stdin(a) ? "standard input" : a->input, a->output, (unsigned long long)logical,
+            (unsigned long long)size, ratio, (unsigned long long)last->dedup_bytes, base,
+            cli_mib_per_s(logical, seconds), seconds);
     return CLI_OK;
 }
 

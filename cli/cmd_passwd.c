@@ -44,8 +44,7 @@ static int parse_passwd(passwd_args *a, int argc, char **argv)
 static int check_old(const passwd_args *a, char **old, unsigned *signatures)
 {
     hexz_reader *r;
-    if (cli_open_archive("passwd", a->archive, &a->open, &r, old) != CLI_OK)
-        return CLI_FAIL;
+    if (cli_open_archive("passwd", a->archive, &a->open, &r, old) != CLI_OK) return CLI_FAIL;
     int encrypted = hexz_reader_is_encrypted(r);
     *signatures = hexz_reader_signature_count(r);
     hexz_reader_free(r);
@@ -71,7 +70,8 @@ static int change(const passwd_args *a, const char *old, const char *new_passwor
     hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
     o.kdf = a->kdf;
     o.keep_key = a->keep_key;
-    if (cli_kdf_limits("passwd", &a->open, &o.max_kdf_memory, &o.max_kdf_ops) != CLI_OK) return CLI_FAIL;
+    if (cli_kdf_limits("passwd", &a->open, &o.max_kdf_memory, &o.max_kdf_ops) != CLI_OK)
+        return CLI_FAIL;
     /* Re-encryption reads and writes the whole archive: a progress line on a terminal. */
     cli_progress prog;
     cli_progress_start(&prog, a->keep_key ? CLI_SHOW_QUIET : CLI_SHOW_AUTO, 0);
@@ -86,7 +86,8 @@ static int change(const passwd_args *a, const char *old, const char *new_passwor
     }
     if (rc < 0) return cli_lib_error("passwd", rc, a->archive);
     if (signatures > 0)
-        cli_error("passwd", "warning: %s: %u signature%s dropped (signatures cover the key "
+        cli_error("passwd",
+                  "warning: %s: %u signature%s dropped (signatures cover the key "
                   "record, which changed); sign the archive again",
                   a->archive, signatures, signatures == 1 ? "" : "s");
     printf("%s: password changed\n", a->archive);
@@ -138,10 +139,9 @@ static const char passwd_help[] =
     "      --password-file FILE\n"
     "                          the current password is the first line of FILE\n"
     "      --new-password-file FILE\n"
-    "                          the new password is the first line of FILE\n"
-    CLI_HELP_KDF_LIMITS
+    "                          the new password is the first line of FILE\n" CLI_HELP_KDF_LIMITS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_passwd = {"passwd", "change the password of an encrypted archive",
-                                    "hexz passwd ARCHIVE [--kdf STRENGTH] [--keep-key]", passwd_help,
-                                    run_passwd};
+                                    "hexz passwd ARCHIVE [--kdf STRENGTH] [--keep-key]",
+                                    passwd_help, run_passwd};

@@ -151,8 +151,8 @@ static void print_human(const predict_args *a, const hexz_predict_info *in, cons
     for (unsigned i = 0; i < 4; i++) {
         const hexz_prediction *p = &in->predictions[i];
         printf("  %-10s%-8s%16llu%10.2f%s\n", cli_chunking_name(p->chunking),
-               cli_codec_name(p->codec), (unsigned long long)p->estimated_bytes,
-               ratio_of(in, p), i == in->recommended ? "  <- recommended" : "");
+               cli_codec_name(p->codec), (unsigned long long)p->estimated_bytes, ratio_of(in, p),
+               i == in->recommended ? "  <- recommended" : "");
     }
     printf("\nrecommended: %s\n", command);
 }
@@ -206,10 +206,8 @@ static int run_predict(const cli_command *self, int argc, char **argv)
     info.recommended = best;
     char command[COMMAND_MAX];
     recommended_command(&a, &info.predictions[best], command, sizeof command);
-    if (a.json)
-        print_json(&a, &info, command);
-    else
-        print_human(&a, &info, command);
+    if (a.json) print_json(&a, &info, command);
+    else print_human(&a, &info, command);
     return CLI_OK;
 }
 

@@ -43,8 +43,7 @@ static int parse_sign(sign_args *a, int argc, char **argv)
 static int verify_first(const sign_args *a)
 {
     hexz_reader *r;
-    if (cli_open_archive("sign", a->archive, &a->open, &r, NULL) != CLI_OK)
-        return CLI_FAIL;
+    if (cli_open_archive("sign", a->archive, &a->open, &r, NULL) != CLI_OK) return CLI_FAIL;
     cli_catch_interrupts();
     int rc = hexz_reader_verify(r, cli_progress_cancel, NULL);
     hexz_reader_free(r);
@@ -101,13 +100,9 @@ static const char sign_help[] =
     "      --trusted-comment TEXT\n"
     "                          text stored and signed with the signature (at most 1024\n"
     "                          bytes); 'hexz verify -p' shows it\n"
-    "      --no-verify         sign without checking the archive first\n"
-    CLI_HELP_PASSWORD_FILE
-    CLI_HELP_BASE_DIR
-    CLI_HELP_KDF_LIMITS
-    "  -h, --help              show this help\n";
+    "      --no-verify         sign without checking the archive first\n" CLI_HELP_PASSWORD_FILE
+        CLI_HELP_BASE_DIR CLI_HELP_KDF_LIMITS "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_sign = {
     "sign", "sign an archive with a secret key",
-    "hexz sign ARCHIVE -k SECRET.key [--trusted-comment TEXT] [--no-verify]", sign_help,
-    run_sign};
+    "hexz sign ARCHIVE -k SECRET.key [--trusted-comment TEXT] [--no-verify]", sign_help, run_sign};

@@ -210,11 +210,8 @@ static const char verify_help[] =
     "\n"
     "Options:\n"
     "  -p, --public-key FILE   a public key (from 'hexz keygen') that must have signed each\n"
-    "                          ARCHIVE; may be given several times\n"
-    CLI_HELP_PASSWORD_FILE
-    CLI_HELP_BASE_DIR
-    CLI_HELP_KDF_LIMITS
-    CLI_HELP_PROGRESS
+    "                          ARCHIVE; may be given several times\n" CLI_HELP_PASSWORD_FILE
+        CLI_HELP_BASE_DIR CLI_HELP_KDF_LIMITS CLI_HELP_PROGRESS
     "  -h, --help              show this help\n";
 
 const cli_command cli_cmd_verify = {"verify", "check every byte of an archive, and its signatures",

@@ -15,7 +15,10 @@ void json_init(json_writer *w, FILE *f)
     w->after_key = 0;
 }
 
-void json_finish(json_writer *w) { fputc('\n', w->f); }
+void json_finish(json_writer *w)
+{
+    fputc('\n', w->f);
+}
 
 static void indent(json_writer *w)
 {
@@ -51,10 +54,22 @@ static void close_container(json_writer *w, char c)
     fputc(c, w->f);
 }
 
-void json_begin_object(json_writer *w) { open_container(w, '{'); }
-void json_end_object(json_writer *w) { close_container(w, '}'); }
-void json_begin_array(json_writer *w) { open_container(w, '['); }
-void json_end_array(json_writer *w) { close_container(w, ']'); }
+void json_begin_object(json_writer *w)
+{
+    open_container(w, '{');
+}
+void json_end_object(json_writer *w)
+{
+    close_container(w, '}');
+}
+void json_begin_array(json_writer *w)
+{
+    open_container(w, '[');
+}
+void json_end_array(json_writer *w)
+{
+    close_container(w, ']');
+}
 
 /* A JSON string that decodes to exactly the bytes of `str`: valid UTF-8 as is (with `"`, `\` and
  * control characters escaped, C1 controls included), and each byte that is not part of valid

@@ -23,10 +23,9 @@ static const cli_command cmd_version = {
     "Prints \"hexz VERSION (format MAJOR.MINOR)\".\n", run_version};
 
 static const cli_command *const commands[] = {
-    &cli_cmd_pack,    &cli_cmd_extract, &cli_cmd_cat,     &cli_cmd_ls,
-    &cli_cmd_mount,   &cli_cmd_inspect, &cli_cmd_verify,  &cli_cmd_diff,
-    &cli_cmd_flatten, &cli_cmd_predict, &cli_cmd_keygen,  &cli_cmd_sign,
-    &cli_cmd_passwd,  &cmd_version,     &cmd_help,
+    &cli_cmd_pack,    &cli_cmd_extract, &cli_cmd_cat,    &cli_cmd_ls,      &cli_cmd_mount,
+    &cli_cmd_inspect, &cli_cmd_verify,  &cli_cmd_diff,   &cli_cmd_flatten, &cli_cmd_predict,
+    &cli_cmd_keygen,  &cli_cmd_sign,    &cli_cmd_passwd, &cmd_version,     &cmd_help,
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -26,8 +26,7 @@ const char cli_mount_help[] =
     "                          SIGTERM unmounts it\n"
     "      --cache-size N      also cache up to N bytes of decoded data, in 128K extents, in\n"
     "                          front of the library's own block cache (default 0: none;\n"
-    "                          at most 16G)\n"
-    CLI_HELP_BASE_DIR
+    "                          at most 16G)\n" CLI_HELP_BASE_DIR
     "  -o allow_other          let other users see the files (file modes still apply); needs\n"
     "                          user_allow_other in /etc/fuse.conf unless run as root\n"
     "  -h, --help              show this help\n"
@@ -48,9 +47,8 @@ static int mount_options(const cli_command *cmd, void *args, void *allow_other, 
         if (len == strlen("allow_other") && strncmp(p, "allow_other", len) == 0)
             *(int *)allow_other = 1;
         else if (!(len == 2 && strncmp(p, "ro", 2) == 0)) /* "ro" is always on */
-            return cli_usage_error(cmd,
-                                   "-o: unsupported mount option '%.*s' (supported: allow_other)",
-                                   (int)len, p);
+            return cli_usage_error(
+                cmd, "-o: unsupported mount option '%.*s' (supported: allow_other)", (int)len, p);
         if (p[len] == '\0') return CLI_OK;
         p += len + 1;
     }

@@ -36,7 +36,7 @@
 #define EXTENT_SHIFT 17 /* cache extents of 128 KiB: the largest read FUSE usually sends */
 #define EXTENT_SIZE ((size_t)1 << EXTENT_SHIFT)
 #define NO_STREAM UINT_MAX
-#define FS_BLOCK 4096u  /* st_blksize and f_bsize */
+#define FS_BLOCK 4096u      /* st_blksize and f_bsize */
 #define ATTR_TIMEOUT 3600.0 /* seconds; the archive never changes under the mount */
 
 /* One slot of the cache: extent `extent` of `stream` (len valid bytes), or empty when stream is
@@ -51,16 +51,16 @@ typedef struct {
 
 struct mount_fs {
     hexz_reader *r;
-    const char *archive;     /* for messages */
-    uint64_t file_count;     /* 0: show the streams instead of a tree */
+    const char *archive; /* for messages */
+    uint64_t file_count; /* 0: show the streams instead of a tree */
     unsigned stream_count;
-    unsigned main_stream;    /* NO_STREAM if there is none */
-    uint64_t logical_bytes;  /* sum of the stream sizes, for statfs */
-    struct timespec mtime;   /* of the archive file: the root's and the stream files' mtime */
-    uid_t uid;               /* owner of every node: whoever mounted */
+    unsigned main_stream;   /* NO_STREAM if there is none */
+    uint64_t logical_bytes; /* sum of the stream sizes, for statfs */
+    struct timespec mtime;  /* of the archive file: the root's and the stream files' mtime */
+    uid_t uid;              /* owner of every node: whoever mounted */
     gid_t gid;
-    atomic_flag reported;    /* set once the first library failure has been logged */
-    size_t slot_count;       /* 0: no cache */
+    atomic_flag reported; /* set once the first library failure has been logged */
+    size_t slot_count;    /* 0: no cache */
     cache_slot *slots;
 };
 
@@ -70,7 +70,10 @@ typedef struct {
     uint64_t base, size;
 } open_file;
 
-static mount_fs *current_fs(void) { return fuse_get_context()->private_data; }
+static mount_fs *current_fs(void)
+{
+    return fuse_get_context()->private_data;
+}
 
 /* The archive path of a FUSE path: "/a/b" -> "a/b", "/" -> "". */
 static const char *rel_path(const char *path)
@@ -88,8 +91,7 @@ static int fs_errno(mount_fs *fs, int rc)
     if (rc == HEXZ_ENOMEM) return -ENOMEM;
     if (!atomic_flag_test_and_set(&fs->reported)) {
         const char *msg = hexz_last_error();
-        if (msg && *msg)
-            cli_error("mount", "%s (later errors are only returned as EIO)", msg);
+        if (msg && *msg) cli_error("mount", "%s (later errors are only returned as EIO)", msg);
         else
             cli_error("mount", "%s: %s (later errors are only returned as EIO)", fs->archive,
                       hexz_strerror(rc));
@@ -303,8 +305,7 @@ static int read_range(mount_fs *fs, unsigned stream, char *buf, size_t len, uint
     return (int)done;
 }
 
-static int fs_read(const char *path, char *buf, size_t size, off_t off,
-                   struct fuse_file_info *ffi)
+static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *ffi)
 {
     (void)path;
     const open_file *h = (const open_file *)(uintptr_t)ffi->fh;
@@ -342,8 +343,7 @@ static int stream_readdir(mount_fs *fs, void *buf, fuse_fill_dir_t filler, off_t
 /* Lists the children of directory `rel` from manifest index `off` - DIR_OFF_ITEMS (or from its
  * first descendant). Each child comes from its own entry or, for an implied directory, from its
  * first descendant; the child's subtree is then skipped. */
-static int tree_readdir(mount_fs *fs, const char *rel, void *buf, fuse_fill_dir_t filler,
-                        off_t off)
+static int tree_readdir(mount_fs *fs, const char *rel, void *buf, fuse_fill_dir_t filler, off_t off)
 {
     char prefix[HEXZ_PATH_MAX + 1], skip[HEXZ_PATH_MAX + 1];
     size_t plen = strlen(rel);
@@ -354,10 +354,8 @@ static int tree_readdir(mount_fs *fs, const char *rel, void *buf, fuse_fill_dir_
     hexz_file_info fi;
     uint64_t idx = 0;
     int rc = 0;
-    if (off > DIR_OFF_ITEMS)
-        idx = (uint64_t)off - DIR_OFF_ITEMS;
-    else if (plen)
-        rc = lower_bound(fs, prefix, &idx);
+    if (off > DIR_OFF_ITEMS) idx = (uint64_t)off - DIR_OFF_ITEMS;
+    else if (plen) rc = lower_bound(fs, prefix, &idx);
     while (rc == 0 && idx < fs->file_count) {
         rc = hexz_reader_file_at(fs->r, idx, &fi);
         if (rc < 0) return fs_errno(fs, rc);
@@ -438,7 +436,10 @@ static const struct fuse_operations operations = {
     .init = fs_init,
 };
 
-const struct fuse_operations *mount_fs_operations(void) { return &operations; }
+const struct fuse_operations *mount_fs_operations(void)
+{
+    return &operations;
+}
 
 int mount_fs_create(mount_fs **out, hexz_reader *r, const char *archive, uint64_t cache_bytes)
 {

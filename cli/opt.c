@@ -99,8 +99,7 @@ static int report_unknown(const opt_parser *p)
         char matches[256];
         if (strncmp(name, "--", 2) == 0 && matching_longs(p, name, matches, sizeof matches) > 1)
             cli_usage_error(p->cmd, "option '%s' is ambiguous (%s)", name, matches);
-        else
-            cli_usage_error(p->cmd, "unknown option '%s'", name);
+        else cli_usage_error(p->cmd, "unknown option '%s'", name);
     }
     return OPT_BAD;
 }
@@ -120,10 +119,8 @@ int opt_next(opt_parser *p)
 /* The option's name for messages: "--name", or "-c" for one with only a letter. */
 static void spec_name(const opt_spec *o, char *out, size_t cap)
 {
-    if (o->name)
-        snprintf(out, cap, "--%s", o->name);
-    else
-        snprintf(out, cap, "-%c", o->letter);
+    if (o->name) snprintf(out, cap, "--%s", o->name);
+    else snprintf(out, cap, "-%c", o->letter);
 }
 
 /* Stores `v` in an integer field of `width` bytes (v is within the option's bounds). */
@@ -174,8 +171,8 @@ static void describe(const opt_spec *table, char *shorts, size_t cap, struct opt
             if (o->value) shorts[ns++] = ':';
         }
         if (o->name && nl + 1 < max_longs)
-            longs[nl++] = (struct option){o->name, o->value ? required_argument : no_argument,
-                                          NULL, val};
+            longs[nl++] = (struct option){o->name, o->value ? required_argument : no_argument, NULL,
+                                          val};
     }
     shorts[ns] = '\0';
     longs[nl] = (struct option){NULL, 0, NULL, 0};

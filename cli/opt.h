@@ -58,14 +58,14 @@ typedef enum {
  * and -h are always added. Long options are matched (and abbreviations resolved) in the
  * table's order. */
 typedef struct opt_spec {
-    const char *name; /* the long name without "--", or NULL */
-    char letter;      /* the short letter, or 0 */
+    const char *name;  /* the long name without "--", or NULL */
+    char letter;       /* the short letter, or 0 */
     const char *value; /* the value's name in help ("SIZE"), or NULL: it takes no value */
     opt_kind kind;
-    size_t field;     /* offset in the verb's argument struct of what it sets */
-    size_t width;     /* OPT_NUMBER: the size of that field */
-    size_t have;      /* 1 + the offset of an int set to 1 when the option is given; 0: none */
-    long long lo, hi; /* OPT_FLAG: the value set; OPT_NUMBER: the bounds */
+    size_t field;        /* offset in the verb's argument struct of what it sets */
+    size_t width;        /* OPT_NUMBER: the size of that field */
+    size_t have;         /* 1 + the offset of an int set to 1 when the option is given; 0: none */
+    long long lo, hi;    /* OPT_FLAG: the value set; OPT_NUMBER: the bounds */
     uint64_t smin, smax; /* OPT_SIZE: the bounds */
     /* OPT_LIST, OPT_CALL: handles the value; `args` is the argument struct, `field` its field.
      * Returns CLI_OK or, after reporting a usage error, its exit code. */
@@ -76,23 +76,38 @@ typedef struct opt_spec {
 /* Table entries. T is the argument struct's type, F a field of it. */
 #define OPT_HAVE(T, H) (offsetof(T, H) + 1)
 #define OPT_E_FLAG(N, L, T, F, HELP) OPT_E_SET(N, L, T, F, 1, HELP)
-#define OPT_E_SET(N, L, T, F, V, HELP)                                                          \
-    {N, L, NULL, OPT_FLAG, offsetof(T, F), 0, 0, V, 0, 0, 0, NULL, HELP}
-#define OPT_E_STRING(N, L, VAL, T, F, HELP)                                                     \
-    {N, L, VAL, OPT_STRING, offsetof(T, F), 0, 0, 0, 0, 0, 0, NULL, HELP}
-#define OPT_E_SIZE(N, L, VAL, T, F, HAVE, MIN, MAX, HELP)                                       \
-    {N, L, VAL, OPT_SIZE, offsetof(T, F), 0, HAVE, 0, 0, MIN, MAX, NULL, HELP}
-#define OPT_E_NUMBER(N, L, VAL, T, F, HAVE, LO, HI, HELP)                                       \
-    {N, L, VAL, OPT_NUMBER, offsetof(T, F), sizeof(((T *)0)->F), HAVE, LO, HI, 0, 0, NULL, HELP}
-#define OPT_E_LIST(N, L, VAL, T, F, FN, HELP)                                                   \
-    {N, L, VAL, OPT_LIST, offsetof(T, F), 0, 0, 0, 0, 0, 0, FN, HELP}
-#define OPT_E_CALL(N, L, VAL, T, F, HAVE, FN, HELP)                                             \
-    {N, L, VAL, OPT_CALL, offsetof(T, F), 0, HAVE, 0, 0, 0, 0, FN, HELP}
+#define OPT_E_SET(N, L, T, F, V, HELP)                                                             \
+    {                                                                                              \
+        N, L, NULL, OPT_FLAG, offsetof(T, F), 0, 0, V, 0, 0, 0, NULL, HELP                         \
+    }
+#define OPT_E_STRING(N, L, VAL, T, F, HELP)                                                        \
+    {                                                                                              \
+        N, L, VAL, OPT_STRING, offsetof(T, F), 0, 0, 0, 0, 0, 0, NULL, HELP                        \
+    }
+#define OPT_E_SIZE(N, L, VAL, T, F, HAVE, MIN, MAX, HELP)                                          \
+    {                                                                                              \
+        N, L, VAL, OPT_SIZE, offsetof(T, F), 0, HAVE, 0, 0, MIN, MAX, NULL, HELP                   \
+    }
+#define OPT_E_NUMBER(N, L, VAL, T, F, HAVE, LO, HI, HELP)                                          \
+    {                                                                                              \
+        N, L, VAL, OPT_NUMBER, offsetof(T, F), sizeof(((T *)0)->F), HAVE, LO, HI, 0, 0, NULL, HELP \
+    }
+#define OPT_E_LIST(N, L, VAL, T, F, FN, HELP)                                                      \
+    {                                                                                              \
+        N, L, VAL, OPT_LIST, offsetof(T, F), 0, 0, 0, 0, 0, 0, FN, HELP                            \
+    }
+#define OPT_E_CALL(N, L, VAL, T, F, HAVE, FN, HELP)                                                \
+    {                                                                                              \
+        N, L, VAL, OPT_CALL, offsetof(T, F), 0, HAVE, 0, 0, 0, 0, FN, HELP                         \
+    }
 /* A chunk size option (--block-size, --min, --avg, --max) of pack and predict: within
  * CLI_CHUNK_MIN and CLI_CHUNK_MAX, with a given-flag H. */
-#define CLI_OPT_CHUNK_SIZE(N, T, F, H, HELP)                                                     \
+#define CLI_OPT_CHUNK_SIZE(N, T, F, H, HELP)                                                       \
     OPT_E_SIZE(N, 0, "SIZE", T, F, OPT_HAVE(T, H), CLI_CHUNK_MIN, CLI_CHUNK_MAX, HELP)
-#define OPT_E_END {NULL, 0, NULL, OPT_FLAG, 0, 0, 0, 0, 0, 0, 0, NULL, NULL}
+#define OPT_E_END                                                                                  \
+    {                                                                                              \
+        NULL, 0, NULL, OPT_FLAG, 0, 0, 0, 0, 0, 0, 0, NULL, NULL                                   \
+    }
 
 /* Parses the options of argv[1..argc) against `table` into the struct at `args`, in argv's
  * order; -h/--help prints cmd's help. Returns -1 when the options are done (then call

@@ -20,7 +20,10 @@
 
 static volatile sig_atomic_t prompt_signal;
 
-static void on_prompt_signal(int sig) { prompt_signal = sig; }
+static void on_prompt_signal(int sig)
+{
+    prompt_signal = sig;
+}
 
 static const int prompt_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define PROMPT_SIGNAL_COUNT (sizeof prompt_signals / sizeof prompt_signals[0])
@@ -51,7 +54,10 @@ static size_t first_line(char *buf, size_t len)
 
 /* A NUL inside the line would end the password there (the library takes a C string): a UTF-16
  * file holding "correct" would give "c". Refused rather than truncated. */
-static int has_nul(const char *buf, size_t n) { return memchr(buf, '\0', n) != NULL; }
+static int has_nul(const char *buf, size_t n)
+{
+    return memchr(buf, '\0', n) != NULL;
+}
 
 /* Reads up to CLI_PASSWORD_MAX + 1 bytes of `fd`, stopping at a newline. */
 static ssize_t read_upto_newline(int fd, char *buf)
@@ -232,12 +238,9 @@ int cli_password_get(const char *verb, const cli_password_source *src, char **ou
     char *buf = alloc_buffer(verb);
     if (!buf) return CLI_FAIL;
     int rc;
-    if (src->file)
-        rc = read_password_file(verb, src->file, buf);
-    else if (env_value(src))
-        rc = copy_env_password(verb, src->env, env_value(src), buf);
-    else
-        rc = prompt_password(verb, src, buf);
+    if (src->file) rc = read_password_file(verb, src->file, buf);
+    else if (env_value(src)) rc = copy_env_password(verb, src->env, env_value(src), buf);
+    else rc = prompt_password(verb, src, buf);
     if (rc != CLI_OK) {
         cli_password_free(buf);
         return rc;
@@ -270,7 +273,8 @@ static int env_limit(const char *verb, const char *name, int sized, uint64_t *ou
         ok = isdigit((unsigned char)v[0]) && !*end && !errno;
     }
     if (!ok || n == 0) {
-        cli_error(verb, "%s: invalid value '%s' (expected %s)", name, v, sized ? "a size like 512M" : "a number");
+        cli_error(verb, "%s: invalid value '%s' (expected %s)", name, v,
+                  sized ? "a size like 512M" : "a number");
         return CLI_FAIL;
     }
     *out = n;
@@ -349,13 +353,13 @@ int cli_open_archive(const char *verb, const char *path, const cli_open_args *ar
 {
     open_how how = {cli_base_dir(args ? args->base_dir : NULL), 0, 0};
     const char *base_dir = how.base_dir;
-    if (cli_kdf_limits(verb, args, &how.max_kdf_memory, &how.max_kdf_ops) != CLI_OK) return CLI_FAIL;
+    if (cli_kdf_limits(verb, args, &how.max_kdf_memory, &how.max_kdf_ops) != CLI_OK)
+        return CLI_FAIL;
     cli_password_source src = {args ? args->password_file : NULL, CLI_PASSWORD_ENV, "password",
                                path, 0};
     char *pw = NULL;
     if (used) *used = NULL;
-    if (cli_password_preset(&src) && cli_password_get(verb, &src, &pw) != CLI_OK)
-        return CLI_FAIL;
+    if (cli_password_preset(&src) && cli_password_get(verb, &src, &pw) != CLI_OK) return CLI_FAIL;
     int rc = open_with(out, path, pw, &how);
     if (rc == HEXZ_EPASSWORD && !pw && isatty(STDIN_FILENO)) {
         rc = open_prompting(verb, &src, &how, out, &pw);
@@ -366,10 +370,8 @@ int cli_open_archive(const char *verb, const char *path, const cli_open_args *ar
         cli_password_free(pw);
         return CLI_FAIL;
     }
-    if (used && hexz_reader_is_encrypted(*out))
-        *used = pw;
-    else
-        cli_password_free(pw);
+    if (used && hexz_reader_is_encrypted(*out)) *used = pw;
+    else cli_password_free(pw);
     return CLI_OK;
 }
 

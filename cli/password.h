@@ -24,28 +24,28 @@
 #define CLI_OPT_BASE_DIR(T, F)                                                                     \
     OPT_E_STRING("base-dir", 0, "DIR", T, F, "look for the base archives of a thin one in DIR")
 #define CLI_OPTS_KDF_LIMITS(T, OPEN)                                                               \
-    OPT_E_SIZE("max-kdf-memory", 0, "SIZE", T, OPEN.max_kdf_memory, 0, 8192, 1ull << 42,      \
-               "the most Argon2id memory an archive may ask for"),                            \
-        OPT_E_NUMBER("max-kdf-ops", 0, "N", T, OPEN.max_kdf_ops, 0, 1, 1 << 20,                 \
+    OPT_E_SIZE("max-kdf-memory", 0, "SIZE", T, OPEN.max_kdf_memory, 0, 8192, 1ull << 42,           \
+               "the most Argon2id memory an archive may ask for"),                                 \
+        OPT_E_NUMBER("max-kdf-ops", 0, "N", T, OPEN.max_kdf_ops, 0, 1, 1 << 20,                    \
                      "the most Argon2id passes an archive may ask for")
 /* --password-file, --base-dir and the KDF limits, in this order, into cli_open_args OPEN. */
 #define CLI_OPTS_OPEN(T, OPEN)                                                                     \
-    CLI_OPT_PASSWORD_FILE(T, OPEN.password_file), CLI_OPT_BASE_DIR(T, OPEN.base_dir),             \
+    CLI_OPT_PASSWORD_FILE(T, OPEN.password_file), CLI_OPT_BASE_DIR(T, OPEN.base_dir),              \
         CLI_OPTS_KDF_LIMITS(T, OPEN)
 
 /* Lines for the verbs' --help texts. */
 #define CLI_HELP_PASSWORD_FILE                                                                     \
-    "      --password-file FILE\n"                                                             \
-    "                          read the password of an encrypted archive from the first line\n" \
+    "      --password-file FILE\n"                                                                 \
+    "                          read the password of an encrypted archive from the first line\n"    \
     "                          of FILE (else $HEXZ_PASSWORD, else a prompt on a terminal)\n"
 #define CLI_HELP_KDF_LIMITS                                                                        \
-    "      --max-kdf-memory SIZE, --max-kdf-ops N\n"                                              \
+    "      --max-kdf-memory SIZE, --max-kdf-ops N\n"                                               \
     "                          the most Argon2id memory and passes an encrypted archive may ask\n" \
-    "                          for before its password is tried (default 256M and 3, the\n"     \
+    "                          for before its password is tried (default 256M and 3, the\n"        \
     "                          'moderate' level; else $HEXZ_MAX_KDF_MEMORY, $HEXZ_MAX_KDF_OPS)\n"
 #define CLI_HELP_BASE_DIR                                                                          \
-    "      --base-dir DIR      thin archives: look for base archives in DIR when they are not\n" \
-    "                          where they were when the thin archive was made (else\n"        \
+    "      --base-dir DIR      thin archives: look for base archives in DIR when they are not\n"   \
+    "                          where they were when the thin archive was made (else\n"             \
     "                          $HEXZ_BASE_DIR)\n"
 
 /* Where one password comes from. */

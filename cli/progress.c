@@ -44,18 +44,22 @@ void cli_progress_start(cli_progress *p, cli_show show, uint64_t total)
         p->columns = ws.ws_col;
 }
 
-double cli_progress_elapsed(const cli_progress *p) { return cli_now() - p->start; }
+double cli_progress_elapsed(const cli_progress *p)
+{
+    return cli_now() - p->start;
+}
 
-int cli_progress_shown(const cli_progress *p) { return p->bar; }
+int cli_progress_shown(const cli_progress *p)
+{
+    return p->bar;
+}
 
 /* "1:05" or "2:03:04". */
 static void format_duration(double seconds, char *out, size_t cap)
 {
     unsigned long s = seconds > 0.0 && seconds < 1e9 ? (unsigned long)(seconds + 0.5) : 0;
-    if (s >= 3600)
-        snprintf(out, cap, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(out, cap, "%lu:%02lu", s / 60, s % 60);
+    if (s >= 3600) snprintf(out, cap, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+    else snprintf(out, cap, "%lu:%02lu", s / 60, s % 60);
 }
 
 /* " 42% [##########..............] 12.3 MiB / 29.2 MiB" */
@@ -94,10 +98,8 @@ static void format_line(const cli_progress *p, double now, int final, char *out,
         double left = rate > 0.0 && p->done < p->total
                           ? (double)(p->total - p->done) / (1024.0 * 1024.0) / rate
                           : 0.0;
-        if (p->done > 0)
-            format_duration(left, eta, sizeof eta);
-        else
-            snprintf(eta, sizeof eta, "--:--");
+        if (p->done > 0) format_duration(left, eta, sizeof eta);
+        else snprintf(eta, sizeof eta, "--:--");
         snprintf(out + n, cap - (size_t)n, "  ETA %s", eta);
     }
 }

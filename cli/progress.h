@@ -26,20 +26,20 @@ int cli_opt_quiet(const cli_command *cmd, void *args, void *show, char *arg);
 #define CLI_OPT_QUIET(T, F)                                                                        \
     OPT_E_CALL("quiet", 'q', NULL, T, F, 0, cli_opt_quiet, "no progress line and no summary")
 
-#define CLI_HELP_PROGRESS                                                                         \
-    "      --progress          show the progress line even when stderr is not a terminal\n"    \
+#define CLI_HELP_PROGRESS                                                                          \
+    "      --progress          show the progress line even when stderr is not a terminal\n"        \
     "  -q, --quiet             show neither the progress line nor the summary\n"
 
 typedef struct {
-    int bar;         /* draw the progress line */
-    int count_out;   /* progress is bytes_out, not bytes_in (tree extraction) */
-    uint64_t total;  /* expected bytes; the library's bytes_total wins when it is known */
-    uint64_t done;   /* bytes done at the last update */
-    double start;    /* cli_now() when started */
-    double last;     /* when the line was last drawn */
-    int drawn;       /* a line is on screen (so a newline must end it) */
-    size_t width;    /* length of the last line, to blank what a shorter one leaves */
-    size_t columns;  /* the terminal's width, to keep the line from wrapping; 0 if unknown */
+    int bar;              /* draw the progress line */
+    int count_out;        /* progress is bytes_out, not bytes_in (tree extraction) */
+    uint64_t total;       /* expected bytes; the library's bytes_total wins when it is known */
+    uint64_t done;        /* bytes done at the last update */
+    double start;         /* cli_now() when started */
+    double last;          /* when the line was last drawn */
+    int drawn;            /* a line is on screen (so a newline must end it) */
+    size_t width;         /* length of the last line, to blank what a shorter one leaves */
+    size_t columns;       /* the terminal's width, to keep the line from wrapping; 0 if unknown */
     hexz_progress report; /* the library's latest report (for pack: the final figures) */
 } cli_progress;
 

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "chunk/chunk.h"
-#include "hexz.h"
 #include "fuzz_util.h"
+#include "hexz.h"
 
 /* FastCDC as specified: scan from index min with h = 0; strict mask before avg, loose after;
  * a cut after the first byte leaving (h & mask) == 0; else max (or what is left at the end). */
@@ -39,8 +39,8 @@ static int init_from(hx_chunker *c, fz_bytes *in)
     if (flags & 1) {
         int rc = fixed ? hx_chunker_init_fixed(c, a) : hx_chunker_init_cdc(c, a, b, d);
         int valid = fixed ? (a >= HX_CHUNK_MIN_LIMIT && a <= HX_CHUNK_MAX_LIMIT)
-                          : (a >= HX_CHUNK_MIN_LIMIT && d <= HX_CHUNK_MAX_LIMIT && a <= b && b <= d &&
-                             (b & (b - 1)) == 0);
+                          : (a >= HX_CHUNK_MIN_LIMIT && d <= HX_CHUNK_MAX_LIMIT && a <= b &&
+                             b <= d && (b & (b - 1)) == 0);
         FZ_ASSERT((rc == 0) == valid);
         FZ_ASSERT(rc == 0 || rc == HEXZ_EINVAL);
         return rc;

@@ -17,8 +17,8 @@
 
 #include "codec/codec.h"
 #include "common/bytes.h"
-#include "hexz.h"
 #include "fuzz_util.h"
+#include "hexz.h"
 
 #define EXPECTED_CAP (1u << 20)
 
@@ -92,13 +92,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const int ids[] = {HX_CODEC_NONE, HX_CODEC_LZ4, HX_CODEC_ZSTD, HX_CODEC_ZSTD_DICT};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         check_decode(a, b, ids[i], stored, n, expected);
-        if (n > 0 && n != expected) check_decode(a, b, ids[i], stored, n, n); /* the "none" length */
+        if (n > 0 && n != expected)
+            check_decode(a, b, ids[i], stored, n, n); /* the "none" length */
     }
     /* Unknown codec ids are refused whatever the bytes. */
     static const int bad[] = {0, 5, 255, -1};
     uint8_t out[16];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        FZ_ASSERT(hx_codec_decompress(a, bad[i], stored, n, out, expected < 16 ? expected : 16) != 0);
+        FZ_ASSERT(hx_codec_decompress(a, bad[i], stored, n, out, expected < 16 ? expected : 16) !=
+                  0);
     /* Also the NULL-pointer conventions of an empty block. */
     uint8_t dummy;
     (void)hx_codec_decompress(a, HX_CODEC_ZSTD, n ? stored : NULL, n, NULL, 0);

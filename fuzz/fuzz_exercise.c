@@ -24,9 +24,9 @@
 
 #include "common/bytes.h"
 #include "format/format.h"
+#include "fuzz_util.h"
 #include "hash/hash.h"
 #include "hexz.h"
-#include "fuzz_util.h"
 
 /* Extraction is skipped when it would write more than this (a tiny archive can legitimately
  * describe gigabytes through dedup); holes do not count, they stay sparse. */
@@ -165,7 +165,8 @@ static uint64_t tree_data_bytes(session *s, uint64_t count)
     uint64_t sum = 0;
     for (uint64_t i = 0; i < count && sum != UINT64_MAX; i++) {
         if (hexz_reader_file_at(s->r, i, f) != 0) sum = UINT64_MAX;
-        else if (f->type == HEXZ_FILE_REGULAR) sum = f->size > UINT64_MAX - 1 - sum ? UINT64_MAX : sum + f->size;
+        else if (f->type == HEXZ_FILE_REGULAR)
+            sum = f->size > UINT64_MAX - 1 - sum ? UINT64_MAX : sum + f->size;
     }
     free(f);
     return sum;
@@ -238,7 +239,8 @@ static int unsafe_base_path(const uint8_t *img, size_t size)
     if (size < HX_HEADER_LEN) return 0;
     uint64_t sto = hx_get64(img + 48);
     uint32_t count = hx_get32(img + 56);
-    if (count > HX_SECTION_MAX_COUNT || !hx_range_within(sto, (uint64_t)count * HX_SECTION_ENTRY_LEN, 0, size))
+    if (count > HX_SECTION_MAX_COUNT ||
+        !hx_range_within(sto, (uint64_t)count * HX_SECTION_ENTRY_LEN, 0, size))
         return 0;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *e = img + sto + (size_t)i * HX_SECTION_ENTRY_LEN;
@@ -301,7 +303,8 @@ void fz_exercise_archive(const uint8_t *img, size_t size, const char *password,
     FZ_ASSERT(hexz_reader_stream_info(s.r, n, &none) == HEXZ_ERANGE);
     if (irc == 0) {
         FZ_ASSERT(ii.stream_count == n && ii.logical_bytes == total && ii.blocks == blocks);
-        FZ_ASSERT(ii.hole_blocks + ii.unique_blocks + ii.dedup_blocks + ii.base_blocks == ii.blocks);
+        FZ_ASSERT(ii.hole_blocks + ii.unique_blocks + ii.dedup_blocks + ii.base_blocks ==
+                  ii.blocks);
         FZ_ASSERT(ii.chain_length == hexz_reader_chain_length(s.r));
         FZ_ASSERT(ii.raw_blocks + ii.lz4_blocks + ii.zstd_blocks == ii.unique_blocks);
         FZ_ASSERT(ii.file_size == size);

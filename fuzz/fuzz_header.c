@@ -24,7 +24,8 @@ static void check_header(const uint8_t *in)
     FZ_ASSERT(h.major == HX_FORMAT_MAJOR && h.header_length == HX_HEADER_LEN);
     FZ_ASSERT(h.section_count >= 1 && h.section_count <= HX_SECTION_MAX_COUNT);
     FZ_ASSERT(h.section_table_offset >= HX_HEADER_LEN);
-    FZ_ASSERT(h.section_table_offset + (uint64_t)h.section_count * HX_SECTION_ENTRY_LEN == h.file_length);
+    FZ_ASSERT(h.section_table_offset + (uint64_t)h.section_count * HX_SECTION_ENTRY_LEN ==
+              h.file_length);
     uint8_t again[HX_HEADER_LEN];
     hx_header_encode(&h, again);
     FZ_ASSERT(memcmp(again, in, HX_HEADER_LEN) == 0);

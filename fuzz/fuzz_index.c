@@ -36,8 +36,10 @@ static void check_entry(const uint8_t *in, uint32_t max_size, uint32_t overhead)
         FZ_ASSERT(e.kind == HX_BLOCK_STORED);
         FZ_ASSERT(e.logical_length >= 1 && e.logical_length <= max_size);
         FZ_ASSERT(hx_codec_valid(e.codec));
-        FZ_ASSERT(e.stored_length > overhead && e.stored_length <= hx_stored_length_limit(max_size, overhead));
-        FZ_ASSERT(e.codec != HX_CODEC_NONE || e.stored_length == (uint64_t)e.logical_length + overhead);
+        FZ_ASSERT(e.stored_length > overhead &&
+                  e.stored_length <= hx_stored_length_limit(max_size, overhead));
+        FZ_ASSERT(e.codec != HX_CODEC_NONE ||
+                  e.stored_length == (uint64_t)e.logical_length + overhead);
     }
     uint8_t again[HX_BLOCK_ENTRY_LEN];
     hx_block_entry_encode(&e, again);
@@ -80,7 +82,8 @@ static uint32_t image_max_size(const uint8_t *data, size_t size, uint64_t sto, u
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *e = data + sto + (size_t)i * HX_SECTION_ENTRY_LEN;
         uint64_t off = hx_get64(e + 8), len = hx_get64(e + 16);
-        if (hx_get32(e) == HX_SECTION_PARAMS && len == HX_PARAMS_LEN && hx_range_within(off, len, 0, size))
+        if (hx_get32(e) == HX_SECTION_PARAMS && len == HX_PARAMS_LEN &&
+            hx_range_within(off, len, 0, size))
             return clamp_max_size(hx_get32(data + off + 20));
     }
     return HX_BLOCK_MAX_LIMIT;
@@ -92,7 +95,8 @@ static void archive_image(const uint8_t *data, size_t size)
     uint32_t count = hx_get32(data + 56);
     uint32_t max_size = HX_BLOCK_MAX_LIMIT;
     uint32_t overhead = (hx_get64(data + 16) & 1) ? SEAL_OVERHEAD : 0; /* the "encrypted" feature */
-    if (count <= HX_SECTION_MAX_COUNT && hx_range_within(sto, (uint64_t)count * HX_SECTION_ENTRY_LEN, 0, size)) {
+    if (count <= HX_SECTION_MAX_COUNT &&
+        hx_range_within(sto, (uint64_t)count * HX_SECTION_ENTRY_LEN, 0, size)) {
         max_size = image_max_size(data, size, sto, count);
         for (uint32_t i = 0; i < count; i++) {
             const uint8_t *e = data + sto + (size_t)i * HX_SECTION_ENTRY_LEN;
@@ -114,7 +118,8 @@ static void archive_image(const uint8_t *data, size_t size)
         const uint8_t *m = memchr(data + off, 'H', size - off);
         if (!m) break;
         off = (size_t)(m - data);
-        if (off + 4 <= size && memcmp(m, HX_PAGE_MAGIC, 4) == 0) check_page(m, size - off, max_size, overhead);
+        if (off + 4 <= size && memcmp(m, HX_PAGE_MAGIC, 4) == 0)
+            check_page(m, size - off, max_size, overhead);
     }
 }
 
@@ -126,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 4) return 0;
     uint32_t word = hx_get32(data);
-    check_page(data + 4, size - 4, clamp_max_size(word & 0x7fffffffu), (word >> 31) ? SEAL_OVERHEAD : 0);
+    check_page(data + 4, size - 4, clamp_max_size(word & 0x7fffffffu),
+               (word >> 31) ? SEAL_OVERHEAD : 0);
     return 0;
 }

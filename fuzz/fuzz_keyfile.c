@@ -14,7 +14,10 @@
 #include "fuzz_util.h"
 #include "hexz.h"
 
-static int load_error(int rc) { return rc == HEXZ_EINVAL || rc == HEXZ_EIO || rc == HEXZ_ENOMEM; }
+static int load_error(int rc)
+{
+    return rc == HEXZ_EINVAL || rc == HEXZ_EIO || rc == HEXZ_ENOMEM;
+}
 
 /* Writes `pk` (and `sk`) with hexz_key_write into a scratch directory and reads them back. */
 static void roundtrip(const uint8_t pk[HEXZ_PUBLIC_KEY_LEN], const uint8_t *sk)

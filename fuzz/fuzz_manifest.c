@@ -18,7 +18,8 @@
 #include "format/format.h"
 #include "fuzz_util.h"
 
-/* FORMAT.md §10: relative, '/'-separated, 1..4095 bytes, no empty, "." or ".." component, no NUL. */
+/* FORMAT.md §10: relative, '/'-separated, 1..4095 bytes, no empty, "." or ".." component, no NUL.
+ */
 static int ref_path_valid(const char *p, size_t len)
 {
     if (len == 0 || len > HX_PATH_MAX) return 0;
@@ -46,7 +47,10 @@ static int ref_compare(const char *a, size_t alen, const char *b, size_t blen)
     return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
-static int sign(int v) { return (v > 0) - (v < 0); }
+static int sign(int v)
+{
+    return (v > 0) - (v < 0);
+}
 
 static void check_paths(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -120,11 +124,13 @@ static void archive_image(const uint8_t *data, size_t size)
 {
     uint64_t sto = hx_get64(data + 48);
     uint32_t count = hx_get32(data + 56);
-    if (count <= HX_SECTION_MAX_COUNT && hx_range_within(sto, (uint64_t)count * HX_SECTION_ENTRY_LEN, 0, size)) {
+    if (count <= HX_SECTION_MAX_COUNT &&
+        hx_range_within(sto, (uint64_t)count * HX_SECTION_ENTRY_LEN, 0, size)) {
         for (uint32_t i = 0; i < count; i++) {
             const uint8_t *e = data + sto + (size_t)i * HX_SECTION_ENTRY_LEN;
             uint64_t off = hx_get64(e + 8), len = hx_get64(e + 16);
-            if (hx_get32(e) != HX_SECTION_MANIFEST_DIR || !hx_range_within(off, len, 0, size)) continue;
+            if (hx_get32(e) != HX_SECTION_MANIFEST_DIR || !hx_range_within(off, len, 0, size))
+                continue;
             const uint8_t *dir = data + off;
             const uint64_t fixed = 8 + 4 + 4 + 8 + HX_HASH_LEN + 2;
             for (uint64_t pos = 12; pos + fixed <= len;) {

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hexz.h"
 #include "fuzz_util.h"
+#include "hexz.h"
 
 #define DATA_LIMIT (1u << 20)
 
@@ -44,7 +44,8 @@ static void make_plan(plan *p, fz_bytes *in)
     p->o.threads = 1;
     p->o.archive_id = archive_id;
     p->o.dedup = (flags & 8) == 0;
-    static const hexz_codec codecs[] = {HEXZ_CODEC_NONE, HEXZ_CODEC_LZ4, HEXZ_CODEC_ZSTD, HEXZ_CODEC_LZ4};
+    static const hexz_codec codecs[] = {HEXZ_CODEC_NONE, HEXZ_CODEC_LZ4, HEXZ_CODEC_ZSTD,
+                                        HEXZ_CODEC_LZ4};
     p->o.codec = codecs[(flags >> 1) & 3];
     int lv = level % 4;
     p->o.level = (level & 0x80) && p->o.codec != HEXZ_CODEC_NONE ? -lv : lv;
@@ -195,7 +196,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     plan p;
     make_plan(&p, &in);
     char *box = fz_mkdtemp("roundtrip");
-    char *a = malloc(strlen(box) + 16), *b = malloc(strlen(box) + 16), *x = malloc(strlen(box) + 16);
+    char *a = malloc(strlen(box) + 16), *b = malloc(strlen(box) + 16),
+         *x = malloc(strlen(box) + 16);
     FZ_ASSERT(a && b && x);
     sprintf(a, "%s/a.hxz", box);
     sprintf(b, "%s/b.hxz", box);

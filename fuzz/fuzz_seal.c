@@ -40,7 +40,10 @@ static const hx_keys *fixed_keys(void)
     return &k;
 }
 
-const uint8_t *fz_seal_hash_key(void) { return fixed_keys()->hash; }
+const uint8_t *fz_seal_hash_key(void)
+{
+    return fixed_keys()->hash;
+}
 
 /* The two calls that depend on the key record's encoding, in one place. */
 static int make_key_record(const uint8_t archive_id[16], uint8_t out[HX_KEY_RECORD_LEN])
@@ -51,7 +54,8 @@ static int make_key_record(const uint8_t archive_id[16], uint8_t out[HX_KEY_RECO
     static int have;
     if (!have || memcmp(last_id, archive_id, 16) != 0) {
         hx_key_record rec;
-        if (hx_key_record_wrap(&rec, fixed_data_key, FZ_PASSWORD, HEXZ_KDF_MINIMAL, archive_id) != 0)
+        if (hx_key_record_wrap(&rec, fixed_data_key, FZ_PASSWORD, HEXZ_KDF_MINIMAL, archive_id) !=
+            0)
             return -1;
         hx_key_record_encode(&rec, last_rec);
         memcpy(last_id, archive_id, 16);
@@ -81,9 +85,9 @@ typedef struct {
     size_t size;
     const uint8_t *id; /* the header's archive id */
     const hx_keys *keys;
-    int sealing;       /* 1: open form -> sealed; 0: sealed -> open form */
-    int failed;        /* unsealing: an object did not decrypt */
-    done_block *done;  /* blocks already handled (dedup shares them) */
+    int sealing;      /* 1: open form -> sealed; 0: sealed -> open form */
+    int failed;       /* unsealing: an object did not decrypt */
+    done_block *done; /* blocks already handled (dedup shares them) */
     size_t done_n, done_cap;
     hx_codec_ctx *codec; /* decodes blocks for their content hash; with the dictionary if any */
     hx_codec_dict *dict;
@@ -188,7 +192,8 @@ static void seal_block(walk *w, uint8_t *e)
 static void walk_page_dir(walk *w, uint8_t *dir, uint64_t len, uint32_t stream)
 {
     uint32_t index = 0;
-    for (uint64_t pos = 0; pos + HX_PAGE_DIR_ENTRY_LEN <= len; pos += HX_PAGE_DIR_ENTRY_LEN, index++) {
+    for (uint64_t pos = 0; pos + HX_PAGE_DIR_ENTRY_LEN <= len;
+         pos += HX_PAGE_DIR_ENTRY_LEN, index++) {
         uint8_t *ref = dir + pos;
         uint64_t poff = hx_get64(ref + 16);
         uint32_t plen = hx_get32(ref + 24);
@@ -222,7 +227,8 @@ static void walk_manifest_dir(walk *w, uint8_t *dir, uint64_t len)
 
 static int sealed_type(uint32_t type)
 {
-    return type != HX_SECTION_PARAMS && type != HX_SECTION_SIGNATURE && type != HX_SECTION_ENCRYPTION;
+    return type != HX_SECTION_PARAMS && type != HX_SECTION_SIGNATURE &&
+           type != HX_SECTION_ENCRYPTION;
 }
 
 /* The section table, or NULL when the header does not locate a plausible one. */
@@ -249,10 +255,12 @@ static void setup_codec(walk *w, uint8_t *table, uint32_t count)
     for (uint32_t i = 0; i < count; i++) {
         uint8_t *e = table + (size_t)i * HX_SECTION_ENTRY_LEN;
         uint64_t off = hx_get64(e + 8), len = hx_get64(e + 16);
-        if (hx_get32(e) != HX_SECTION_DICTIONARY || !in_image(w, off, len) || len <= HX_AEAD_OVERHEAD)
+        if (hx_get32(e) != HX_SECTION_DICTIONARY || !in_image(w, off, len) ||
+            len <= HX_AEAD_OVERHEAD)
             continue;
         if (!w->sealing)
-            seal_meta(w, w->img + off, len, "hexz-section-v1", HX_SECTION_DICTIONARY, hx_get32(e + 24));
+            seal_meta(w, w->img + off, len, "hexz-section-v1", HX_SECTION_DICTIONARY,
+                      hx_get32(e + 24));
         if (!w->dict && hx_codec_dict_create(&w->dict, w->img + off + HX_AEAD_NONCE_LEN,
                                              len - HX_AEAD_OVERHEAD, 0) == 0)
             hx_codec_ctx_set_dict(w->codec, w->dict);
@@ -287,7 +295,8 @@ static uint8_t *find_key_record(const walk *w, const uint8_t *table, uint32_t co
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *e = table + (size_t)i * HX_SECTION_ENTRY_LEN;
         uint64_t off = hx_get64(e + 8), len = hx_get64(e + 16);
-        if (hx_get32(e) == HX_SECTION_ENCRYPTION && len == HX_KEY_RECORD_LEN && in_image(w, off, len))
+        if (hx_get32(e) == HX_SECTION_ENCRYPTION && len == HX_KEY_RECORD_LEN &&
+            in_image(w, off, len))
             return w->img + off;
     }
     return NULL;

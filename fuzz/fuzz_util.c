@@ -158,7 +158,8 @@ int fz_make_base(const char *path)
     if (rc) return rc;
     uint8_t block[256];
     for (int i = 0; i < 16 && !rc; i++) {
-        for (int j = 0; j < 256; j++) block[j] = (uint8_t)(i < 8 ? (i * 31 + j / 3) : (i * 7 ^ j * 13));
+        for (int j = 0; j < 256; j++)
+            block[j] = (uint8_t)(i < 8 ? (i * 31 + j / 3) : (i * 7 ^ j * 13));
         rc = hexz_writer_write(w, block, sizeof block);
     }
     if (!rc) rc = hexz_writer_finish(w);
@@ -188,8 +189,8 @@ static void fix_block(uint8_t *img, size_t size, uint8_t *e, hx_codec_ctx *codec
         hx_hash(scratch, llen, e + 40);
 }
 
-static void fix_page_dir(uint8_t *img, size_t size, uint8_t *sec, uint64_t len,
-                         hx_codec_ctx *codec, uint8_t *scratch)
+static void fix_page_dir(uint8_t *img, size_t size, uint8_t *sec, uint64_t len, hx_codec_ctx *codec,
+                         uint8_t *scratch)
 {
     for (uint64_t pos = 0; pos + HX_PAGE_DIR_ENTRY_LEN <= len; pos += HX_PAGE_DIR_ENTRY_LEN) {
         uint8_t *ref = sec + pos;
@@ -199,7 +200,8 @@ static void fix_page_dir(uint8_t *img, size_t size, uint8_t *sec, uint64_t len,
         uint8_t *page = img + poff;
         uint64_t n = (plen - HX_PAGE_HEADER_LEN) / HX_BLOCK_ENTRY_LEN;
         for (uint64_t i = 0; i < n; i++)
-            fix_block(img, size, page + HX_PAGE_HEADER_LEN + i * HX_BLOCK_ENTRY_LEN, codec, scratch);
+            fix_block(img, size, page + HX_PAGE_HEADER_LEN + i * HX_BLOCK_ENTRY_LEN, codec,
+                      scratch);
         hx_hash(page, plen, ref + 32);
     }
 }
@@ -232,7 +234,8 @@ int fz_fixup_archive(uint8_t *img, size_t size)
             uint8_t *e = table + (size_t)i * HX_SECTION_ENTRY_LEN;
             uint64_t off = hx_get64(e + 8), len = hx_get64(e + 16);
             if (!in_image(off, len, size)) continue;
-            if (hx_get32(e) == HX_SECTION_PAGE_DIR) fix_page_dir(img, size, img + off, len, codec, scratch);
+            if (hx_get32(e) == HX_SECTION_PAGE_DIR)
+                fix_page_dir(img, size, img + off, len, codec, scratch);
             if (hx_get32(e) == HX_SECTION_MANIFEST_DIR) fix_manifest_dir(img, size, img + off, len);
         }
         for (uint32_t i = 0; i < count; i++) {

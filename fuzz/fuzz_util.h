@@ -15,9 +15,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Aborts with a message naming the broken invariant. Used for oracles, never for input checks. */
-#define FZ_ASSERT(cond)                                                                         \
-    do {                                                                                        \
-        if (!(cond)) fz_fail(__FILE__, __LINE__, #cond);                                        \
+#define FZ_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond)) fz_fail(__FILE__, __LINE__, #cond);                                           \
     } while (0)
 
 _Noreturn void fz_fail(const char *file, int line, const char *what);

@@ -89,7 +89,8 @@ static void fill(uint8_t *p, size_t n, uint32_t seed, int noisy)
 
 static const uint8_t fixed_id[16] = "hexz-fuzz-seeds";
 
-static hexz_write_options opts(hexz_chunking ch, uint32_t a, uint32_t b, uint32_t c, hexz_codec codec, int level)
+static hexz_write_options opts(hexz_chunking ch, uint32_t a, uint32_t b, uint32_t c,
+                               hexz_codec codec, int level)
 {
     hexz_write_options o;
     hexz_write_options_init(&o);
@@ -132,10 +133,12 @@ static uint8_t *pack(const char *name, const hexz_write_options *o, builder buil
     return img;
 }
 
-static uint8_t *archive(const char *name, const hexz_write_options *o, builder build, int big, size_t *len)
+static uint8_t *archive(const char *name, const hexz_write_options *o, builder build, int big,
+                        size_t *len)
 {
     uint8_t *img = pack(name, o, build, len);
-    static const char *const targets[] = {"fuzz_header", "fuzz_index", "fuzz_manifest", "fuzz_open_read"};
+    static const char *const targets[] = {"fuzz_header", "fuzz_index", "fuzz_manifest",
+                                          "fuzz_open_read"};
     for (size_t i = big ? 3 : 0; i < 4; i++) put_file(targets[i], name, img, *len);
     return img;
 }
@@ -149,9 +152,18 @@ static void write_filled(hexz_writer *w, size_t n, uint32_t seed, int noisy)
     free(buf);
 }
 
-static void b_text3000(hexz_writer *w) { write_filled(w, 3000, 1, 0); }
-static void b_text20k(hexz_writer *w) { write_filled(w, 20000, 2, 0); }
-static void b_empty(hexz_writer *w) { (void)w; }
+static void b_text3000(hexz_writer *w)
+{
+    write_filled(w, 3000, 1, 0);
+}
+static void b_text20k(hexz_writer *w)
+{
+    write_filled(w, 20000, 2, 0);
+}
+static void b_empty(hexz_writer *w)
+{
+    (void)w;
+}
 
 static void b_holes_dedup(hexz_writer *w)
 {
@@ -232,7 +244,8 @@ static void cut_pieces(const char *name, const uint8_t *img, size_t len)
         if (type == HX_SECTION_PARAMS || type == HX_SECTION_STREAMS) {
             buf[0] = type == HX_SECTION_PARAMS ? 0 : 1;
             memcpy(buf + 1, img + off, slen);
-            snprintf(seed, sizeof seed, "%s.%s", name, type == HX_SECTION_PARAMS ? "params" : "streams");
+            snprintf(seed, sizeof seed, "%s.%s", name,
+                     type == HX_SECTION_PARAMS ? "params" : "streams");
             put_file("fuzz_header", seed, buf, 1 + slen);
         }
     }
@@ -252,7 +265,8 @@ static void cut_pieces(const char *name, const uint8_t *img, size_t len)
             uint32_t plen = hx_get32(img + off + 20);
             buf[0] = 0;
             buf[1] = 0;
-            memcpy(buf + 2, img + poff + HX_MANIFEST_PAGE_HEADER_LEN, plen - HX_MANIFEST_PAGE_HEADER_LEN);
+            memcpy(buf + 2, img + poff + HX_MANIFEST_PAGE_HEADER_LEN,
+                   plen - HX_MANIFEST_PAGE_HEADER_LEN);
             snprintf(seed, sizeof seed, "%s.mpage", name);
             put_file("fuzz_manifest", seed, buf, 2 + plen - HX_MANIFEST_PAGE_HEADER_LEN);
         }
@@ -272,9 +286,9 @@ static void b_thin(hexz_writer *w)
     size_t got;
     ok(hexz_reader_read_at(r, 0, buf, sizeof buf, 0, &got), "base read");
     hexz_reader_free(r);
-    ok(hexz_writer_write(w, buf, 8 * 256), "write");      /* blocks 0..7 of the base */
-    write_filled(w, 700, 11, 1);                           /* new bytes */
-    ok(hexz_writer_write(w, buf + 1024, 256), "write");    /* base block 4 again */
+    ok(hexz_writer_write(w, buf, 8 * 256), "write");    /* blocks 0..7 of the base */
+    write_filled(w, 700, 11, 1);                        /* new bytes */
+    ok(hexz_writer_write(w, buf + 1024, 256), "write"); /* base block 4 again */
     ok(hexz_writer_write(w, buf + 12 * 256, 4 * 256), "write");
 }
 
@@ -282,7 +296,8 @@ static void b_thin(hexz_writer *w)
 static void dict_seed(void)
 {
     static char dict[2048];
-    for (size_t i = 0; i < sizeof dict; i++) dict[i] = "hexz archive block index page manifest "[i % 39];
+    for (size_t i = 0; i < sizeof dict; i++)
+        dict[i] = "hexz archive block index page manifest "[i % 39];
     hexz_write_options o = opts(HEXZ_CHUNK_FIXED, 512, 0, 0, HEXZ_CODEC_ZSTD, 0);
     o.dictionary = dict;
     o.dictionary_size = sizeof dict;
@@ -309,9 +324,14 @@ static void thin_seed(void)
 
 static void codec_seeds(void)
 {
-    static const struct { int codec, level; const char *name; } cs[] = {
-        {HX_CODEC_NONE, 0, "none"}, {HX_CODEC_LZ4, 0, "lz4"}, {HX_CODEC_LZ4, 9, "lz4hc"},
-        {HX_CODEC_ZSTD, 0, "zstd"}, {HX_CODEC_ZSTD, -3, "zstd-fast"}};
+    static const struct {
+        int codec, level;
+        const char *name;
+    } cs[] = {{HX_CODEC_NONE, 0, "none"},
+              {HX_CODEC_LZ4, 0, "lz4"},
+              {HX_CODEC_LZ4, 9, "lz4hc"},
+              {HX_CODEC_ZSTD, 0, "zstd"},
+              {HX_CODEC_ZSTD, -3, "zstd-fast"}};
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         for (int variant = 0; variant < 2; variant++) {
             size_t n = variant ? 4096 : 300;
@@ -336,16 +356,17 @@ static void codec_seeds(void)
 
 static void param_seeds(void)
 {
-    /* fuzz_cdc: [flags][a][b][c][data]; fuzz_roundtrip: [flags][a][b][level][piece][zrun][split][data]. */
-    static const uint8_t cdc_heads[][13] = {
-        {0, 0, 1, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0},
-        {0, 200, 0, 0, 0, 4, 0, 0, 0, 99, 1, 0, 0},
-        {2, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-        {1, 64, 0, 0, 0, 128, 0, 0, 0, 0, 1, 0, 0},
-        {3, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
+    /* fuzz_cdc: [flags][a][b][c][data]; fuzz_roundtrip:
+     * [flags][a][b][level][piece][zrun][split][data]. */
+    static const uint8_t cdc_heads[][13] = {{0, 0, 1, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0},
+                                            {0, 200, 0, 0, 0, 4, 0, 0, 0, 99, 1, 0, 0},
+                                            {2, 0x40, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+                                            {1, 64, 0, 0, 0, 128, 0, 0, 0, 0, 1, 0, 0},
+                                            {3, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}};
     static const uint8_t rt_heads[][7] = {
-        {0x01, 10, 3, 0, 1, 0, 128}, {0x02, 2, 40, 1, 2, 0, 60}, {0x45, 0, 7, 3, 3, 9, 200},
-        {0xD4, 1, 1, 0x82, 4, 20, 100}, {0x3C, 3, 90, 2, 5, 0, 30}, {0xFF, 4, 255, 0x81, 6, 255, 255}};
+        {0x01, 10, 3, 0, 1, 0, 128}, {0x02, 2, 40, 1, 2, 0, 60},
+        {0x45, 0, 7, 3, 3, 9, 200},  {0xD4, 1, 1, 0x82, 4, 20, 100},
+        {0x3C, 3, 90, 2, 5, 0, 30},  {0xFF, 4, 255, 0x81, 6, 255, 255}};
     uint8_t buf[13 + 6000];
     for (size_t i = 0; i < sizeof cdc_heads / sizeof cdc_heads[0]; i++) {
         memcpy(buf, cdc_heads[i], 13);
@@ -363,7 +384,8 @@ static void param_seeds(void)
         snprintf(seed, sizeof seed, "rt-%zu", i);
         put_file("fuzz_roundtrip", seed, buf, 7 + n);
     }
-    static const char *const paths[] = {"a/b", "a.b", "a/b/c", "./x", "x/..", "dir//y", "/abs", "a-b/c"};
+    static const char *const paths[] = {"a/b",  "a.b",    "a/b/c", "./x",
+                                        "x/..", "dir//y", "/abs",  "a-b/c"};
     for (size_t i = 0; i + 1 < sizeof paths / sizeof paths[0]; i++) {
         size_t la = strlen(paths[i]), lb = strlen(paths[i + 1]);
         buf[0] = 1;
@@ -381,7 +403,8 @@ static void param_seeds(void)
 static void encrypted_seeds(void)
 {
     static char dict[2048];
-    for (size_t i = 0; i < sizeof dict; i++) dict[i] = "hexz archive block index page manifest "[i % 39];
+    for (size_t i = 0; i < sizeof dict; i++)
+        dict[i] = "hexz archive block index page manifest "[i % 39];
     static const struct {
         const char *name;
         hexz_chunking ch;
@@ -459,7 +482,7 @@ static void password_file_seeds(void)
     memset(longest, 'p', sizeof longest - 1);
     longest[4097] = '\n';
     put_file("fuzz_password_file", "one-byte-too-long", longest, 4096 + 1 + 1); /* 4097 + '\n' */
-    put_file("fuzz_password_file", "longest", longest + 1, 4096 + 1);          /* 4096 + '\n' */
+    put_file("fuzz_password_file", "longest", longest + 1, 4096 + 1);           /* 4096 + '\n' */
 }
 
 int main(int argc, char **argv)
@@ -480,15 +503,18 @@ int main(int argc, char **argv)
     } arcs[] = {
         {"file-fixed-lz4.hxz", HEXZ_CHUNK_FIXED, 256, 0, 0, HEXZ_CODEC_LZ4, 0, b_text3000},
         {"file-cdc-zstd.hxz", HEXZ_CHUNK_CDC, 64, 256, 1024, HEXZ_CODEC_ZSTD, 3, b_text20k},
-        {"file-raw-holes-dedup.hxz", HEXZ_CHUNK_FIXED, 128, 0, 0, HEXZ_CODEC_NONE, 0, b_holes_dedup},
+        {"file-raw-holes-dedup.hxz", HEXZ_CHUNK_FIXED, 128, 0, 0, HEXZ_CODEC_NONE, 0,
+         b_holes_dedup},
         {"tree-zstd.hxz", HEXZ_CHUNK_FIXED, 512, 0, 0, HEXZ_CODEC_ZSTD, 1, b_tree},
-        {"two-streams-cdc-lz4.hxz", HEXZ_CHUNK_CDC, 128, 512, 2048, HEXZ_CODEC_LZ4, 0, b_two_streams},
+        {"two-streams-cdc-lz4.hxz", HEXZ_CHUNK_CDC, 128, 512, 2048, HEXZ_CODEC_LZ4, 0,
+         b_two_streams},
         {"empty.hxz", HEXZ_CHUNK_CDC, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, b_empty},
         {"multipage-raw.hxz", HEXZ_CHUNK_FIXED, 64, 0, 0, HEXZ_CODEC_NONE, 0, b_multipage},
         {"tree-two-manifest-pages.hxz", HEXZ_CHUNK_FIXED, 64, 0, 0, HEXZ_CODEC_LZ4, 0, b_tree_many},
     };
     for (size_t i = 0; i < sizeof arcs / sizeof arcs[0]; i++) {
-        hexz_write_options o = opts(arcs[i].ch, arcs[i].a, arcs[i].b, arcs[i].c, arcs[i].codec, arcs[i].level);
+        hexz_write_options o = opts(arcs[i].ch, arcs[i].a, arcs[i].b, arcs[i].c, arcs[i].codec,
+                                    arcs[i].level);
         size_t len;
         int big = arcs[i].build == b_multipage || arcs[i].build == b_tree_many;
         uint8_t *img = archive(arcs[i].name, &o, arcs[i].build, big, &len);

@@ -6,7 +6,8 @@
  *    hexz_last_error() gives a one-line detail message (naming the file and the problem) that the
  *    failing call left for the calling thread.
  *  - Results come back through out-parameters, which are written only on success.
- *  - Handles are opaque. Every *_open / *_create has a matching *_free, and *_free(NULL) is a no-op.
+ *  - Handles are opaque. Every *_open / *_create has a matching *_free, and *_free(NULL) is a
+ * no-op.
  *  - Option structs begin with a version field and are initialised with their _INIT macro; new
  *    fields are only ever appended.
  *  - Strings are UTF-8 or raw bytes as the file system gave them, NUL-terminated.
@@ -34,7 +35,7 @@ extern "C" {
 #define HEXZ_VERSION_MINOR 1
 #define HEXZ_VERSION_PATCH 0
 #define HEXZ_VERSION_STRING "0.1.0"
-#define HEXZ_VERSION_NUMBER \
+#define HEXZ_VERSION_NUMBER                                                                        \
     (HEXZ_VERSION_MAJOR * 10000 + HEXZ_VERSION_MINOR * 100 + HEXZ_VERSION_PATCH)
 
 /* The archive format version this library writes (docs/FORMAT.md). */
@@ -91,13 +92,13 @@ typedef enum {
 /* ---- Progress and cancellation -------------------------------------------------------------- */
 
 typedef struct {
-    uint64_t bytes_in;     /* logical bytes consumed so far */
-    uint64_t bytes_total;  /* expected logical bytes, 0 when unknown */
-    uint64_t bytes_out;    /* bytes written to the destination so far */
-    uint64_t blocks;       /* blocks (index entries) produced so far */
-    uint64_t dedup_hits;   /* blocks that reused stored bytes */
-    uint64_t dedup_bytes;  /* logical bytes of those blocks */
-    uint64_t base_bytes;   /* thin archives: logical bytes stored as references to the base */
+    uint64_t bytes_in;    /* logical bytes consumed so far */
+    uint64_t bytes_total; /* expected logical bytes, 0 when unknown */
+    uint64_t bytes_out;   /* bytes written to the destination so far */
+    uint64_t blocks;      /* blocks (index entries) produced so far */
+    uint64_t dedup_hits;  /* blocks that reused stored bytes */
+    uint64_t dedup_bytes; /* logical bytes of those blocks */
+    uint64_t base_bytes;  /* thin archives: logical bytes stored as references to the base */
 } hexz_progress;
 
 /* Packing calls the callback a last time when the archive is complete: bytes_in is then the
@@ -123,39 +124,41 @@ typedef enum {
 } hexz_kdf_strength;
 
 typedef struct {
-    unsigned version;        /* HEXZ_WRITE_OPTIONS_VERSION */
-    hexz_chunking chunking;  /* default HEXZ_CHUNK_CDC */
-    uint32_t block_size;     /* fixed chunking: block size; default 65536 */
-    uint32_t min_size;       /* CDC: minimum chunk; default 16384 */
-    uint32_t avg_size;       /* CDC: average chunk, a power of two; default 65536 */
-    uint32_t max_size;       /* CDC: maximum chunk; default 262144 */
-    hexz_codec codec;        /* default HEXZ_CODEC_LZ4 */
-    int level;               /* codec level; 0 = the codec's default (zstd 3) */
-    int dedup;               /* non-zero: identical blocks are stored once; default 1 */
-    int overwrite;           /* non-zero: replace an existing destination; default 1 */
+    unsigned version;       /* HEXZ_WRITE_OPTIONS_VERSION */
+    hexz_chunking chunking; /* default HEXZ_CHUNK_CDC */
+    uint32_t block_size;    /* fixed chunking: block size; default 65536 */
+    uint32_t min_size;      /* CDC: minimum chunk; default 16384 */
+    uint32_t avg_size;      /* CDC: average chunk, a power of two; default 65536 */
+    uint32_t max_size;      /* CDC: maximum chunk; default 262144 */
+    hexz_codec codec;       /* default HEXZ_CODEC_LZ4 */
+    int level;              /* codec level; 0 = the codec's default (zstd 3) */
+    int dedup;              /* non-zero: identical blocks are stored once; default 1 */
+    int overwrite;          /* non-zero: replace an existing destination; default 1 */
     hexz_progress_fn progress;
     void *progress_user;
-    unsigned threads;        /* compression workers; 0 = one per online CPU, 1 = no threads.
-                                The archive's bytes do not depend on it. */
+    unsigned threads;          /* compression workers; 0 = one per online CPU, 1 = no threads.
+                                  The archive's bytes do not depend on it. */
     const uint8_t *archive_id; /* 16 bytes to use as the archive id, or NULL for random ones
                                   (set it to make packing reproducible, e.g. in tests) */
-    const char *password;    /* non-NULL: encrypt the archive with this password (bytes up to
-                                the NUL; docs/FORMAT.md §12). Borrowed during create only. */
-    hexz_kdf_strength kdf;   /* how hard the password is stretched; default HEXZ_KDF_INTERACTIVE */
-    const char *base;        /* non-NULL: make a thin archive against this (unencrypted) archive:
-                                blocks it already holds are stored as references to it. Use
-                                hexz_base_chunking() first so that chunks line up. It must be
-                                a regular file with fewer than HEXZ_CHAIN_MAX bases below it,
-                                else create fails with HEXZ_EINVAL before writing anything. */
-    const void *dictionary;  /* zstd only: a dictionary (e.g. from hexz_train_dictionary) stored
-                                in the archive and used for every block; copied at create */
+    const char *password;      /* non-NULL: encrypt the archive with this password (bytes up to
+                                  the NUL; docs/FORMAT.md §12). Borrowed during create only. */
+    hexz_kdf_strength kdf;  /* how hard the password is stretched; default HEXZ_KDF_INTERACTIVE */
+    const char *base;       /* non-NULL: make a thin archive against this (unencrypted) archive:
+                               blocks it already holds are stored as references to it. Use
+                               hexz_base_chunking() first so that chunks line up. It must be
+                               a regular file with fewer than HEXZ_CHAIN_MAX bases below it,
+                               else create fails with HEXZ_EINVAL before writing anything. */
+    const void *dictionary; /* zstd only: a dictionary (e.g. from hexz_train_dictionary) stored
+                               in the archive and used for every block; copied at create */
     size_t dictionary_size;
 } hexz_write_options;
 
 #define HEXZ_WRITE_OPTIONS_VERSION 1
-#define HEXZ_WRITE_OPTIONS_INIT                                                                  \
-    {HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4, 0, \
-     1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE, NULL, NULL, 0}
+#define HEXZ_WRITE_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        HEXZ_WRITE_OPTIONS_VERSION, HEXZ_CHUNK_CDC, 65536, 16384, 65536, 262144, HEXZ_CODEC_LZ4,   \
+            0, 1, 1, NULL, NULL, 0, NULL, NULL, HEXZ_KDF_INTERACTIVE, NULL, NULL, 0                \
+    }
 
 /* Fills *opts with the defaults above. Thread-safe. */
 void hexz_write_options_init(hexz_write_options *opts);
@@ -202,8 +205,8 @@ int hexz_writer_write_zeros(hexz_writer *w, uint64_t len);
  * at most HEXZ_PATH_MAX - 1 bytes. Entries may come in any order. Not thread-safe on one writer. */
 int hexz_writer_add_dir(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
                         uint32_t mtime_nsec);
-int hexz_writer_add_symlink(hexz_writer *w, const char *path, const char *target,
-                            int64_t mtime_sec, uint32_t mtime_nsec);
+int hexz_writer_add_symlink(hexz_writer *w, const char *path, const char *target, int64_t mtime_sec,
+                            uint32_t mtime_nsec);
 int hexz_writer_begin_file(hexz_writer *w, const char *path, uint32_t mode, int64_t mtime_sec,
                            uint32_t mtime_nsec);
 int hexz_writer_end_file(hexz_writer *w);
@@ -232,20 +235,23 @@ typedef struct {
 typedef void (*hexz_warn_fn)(const char *message, void *user);
 
 typedef struct {
-    unsigned version;                      /* HEXZ_PACK_OPTIONS_VERSION */
+    unsigned version;                        /* HEXZ_PACK_OPTIONS_VERSION */
     const hexz_stream_source *extra_streams; /* added after the input, in order */
     size_t extra_stream_count;
-    int skip_unreadable;  /* a file or directory of the tree that cannot be read is skipped with a
-                             warning instead of failing the pack */
-    hexz_warn_fn warn;    /* warnings: special files skipped (fifos, sockets, devices), files
-                             that changed while they were read, entries that vanished or became
-                             another kind of file between listing and packing (skipped),
-                             unreadable files skipped */
+    int skip_unreadable; /* a file or directory of the tree that cannot be read is skipped with a
+                            warning instead of failing the pack */
+    hexz_warn_fn warn;   /* warnings: special files skipped (fifos, sockets, devices), files
+                            that changed while they were read, entries that vanished or became
+                            another kind of file between listing and packing (skipped),
+                            unreadable files skipped */
     void *warn_user;
 } hexz_pack_options;
 
 #define HEXZ_PACK_OPTIONS_VERSION 1
-#define HEXZ_PACK_OPTIONS_INIT {HEXZ_PACK_OPTIONS_VERSION, NULL, 0, 0, NULL, NULL}
+#define HEXZ_PACK_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        HEXZ_PACK_OPTIONS_VERSION, NULL, 0, 0, NULL, NULL                                          \
+    }
 
 /* hexz_pack_path() with more: `input` "-" reads standard input (of any length) into "main";
  * extra named streams; warnings; skipping unreadable files. Holes of sparse input files are
@@ -311,8 +317,8 @@ typedef struct {
      * record is the archive's, so anyone can raise its cost (up to the format's 1 GiB and 16
      * passes) to make every password attempt slow; more than these is refused with
      * HEXZ_EUNSUPPORTED before anything is derived. 0 means the default. */
-    uint64_t max_kdf_memory;  /* bytes; default HEXZ_KDF_MEMORY_LIMIT (256 MiB) */
-    uint64_t max_kdf_ops;     /* passes; default HEXZ_KDF_OPS_LIMIT (3) */
+    uint64_t max_kdf_memory; /* bytes; default HEXZ_KDF_MEMORY_LIMIT (256 MiB) */
+    uint64_t max_kdf_ops;    /* passes; default HEXZ_KDF_OPS_LIMIT (3) */
 } hexz_open_options;
 
 /* The default ceilings of the key derivation a reader accepts: libsodium's MODERATE level,
@@ -322,7 +328,10 @@ typedef struct {
 
 /* Version 1 (without the KDF limits) is still accepted. */
 #define HEXZ_OPEN_OPTIONS_VERSION 2
-#define HEXZ_OPEN_OPTIONS_INIT {HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0, 0, 0}
+#define HEXZ_OPEN_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0, 0, 0                                             \
+    }
 
 /* Opens with options (NULL: as hexz_reader_open). A thin archive's chain of bases is opened
  * too, each checked against the archive id and root hash recorded for it. Thread-safe. */
@@ -334,7 +343,7 @@ int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_o
 unsigned hexz_reader_chain_length(const hexz_reader *r);
 
 typedef struct {
-    char path[HEXZ_PATH_MAX];  /* where it was opened from */
+    char path[HEXZ_PATH_MAX]; /* where it was opened from */
     uint8_t archive_id[16];
     uint8_t root_hash[32];
     uint64_t file_size;
@@ -397,23 +406,25 @@ int hexz_reader_is_encrypted(const hexz_reader *r);
 
 /* How hexz_change_password_opts() changes a password. */
 typedef struct {
-    unsigned version;         /* HEXZ_PASSWD_OPTIONS_VERSION */
-    hexz_kdf_strength kdf;    /* how hard the new password is stretched; default INTERACTIVE */
-    int keep_key;             /* non-zero: only re-wrap the archive's data key under the new
-                                 password (fast, nothing re-encrypted). The old password is then
-                                 NOT revoked: whoever kept a copy of the archive's old key record
-                                 (112 bytes, e.g. from a backup) can put it back and open the
-                                 archive with the old password. Default 0: re-encrypt. */
-    unsigned threads;         /* re-encryption: compression workers, as hexz_write_options */
-    hexz_progress_fn progress;/* re-encryption: progress and cancellation, as for packing */
+    unsigned version;          /* HEXZ_PASSWD_OPTIONS_VERSION */
+    hexz_kdf_strength kdf;     /* how hard the new password is stretched; default INTERACTIVE */
+    int keep_key;              /* non-zero: only re-wrap the archive's data key under the new
+                                  password (fast, nothing re-encrypted). The old password is then
+                                  NOT revoked: whoever kept a copy of the archive's old key record
+                                  (112 bytes, e.g. from a backup) can put it back and open the
+                                  archive with the old password. Default 0: re-encrypt. */
+    unsigned threads;          /* re-encryption: compression workers, as hexz_write_options */
+    hexz_progress_fn progress; /* re-encryption: progress and cancellation, as for packing */
     void *progress_user;
-    uint64_t max_kdf_memory;  /* opening with the old password: as hexz_open_options */
+    uint64_t max_kdf_memory; /* opening with the old password: as hexz_open_options */
     uint64_t max_kdf_ops;
 } hexz_passwd_options;
 
 #define HEXZ_PASSWD_OPTIONS_VERSION 1
-#define HEXZ_PASSWD_OPTIONS_INIT                                                                 \
-    {HEXZ_PASSWD_OPTIONS_VERSION, HEXZ_KDF_INTERACTIVE, 0, 0, NULL, NULL, 0, 0}
+#define HEXZ_PASSWD_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        HEXZ_PASSWD_OPTIONS_VERSION, HEXZ_KDF_INTERACTIVE, 0, 0, NULL, NULL, 0, 0                  \
+    }
 
 /* Changes the password of encrypted `archive` (opened with `old_password`) to `new_password`
  * (non-empty). By default the whole archive is re-encrypted under a new random data key: every
@@ -424,8 +435,8 @@ typedef struct {
  * dropped (they covered the old bytes), and the archive is replaced atomically as the rewriting
  * verbs do (a symlink is followed and stays a link; owner and mode are kept; a file with other
  * hard links is refused). `opts` may be NULL for defaults. Thread-safe. */
-int hexz_change_password_opts(const char *archive, const char *old_password, const char *new_password,
-                              const hexz_passwd_options *opts);
+int hexz_change_password_opts(const char *archive, const char *old_password,
+                              const char *new_password, const hexz_passwd_options *opts);
 
 /* hexz_change_password_opts() with the defaults and the given strength (re-encrypts). */
 int hexz_change_password(const char *archive, const char *old_password, const char *new_password,
@@ -460,11 +471,11 @@ typedef enum { HEXZ_FILE_REGULAR = 1, HEXZ_FILE_DIR = 2, HEXZ_FILE_SYMLINK = 3 }
 
 typedef struct {
     hexz_file_type type;
-    uint32_t mode;         /* permission bits (07777) */
+    uint32_t mode; /* permission bits (07777) */
     int64_t mtime_sec;
     uint32_t mtime_nsec;
-    uint64_t offset;       /* regular files: where the content starts in the "main" stream */
-    uint64_t size;         /* regular files: content length; symlinks: target length */
+    uint64_t offset; /* regular files: where the content starts in the "main" stream */
+    uint64_t size;   /* regular files: content length; symlinks: target length */
     char path[HEXZ_PATH_MAX];
     char target[HEXZ_PATH_MAX]; /* symlinks only; "" otherwise */
 } hexz_file_info;
@@ -500,13 +511,13 @@ void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes);
 typedef struct {
     uint64_t logical_offset; /* within the stream */
     uint32_t logical_length;
-    uint64_t stored_offset;  /* absolute file offset; 0 for holes */
-    uint32_t stored_length;  /* 0 for holes */
-    int is_hole;             /* a run of zeros, no stored bytes */
-    int is_base_ref;         /* the bytes are in the base archive (stored_offset is then the
-                                logical offset in base stream number stored_length) */
-    hexz_codec codec;        /* how the stored bytes are encoded (NONE for holes) */
-    uint8_t content_hash[32];/* BLAKE3 of the logical bytes (zero for holes) */
+    uint64_t stored_offset;   /* absolute file offset; 0 for holes */
+    uint32_t stored_length;   /* 0 for holes */
+    int is_hole;              /* a run of zeros, no stored bytes */
+    int is_base_ref;          /* the bytes are in the base archive (stored_offset is then the
+                                 logical offset in base stream number stored_length) */
+    hexz_codec codec;         /* how the stored bytes are encoded (NONE for holes) */
+    uint8_t content_hash[32]; /* BLAKE3 of the logical bytes (zero for holes) */
 } hexz_block_info;
 
 /* The index-th block of `stream`, in logical order. O(log n). Thread-safe. */
@@ -525,28 +536,28 @@ typedef struct {
     uint16_t format_major, format_minor;
     uint8_t archive_id[16];
     uint8_t root_hash[32];
-    uint64_t file_size;          /* bytes of the archive file */
+    uint64_t file_size; /* bytes of the archive file */
     hexz_chunking chunking;
     uint32_t block_size, min_size, avg_size, max_size;
-    hexz_codec codec;            /* the default codec blocks were compressed with */
+    hexz_codec codec; /* the default codec blocks were compressed with */
     int level;
     unsigned stream_count;
-    uint64_t logical_bytes;      /* sum of stream sizes */
-    uint64_t blocks;             /* index entries of all streams */
+    uint64_t logical_bytes; /* sum of stream sizes */
+    uint64_t blocks;        /* index entries of all streams */
     uint64_t hole_blocks, hole_bytes;
-    uint64_t unique_blocks;      /* distinct stored blocks */
+    uint64_t unique_blocks; /* distinct stored blocks */
     uint64_t unique_logical_bytes;
-    uint64_t dedup_blocks;       /* entries that reuse another's stored bytes */
-    uint64_t dedup_bytes;        /* logical bytes those entries cover */
-    uint64_t stored_bytes;       /* bytes of distinct stored blocks */
+    uint64_t dedup_blocks;                        /* entries that reuse another's stored bytes */
+    uint64_t dedup_bytes;                         /* logical bytes those entries cover */
+    uint64_t stored_bytes;                        /* bytes of distinct stored blocks */
     uint64_t raw_blocks, lz4_blocks, zstd_blocks; /* distinct stored blocks by codec */
-    uint64_t index_bytes;        /* index pages and directories */
-    uint64_t manifest_bytes;     /* manifest pages and directory */
+    uint64_t index_bytes;                         /* index pages and directories */
+    uint64_t manifest_bytes;                      /* manifest pages and directory */
     uint64_t files, dirs, symlinks;
     /* Chunk sizes of data blocks: bucket i counts logical lengths in [2^i, 2^(i+1)). */
     uint64_t histogram[HEXZ_HISTOGRAM_BUCKETS];
     /* Thin archives: entries whose bytes are in a base, and where they end up. */
-    unsigned chain_length;       /* bases below this archive */
+    unsigned chain_length; /* bases below this archive */
     uint64_t base_blocks, base_bytes;
     /* Logical bytes of data (not holes) served by each level: 0 = this archive's own stored
      * blocks, k = the k-th base. */

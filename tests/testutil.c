@@ -59,7 +59,10 @@ void tu_rng_seed(tu_rng *r, uint64_t seed)
     }
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 uint64_t tu_rng_next(tu_rng *r)
 {
@@ -75,7 +78,10 @@ uint64_t tu_rng_next(tu_rng *r)
     return result;
 }
 
-uint64_t tu_rng_below(tu_rng *r, uint64_t n) { return tu_rng_next(r) % n; }
+uint64_t tu_rng_below(tu_rng *r, uint64_t n)
+{
+    return tu_rng_next(r) % n;
+}
 
 void tu_rng_fill(tu_rng *r, void *buf, size_t len)
 {
@@ -124,7 +130,10 @@ uint8_t *tu_read_file(const char *path, size_t *len_out)
     return buf;
 }
 
-char *tu_path(const char *dir, const char *name) { return tu_strf("%s/%s", dir, name); }
+char *tu_path(const char *dir, const char *name)
+{
+    return tu_strf("%s/%s", dir, name);
+}
 
 void tu_assert_contains(const char *text, const char *part)
 {
@@ -231,8 +240,10 @@ int tu_run(char **out_stdout, char **out_stderr, const char *const argv[])
     fd = open(err_path, O_RDONLY);
     char *e = slurp_fd(fd);
     close(fd);
-    if (out_stdout) *out_stdout = o; else free(o);
-    if (out_stderr) *out_stderr = e; else free(e);
+    if (out_stdout) *out_stdout = o;
+    else free(o);
+    if (out_stderr) *out_stderr = e;
+    else free(e);
     tu_rmtree(dir);
     free(dir);
     free(out_path);

@@ -5,10 +5,10 @@
 #ifndef HEXZ_TESTUTIL_H
 #define HEXZ_TESTUTIL_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 /* A fresh directory under $TMPDIR (or /tmp) named after `tag`; removed by tu_rmtree(). The
@@ -21,7 +21,9 @@ char *tu_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* A reproducible pseudo-random generator (xoshiro256**). Tests that use randomness take the
  * seed from $HEXZ_TEST_SEED when set, print it, and so can be replayed. */
-typedef struct { uint64_t s[4]; } tu_rng;
+typedef struct {
+    uint64_t s[4];
+} tu_rng;
 void tu_rng_seed(tu_rng *r, uint64_t seed);
 uint64_t tu_rng_next(tu_rng *r);
 uint64_t tu_rng_below(tu_rng *r, uint64_t n); /* uniform in [0, n), n > 0 */

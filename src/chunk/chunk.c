@@ -41,7 +41,10 @@ static uint64_t spread_mask(unsigned n)
     return mask;
 }
 
-static int in_limits(uint32_t v) { return v >= HX_CHUNK_MIN_LIMIT && v <= HX_CHUNK_MAX_LIMIT; }
+static int in_limits(uint32_t v)
+{
+    return v >= HX_CHUNK_MIN_LIMIT && v <= HX_CHUNK_MAX_LIMIT;
+}
 
 int hx_chunker_init_fixed(hx_chunker *c, uint32_t block_size)
 {
@@ -55,27 +58,32 @@ int hx_chunker_init_fixed(hx_chunker *c, uint32_t block_size)
 int hx_chunker_init_cdc(hx_chunker *c, uint32_t min_size, uint32_t avg_size, uint32_t max_size)
 {
     if (!in_limits(min_size) || !in_limits(avg_size) || !in_limits(max_size))
-        return hx_error(HEXZ_EINVAL, "chunk sizes %u/%u/%u: each must be within %u..%u",
-                        min_size, avg_size, max_size, HX_CHUNK_MIN_LIMIT, HX_CHUNK_MAX_LIMIT);
+        return hx_error(HEXZ_EINVAL, "chunk sizes %u/%u/%u: each must be within %u..%u", min_size,
+                        avg_size, max_size, HX_CHUNK_MIN_LIMIT, HX_CHUNK_MAX_LIMIT);
     if (min_size > avg_size || avg_size > max_size)
         return hx_error(HEXZ_EINVAL, "chunk sizes %u/%u/%u: need min <= avg <= max", min_size,
                         avg_size, max_size);
     if (avg_size & (avg_size - 1))
         return hx_error(HEXZ_EINVAL, "average chunk size %u is not a power of two", avg_size);
     unsigned bits = (unsigned)__builtin_ctz(avg_size); /* 6..26 within the limits */
-    *c = (hx_chunker){.mode = HX_CHUNK_CDC, .min_size = min_size, .avg_size = avg_size,
-                      .max_size = max_size, .mask_s = spread_mask(bits + 1),
+    *c = (hx_chunker){.mode = HX_CHUNK_CDC,
+                      .min_size = min_size,
+                      .avg_size = avg_size,
+                      .max_size = max_size,
+                      .mask_s = spread_mask(bits + 1),
                       .mask_l = spread_mask(bits - 1)};
     return 0;
 }
 
-uint32_t hx_chunker_max(const hx_chunker *c) { return c->max_size; }
+uint32_t hx_chunker_max(const hx_chunker *c)
+{
+    return c->max_size;
+}
 
 /* Rolls the gear hash *hp over p[i..end) and returns the length of the chunk ending at the first
  * byte where (h & mask) == 0, or 0 if there is none. The hot loop of packing: no calls, the
  * table in a local, the hash in a register. */
-static inline size_t gear_scan(const uint8_t *p, size_t i, size_t end, uint64_t mask,
-                               uint64_t *hp)
+static inline size_t gear_scan(const uint8_t *p, size_t i, size_t end, uint64_t mask, uint64_t *hp)
 {
     const uint64_t *gear = hx_gear_table;
     uint64_t h = *hp;

@@ -34,7 +34,6 @@ void hx_codec_ctx_set_dict(hx_codec_ctx *ctx, const hx_codec_dict *d);
 /* The codec id of what hx_codec_compress() produces with this context. */
 int hx_codec_ctx_output_codec(const hx_codec_ctx *ctx);
 
-
 /* Creates a context for compressing with `codec` at `level` (0 = default) and for decompressing
  * any codec. Returns 0 or a HEXZ_E* code with the last error set.
  * (Levels: none ignores the level; lz4 takes -65537..12, where 0 and 1 are the default fast mode,

@@ -57,7 +57,10 @@ void hx_codec_dict_bytes(const hx_codec_dict *d, const void **bytes, size_t *len
     *len = d->len;
 }
 
-void hx_codec_ctx_set_dict(hx_codec_ctx *ctx, const hx_codec_dict *d) { ctx->dict = d; }
+void hx_codec_ctx_set_dict(hx_codec_ctx *ctx, const hx_codec_dict *d)
+{
+    ctx->dict = d;
+}
 
 int hx_codec_ctx_output_codec(const hx_codec_ctx *ctx)
 {

@@ -25,7 +25,10 @@ int hx_codec_zstd_check_level(int level, int *resolved)
     return 0;
 }
 
-size_t hx_codec_zstd_bound(size_t n) { return ZSTD_compressBound(n); }
+size_t hx_codec_zstd_bound(size_t n)
+{
+    return ZSTD_compressBound(n);
+}
 
 int hx_codec_zstd_compress(hx_codec_ctx *ctx, const void *src, size_t n, void *dst, size_t cap,
                            size_t *out_len)
@@ -58,8 +61,7 @@ static int check_frame(const uint8_t *src, size_t n, size_t expected)
     if (fcs == ZSTD_CONTENTSIZE_UNKNOWN)
         return hx_error(HEXZ_ECORRUPT, "zstd frame does not record its content size");
     if (fcs != (unsigned long long)expected)
-        return hx_error(HEXZ_ECORRUPT, "zstd frame claims %llu bytes, expected %zu", fcs,
-                        expected);
+        return hx_error(HEXZ_ECORRUPT, "zstd frame claims %llu bytes, expected %zu", fcs, expected);
     size_t fsz = ZSTD_findFrameCompressedSize(src, n);
     if (ZSTD_isError(fsz) || fsz != n)
         return hx_error(HEXZ_ECORRUPT, "zstd block of %zu bytes is not exactly one frame", n);

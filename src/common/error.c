@@ -34,9 +34,15 @@ const char *hexz_strerror(int code)
     }
 }
 
-const char *hexz_last_error(void) { return last_error; }
+const char *hexz_last_error(void)
+{
+    return last_error;
+}
 
-const char *hexz_version(void) { return HEXZ_VERSION_STRING; }
+const char *hexz_version(void)
+{
+    return HEXZ_VERSION_STRING;
+}
 
 /* Messages are formatted into a local buffer first, so that a caller may pass the current
  * message as an argument to prefix it: hx_error(rc, "%s: %s", path, hexz_last_error()). */
@@ -73,4 +79,7 @@ int hexz_error_set(int code, const char *message)
     return hx_error(code, "%s", message ? message : "");
 }
 
-void hx_error_clear(void) { last_error[0] = '\0'; }
+void hx_error_clear(void)
+{
+    last_error[0] = '\0';
+}

@@ -15,7 +15,8 @@
 int hx_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Like hx_error(), appending ": " and strerror(errnum). */
-int hx_error_errno(int code, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int hx_error_errno(int code, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Clears the message, for calls that succeed after an earlier failure on the same thread. */
 void hx_error_clear(void);

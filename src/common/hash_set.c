@@ -32,7 +32,10 @@ void hx_hash_set_free(hx_hash_set *s)
     s->count = 0;
 }
 
-static int in_use(const uint64_t *used, size_t i) { return (int)(used[i / 64] >> (i % 64) & 1); }
+static int in_use(const uint64_t *used, size_t i)
+{
+    return (int)(used[i / 64] >> (i % 64) & 1);
+}
 
 static unsigned char *slot_at(unsigned char *slots, const hx_hash_set *s, size_t i)
 {

@@ -94,7 +94,10 @@ int hx_pool_try_submit(hx_pool *p, hx_pool_fn fn, void *arg)
     return full;
 }
 
-unsigned hx_pool_threads(const hx_pool *p) { return p->thread_count; }
+unsigned hx_pool_threads(const hx_pool *p)
+{
+    return p->thread_count;
+}
 
 void hx_pool_free(hx_pool *p)
 {

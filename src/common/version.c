@@ -4,4 +4,7 @@
  */
 #include "hexz.h"
 
-unsigned hexz_version_number(void) { return HEXZ_VERSION_NUMBER; }
+unsigned hexz_version_number(void)
+{
+    return HEXZ_VERSION_NUMBER;
+}

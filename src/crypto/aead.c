@@ -42,7 +42,8 @@ int hx_key_record_decode(hx_key_record *rec, const uint8_t *in, size_t len, cons
     if (len != HX_KEY_RECORD_LEN || memcmp(in, RECORD_MAGIC, 4) != 0 || in[6] || in[7])
         return hx_error(HEXZ_ECORRUPT, "%s: bad encryption record", name);
     if (in[4] != 1 || in[5] != 1)
-        return hx_error(HEXZ_EUNSUPPORTED, "%s: unknown key derivation or cipher (%u/%u)", name, in[4], in[5]);
+        return hx_error(HEXZ_EUNSUPPORTED, "%s: unknown key derivation or cipher (%u/%u)", name,
+                        in[4], in[5]);
     rec->opslimit = hx_get64(in + 8);
     rec->memlimit = hx_get64(in + 16);
     memcpy(rec->salt, in + 24, 16);
@@ -60,11 +61,12 @@ int hx_key_record_check_cost(const hx_key_record *rec, uint64_t max_memory, uint
     if (!max_memory) max_memory = HEXZ_KDF_MEMORY_LIMIT;
     if (!max_ops) max_ops = HEXZ_KDF_OPS_LIMIT;
     if (rec->memlimit <= max_memory && rec->opslimit <= max_ops) return 0;
-    return hx_error(HEXZ_EUNSUPPORTED,
-                    "%s: key derivation cost %llu MiB x %llu passes exceeds the limit of %llu MiB x %llu "
-                    "passes",
-                    name, (unsigned long long)(rec->memlimit >> 20), (unsigned long long)rec->opslimit,
-                    (unsigned long long)(max_memory >> 20), (unsigned long long)max_ops);
+    return hx_error(
+        HEXZ_EUNSUPPORTED,
+        "%s: key derivation cost %llu MiB x %llu passes exceeds the limit of %llu MiB x %llu "
+        "passes",
+        name, (unsigned long long)(rec->memlimit >> 20), (unsigned long long)rec->opslimit,
+        (unsigned long long)(max_memory >> 20), (unsigned long long)max_ops);
 }
 
 static int derive_kek(uint8_t kek[HX_KEY_LEN], const char *password, const hx_key_record *rec)
@@ -116,8 +118,9 @@ int hx_key_record_wrap(hx_key_record *rec, const uint8_t data_key[HX_KEY_LEN], c
     return 0;
 }
 
-int hx_key_record_unwrap(const hx_key_record *rec, const char *password, const uint8_t archive_id[16],
-                         uint8_t data_key[HX_KEY_LEN], const char *name)
+int hx_key_record_unwrap(const hx_key_record *rec, const char *password,
+                         const uint8_t archive_id[16], uint8_t data_key[HX_KEY_LEN],
+                         const char *name)
 {
     int rc = hx_crypto_init();
     if (rc) return rc;
@@ -125,8 +128,8 @@ int hx_key_record_unwrap(const hx_key_record *rec, const char *password, const u
     rc = derive_kek(kek, password, rec);
     if (rc) return rc;
     size_t ad_len = wrap_ad(ad, archive_id, rec);
-    int bad = crypto_aead_xchacha20poly1305_ietf_decrypt(data_key, NULL, NULL, rec->wrapped,
-                                                         sizeof rec->wrapped, ad, ad_len, rec->nonce, kek);
+    int bad = crypto_aead_xchacha20poly1305_ietf_decrypt(
+        data_key, NULL, NULL, rec->wrapped, sizeof rec->wrapped, ad, ad_len, rec->nonce, kek);
     sodium_memzero(kek, sizeof kek);
     return bad ? hx_error(HEXZ_EPASSWORD, "%s: wrong password", name) : 0;
 }
@@ -139,9 +142,15 @@ void hx_keys_derive(hx_keys *k, const uint8_t data_key[HX_KEY_LEN])
     crypto_kdf_derive_from_key(k->nonce, HX_KEY_LEN, 4, KDF_CONTEXT, data_key);
 }
 
-void hx_random_bytes(void *buf, size_t len) { randombytes_buf(buf, len); }
+void hx_random_bytes(void *buf, size_t len)
+{
+    randombytes_buf(buf, len);
+}
 
-void hx_wipe(void *buf, size_t len) { sodium_memzero(buf, len); }
+void hx_wipe(void *buf, size_t len)
+{
+    sodium_memzero(buf, len);
+}
 
 size_t hx_ad(uint8_t out[HX_AD_MAX], const char *domain, const uint8_t archive_id[16], uint32_t a,
              uint32_t b, const uint8_t *hash32)
@@ -173,12 +182,14 @@ int hx_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad, size
 {
     if (len < HX_AEAD_OVERHEAD) return -1;
     return crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, in + HX_AEAD_NONCE_LEN,
-                                                      len - HX_AEAD_NONCE_LEN, ad, ad_len, in, key) == 0
+                                                      len - HX_AEAD_NONCE_LEN, ad, ad_len, in,
+                                                      key) == 0
                ? 0
                : -1;
 }
 
-void hx_block_nonce(const hx_keys *k, const uint8_t content_hash[32], uint8_t nonce[HX_AEAD_NONCE_LEN])
+void hx_block_nonce(const hx_keys *k, const uint8_t content_hash[32],
+                    uint8_t nonce[HX_AEAD_NONCE_LEN])
 {
     uint8_t full[HX_HASH_LEN];
     hx_hash_keyed(k->nonce, content_hash, 32, full);

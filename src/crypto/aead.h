@@ -47,8 +47,9 @@ int hx_key_record_check_cost(const hx_key_record *rec, uint64_t max_memory, uint
 int hx_key_record_wrap(hx_key_record *rec, const uint8_t data_key[HX_KEY_LEN], const char *password,
                        hexz_kdf_strength strength, const uint8_t archive_id[16]);
 /* Unwraps the data key; HEXZ_EPASSWORD if the password is wrong (or the record was altered). */
-int hx_key_record_unwrap(const hx_key_record *rec, const char *password, const uint8_t archive_id[16],
-                         uint8_t data_key[HX_KEY_LEN], const char *name);
+int hx_key_record_unwrap(const hx_key_record *rec, const char *password,
+                         const uint8_t archive_id[16], uint8_t data_key[HX_KEY_LEN],
+                         const char *name);
 
 void hx_keys_derive(hx_keys *k, const uint8_t data_key[HX_KEY_LEN]);
 void hx_random_bytes(void *buf, size_t len);
@@ -68,6 +69,7 @@ int hx_open(uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad, size
 /* The nonce of a stored block: derived from its (keyed) content hash, so the same content
  * always seals to the same bytes (dedup stays deterministic) and distinct contents never share
  * a nonce. */
-void hx_block_nonce(const hx_keys *k, const uint8_t content_hash[32], uint8_t nonce[HX_AEAD_NONCE_LEN]);
+void hx_block_nonce(const hx_keys *k, const uint8_t content_hash[32],
+                    uint8_t nonce[HX_AEAD_NONCE_LEN]);
 
 #endif

@@ -78,7 +78,9 @@ void hx_base64_encode(char *out, size_t cap, const uint8_t *bin, size_t len)
 int hx_base64_decode(uint8_t *bin, size_t cap, const char *text, size_t n, size_t *bin_len)
 {
     return sodium_base642bin(bin, cap, text, n, NULL, bin_len, NULL,
-                             sodium_base64_VARIANT_ORIGINAL) == 0 ? 0 : -1;
+                             sodium_base64_VARIANT_ORIGINAL) == 0
+               ? 0
+               : -1;
 }
 
 int hx_hex_decode(uint8_t *bin, size_t cap, const char *text, size_t n, size_t *bin_len)
@@ -86,4 +88,7 @@ int hx_hex_decode(uint8_t *bin, size_t cap, const char *text, size_t n, size_t *
     return sodium_hex2bin(bin, cap, text, n, NULL, bin_len, NULL) == 0 ? 0 : -1;
 }
 
-void hx_memzero(void *p, size_t n) { sodium_memzero(p, n); }
+void hx_memzero(void *p, size_t n)
+{
+    sodium_memzero(p, n);
+}

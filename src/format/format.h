@@ -230,8 +230,7 @@ int hx_manifest_entry_decode(hx_manifest_entry *e, const uint8_t *in, size_t ava
 void hx_manifest_page_header_encode(uint32_t entry_count, uint64_t first_index,
                                     uint8_t out[HX_MANIFEST_PAGE_HEADER_LEN]);
 int hx_manifest_page_header_decode(uint32_t *entry_count, uint64_t *first_index,
-                                   const uint8_t in[HX_MANIFEST_PAGE_HEADER_LEN],
-                                   const char *name);
+                                   const uint8_t in[HX_MANIFEST_PAGE_HEADER_LEN], const char *name);
 
 /* Manifest order: bytewise with '/' below every other byte. Returns <0, 0, >0. */
 int hx_path_compare(const char *a, size_t alen, const char *b, size_t blen);

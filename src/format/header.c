@@ -46,8 +46,9 @@ int hx_header_decode(hx_header *h, const uint8_t in[HX_HEADER_LEN], const char *
     h->major = hx_get16(in + 8);
     h->minor = hx_get16(in + 10);
     if (h->major != HX_FORMAT_MAJOR)
-        return hx_error(HEXZ_EUNSUPPORTED, "%s: format version %u.%u is not supported (this hexz reads %u.x)",
-                        name, h->major, h->minor, HX_FORMAT_MAJOR);
+        return hx_error(HEXZ_EUNSUPPORTED,
+                        "%s: format version %u.%u is not supported (this hexz reads %u.x)", name,
+                        h->major, h->minor, HX_FORMAT_MAJOR);
     h->header_length = hx_get32(in + 12);
     if (h->header_length != HX_HEADER_LEN)
         return hx_error(HEXZ_ECORRUPT, "%s: header length %u is not %u", name, h->header_length,
@@ -153,9 +154,8 @@ static int params_check(const hx_params *p, const char *name)
         return hx_error(HEXZ_ECORRUPT, "%s: unknown codec %u", name, p->codec);
     if (p->max_size < 64 || p->max_size > HX_BLOCK_MAX_LIMIT)
         return hx_error(HEXZ_ECORRUPT, "%s: max block size %u out of range", name, p->max_size);
-    if (p->chunking == 2 &&
-        (p->min_size < 64 || p->min_size > p->avg_size || p->avg_size > p->max_size ||
-         (p->avg_size & (p->avg_size - 1)) != 0))
+    if (p->chunking == 2 && (p->min_size < 64 || p->min_size > p->avg_size ||
+                             p->avg_size > p->max_size || (p->avg_size & (p->avg_size - 1)) != 0))
         return hx_error(HEXZ_ECORRUPT, "%s: bad chunking parameters", name);
     if (p->page_entries < 1 || p->page_entries > HX_PAGE_ENTRIES_LIMIT)
         return hx_error(HEXZ_ECORRUPT, "%s: page size %u out of range", name, p->page_entries);

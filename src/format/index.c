@@ -73,21 +73,24 @@ static int hole_check(const hx_block_entry *e, const char *name)
 {
     static const uint8_t zero[HX_HASH_LEN];
     if (e->logical_length == 0 || e->logical_length > HX_HOLE_MAX)
-        return hx_error(HEXZ_ECORRUPT, "%s: hole of %u bytes out of range", name, e->logical_length);
+        return hx_error(HEXZ_ECORRUPT, "%s: hole of %u bytes out of range", name,
+                        e->logical_length);
     if (e->stored_offset || e->stored_length || e->codec || e->stored_checksum ||
         memcmp(e->content_hash, zero, HX_HASH_LEN) != 0)
         return hx_error(HEXZ_ECORRUPT, "%s: hole entry has stored fields set", name);
     return 0;
 }
 
-static int stored_check(const hx_block_entry *e, uint32_t max_size, uint32_t overhead, const char *name)
+static int stored_check(const hx_block_entry *e, uint32_t max_size, uint32_t overhead,
+                        const char *name)
 {
     if (e->logical_length == 0 || e->logical_length > max_size)
         return hx_error(HEXZ_ECORRUPT, "%s: block of %u bytes exceeds the archive's maximum %u",
                         name, e->logical_length, max_size);
     if (!hx_codec_id_known(e->codec))
         return hx_error(HEXZ_ECORRUPT, "%s: block has unknown codec %u", name, e->codec);
-    if (e->stored_length <= overhead || e->stored_length > hx_stored_length_limit(max_size, overhead))
+    if (e->stored_length <= overhead ||
+        e->stored_length > hx_stored_length_limit(max_size, overhead))
         return hx_error(HEXZ_ECORRUPT, "%s: stored length %u out of range", name, e->stored_length);
     if (e->codec == HX_CODEC_NONE && e->stored_length != (uint64_t)e->logical_length + overhead)
         return hx_error(HEXZ_ECORRUPT, "%s: raw block length mismatch", name);

@@ -57,7 +57,8 @@ int hx_manifest_entry_decode(hx_manifest_entry *e, const uint8_t *in, size_t ava
     e->target_length = hx_get32(in + 20);
     e->offset = hx_get64(in + 24);
     e->size = hx_get64(in + 32);
-    if (in[1] != 0) return hx_error(HEXZ_ECORRUPT, "%s: manifest entry has reserved bits set", name);
+    if (in[1] != 0)
+        return hx_error(HEXZ_ECORRUPT, "%s: manifest entry has reserved bits set", name);
     int rc = entry_fields_check(e, name);
     if (rc) return rc;
     size_t len = hx_manifest_entry_len(e);

@@ -37,7 +37,8 @@ int hx_signature_decode(hx_signature *s, const uint8_t *in, size_t len, const ch
     if (len < HX_SIG_FIXED_LEN || memcmp(in, HX_SIG_MAGIC, 4) != 0 || hx_get16(in + 4) != 1)
         return hx_error(HEXZ_ECORRUPT, "%s: bad signature record", name);
     s->comment_length = hx_get16(in + 6);
-    if (s->comment_length > HX_SIG_COMMENT_MAX || len != HX_SIG_FIXED_LEN + (size_t)s->comment_length)
+    if (s->comment_length > HX_SIG_COMMENT_MAX ||
+        len != HX_SIG_FIXED_LEN + (size_t)s->comment_length)
         return hx_error(HEXZ_ECORRUPT, "%s: bad signature record length", name);
     memcpy(s->key_id, in + 8, HEXZ_KEY_ID_LEN);
     s->signed_at = (int64_t)hx_get64(in + 16);

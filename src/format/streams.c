@@ -32,7 +32,8 @@ void hx_streams_encode(const hx_stream_desc *s, uint32_t count, uint8_t *out)
     }
 }
 
-static int decode_one(hx_stream_desc *d, const uint8_t *in, size_t len, size_t *pos, const char *name)
+static int decode_one(hx_stream_desc *d, const uint8_t *in, size_t len, size_t *pos,
+                      const char *name)
 {
     if (*pos + 1 > len) return hx_error(HEXZ_ECORRUPT, "%s: streams section truncated", name);
     size_t nlen = in[(*pos)++];

@@ -8,7 +8,10 @@
 
 #include <xxhash.h>
 
-void hx_hasher_init(hx_hasher *h) { blake3_hasher_init(h); }
+void hx_hasher_init(hx_hasher *h)
+{
+    blake3_hasher_init(h);
+}
 
 void hx_hasher_update(hx_hasher *h, const void *data, size_t len)
 {
@@ -28,7 +31,8 @@ void hx_hash(const void *data, size_t len, uint8_t out[HX_HASH_LEN])
     hx_hasher_final(&h, out);
 }
 
-void hx_hash_keyed(const uint8_t key[HX_HASH_LEN], const void *data, size_t len, uint8_t out[HX_HASH_LEN])
+void hx_hash_keyed(const uint8_t key[HX_HASH_LEN], const void *data, size_t len,
+                   uint8_t out[HX_HASH_LEN])
 {
     blake3_hasher h;
     blake3_hasher_init_keyed(&h, key);

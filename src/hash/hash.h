@@ -26,7 +26,8 @@ void hx_hasher_final(hx_hasher *h, uint8_t out[HX_HASH_LEN]);
 void hx_hash(const void *data, size_t len, uint8_t out[HX_HASH_LEN]);
 
 /* Keyed BLAKE3-256 of data[0..len) under a 32-byte key. */
-void hx_hash_keyed(const uint8_t key[HX_HASH_LEN], const void *data, size_t len, uint8_t out[HX_HASH_LEN]);
+void hx_hash_keyed(const uint8_t key[HX_HASH_LEN], const void *data, size_t len,
+                   uint8_t out[HX_HASH_LEN]);
 
 /* XXH3-64 of data[0..len), the stored-bytes checksum. */
 uint64_t hx_checksum64(const void *data, size_t len);

@@ -52,7 +52,8 @@ static int copy_stream(hexz_reader *r, hexz_writer *w, uint32_t s)
         rc = hx_get_index_page(r, s, p, &it);
         if (rc) break;
         const hx_index_page *page = it->data;
-        for (uint32_t i = 0; !rc && i < page->count; i++) rc = copy_block(r, w, index, &page->entries[i]);
+        for (uint32_t i = 0; !rc && i < page->count; i++)
+            rc = copy_block(r, w, index, &page->entries[i]);
         hx_reader_release_page(r, it);
     }
     return rc;
@@ -65,9 +66,12 @@ static int copy_manifest(hexz_reader *r, hexz_writer *w)
     int rc = 0;
     for (uint64_t i = 0; !rc && i < hexz_reader_file_count(r); i++) {
         rc = hexz_reader_file_at(r, i, f);
-        hx_manifest_entry e = {.type = (uint8_t)f->type, .mode = f->mode, .mtime_sec = f->mtime_sec,
-                      .mtime_nsec = f->mtime_nsec, .path = f->path,
-                      .target = f->type == HEXZ_FILE_SYMLINK ? f->target : NULL};
+        hx_manifest_entry e = {.type = (uint8_t)f->type,
+                               .mode = f->mode,
+                               .mtime_sec = f->mtime_sec,
+                               .mtime_nsec = f->mtime_nsec,
+                               .path = f->path,
+                               .target = f->type == HEXZ_FILE_SYMLINK ? f->target : NULL};
         if (f->type == HEXZ_FILE_REGULAR) {
             e.offset = f->offset;
             e.size = f->size;

@@ -13,7 +13,8 @@
 
 int hx_rewrite_archive(hexz_reader *r, const char *archive, hx_rewrite_fn fn, void *user)
 {
-    if (hx_reader_fd(r) < 0) return hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
+    if (hx_reader_fd(r) < 0)
+        return hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
     hx_outfile out;
     memset(&out, 0, sizeof out);
     out.fd = -1;
@@ -30,7 +31,8 @@ int hx_rewrite_tail(hexz_reader *r, hx_outfile *out, const hx_section *sections,
 {
     uint8_t *table = malloc((size_t)count * HX_SECTION_ENTRY_LEN);
     if (!table) return hx_error(HEXZ_ENOMEM, "%s: out of memory", hx_reader_path(r));
-    for (uint32_t i = 0; i < count; i++) hx_section_encode(&sections[i], table + (size_t)i * HX_SECTION_ENTRY_LEN);
+    for (uint32_t i = 0; i < count; i++)
+        hx_section_encode(&sections[i], table + (size_t)i * HX_SECTION_ENTRY_LEN);
     hx_header h = *hx_reader_header(r);
     h.section_table_offset = out->pos;
     h.section_count = count;

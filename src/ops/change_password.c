@@ -60,8 +60,9 @@ static int rewrap(hexz_reader *r, const hx_section *sec, const char *old_pw, con
     if (!buf) return hx_error(HEXZ_ENOMEM, "%s: out of memory", hx_reader_path(r));
     hx_key_record rec;
     uint8_t data_key[HX_KEY_LEN];
-    int rc = sec->length == HX_KEY_RECORD_LEN ? hx_pread_exact(r, buf, HX_KEY_RECORD_LEN, sec->offset)
-                                               : hx_error(HEXZ_ECORRUPT, "%s: bad key record", hx_reader_path(r));
+    int rc = sec->length == HX_KEY_RECORD_LEN
+                 ? hx_pread_exact(r, buf, HX_KEY_RECORD_LEN, sec->offset)
+                 : hx_error(HEXZ_ECORRUPT, "%s: bad key record", hx_reader_path(r));
     if (!rc) rc = hx_key_record_decode(&rec, buf, HX_KEY_RECORD_LEN, hx_reader_path(r));
     const uint8_t *id = hx_reader_header(r)->archive_id;
     if (!rc) rc = hx_key_record_unwrap(&rec, old_pw, id, data_key, hx_reader_path(r));
@@ -73,9 +74,9 @@ static int rewrap(hexz_reader *r, const hx_section *sec, const char *old_pw, con
 }
 
 typedef struct {
-    const hx_section *record_section; /* the ENCRYPTION section */
-    uint8_t record[HX_KEY_RECORD_LEN];  /* its new contents, the same length */
-    uint64_t cut;                       /* kept_end() */
+    const hx_section *record_section;  /* the ENCRYPTION section */
+    uint8_t record[HX_KEY_RECORD_LEN]; /* its new contents, the same length */
+    uint64_t cut;                      /* kept_end() */
 } rewrapped;
 
 /* The old archive up to `cut`, the record replaced in place, the table without signatures. */
@@ -109,7 +110,8 @@ static int keep_key(hexz_reader *r, const char *archive, const char *old_pw, con
 }
 
 /* A new archive under a fresh data key, with everything the old one's readers could see kept. */
-static int reencrypt(hexz_reader *r, const char *archive, const char *new_pw, const hexz_passwd_options *o)
+static int reencrypt(hexz_reader *r, const char *archive, const char *new_pw,
+                     const hexz_passwd_options *o)
 {
     hexz_write_options wo;
     hexz_write_options_init(&wo);
@@ -123,13 +125,15 @@ static int reencrypt(hexz_reader *r, const char *archive, const char *new_pw, co
     wo.progress = o->progress;
     wo.progress_user = o->progress_user;
     wo.overwrite = 1;
-    if (hx_reader_dict(r)) hx_codec_dict_bytes(hx_reader_dict(r), &wo.dictionary, &wo.dictionary_size);
+    if (hx_reader_dict(r))
+        hx_codec_dict_bytes(hx_reader_dict(r), &wo.dictionary, &wo.dictionary_size);
     hexz_writer *w = NULL;
     int rc = hexz_writer_create(&w, archive, &wo);
     if (!rc) rc = hx_writer_check_source(w, hx_reader_fd(r));
     if (!rc) {
         uint64_t total = 0;
-        for (uint32_t s = 0; s < hexz_reader_stream_count(r); s++) total += hx_reader_stream_desc(r, s)->size;
+        for (uint32_t s = 0; s < hexz_reader_stream_count(r); s++)
+            total += hx_reader_stream_desc(r, s)->size;
         hx_writer_set_bytes_total(w, total);
         rc = hx_copy_content(r, w);
     }
@@ -138,25 +142,29 @@ static int reencrypt(hexz_reader *r, const char *archive, const char *new_pw, co
     return rc;
 }
 
-int hexz_change_password_opts(const char *archive, const char *old_password, const char *new_password,
-                              const hexz_passwd_options *opts)
+int hexz_change_password_opts(const char *archive, const char *old_password,
+                              const char *new_password, const hexz_passwd_options *opts)
 {
     if (!archive || !old_password || !new_password)
         return hx_error(HEXZ_EINVAL, "hexz_change_password: NULL argument");
     if (opts && opts->version != HEXZ_PASSWD_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "%s: password options version %u is not %u", archive, opts->version,
-                        HEXZ_PASSWD_OPTIONS_VERSION);
+        return hx_error(HEXZ_EINVAL, "%s: password options version %u is not %u", archive,
+                        opts->version, HEXZ_PASSWD_OPTIONS_VERSION);
     hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
     if (opts) o = *opts;
     if (!*new_password) return hx_error(HEXZ_EINVAL, "%s: the new password is empty", archive);
     hexz_reader *r;
-    hx_open_ctx ctx = {.password = old_password, .max_kdf_memory = o.max_kdf_memory, .max_kdf_ops = o.max_kdf_ops};
+    hx_open_ctx ctx = {
+        .password = old_password, .max_kdf_memory = o.max_kdf_memory, .max_kdf_ops = o.max_kdf_ops};
     int rc = hx_reader_open_ex(&r, archive, &ctx);
     if (rc) return rc;
-    if (!hexz_reader_is_encrypted(r) || !find_record(r)) rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);
-    if (!rc && hx_reader_fd(r) < 0) rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
-    if (!rc) rc = o.keep_key ? keep_key(r, archive, old_password, new_password, o.kdf)
-                             : reencrypt(r, archive, new_password, &o);
+    if (!hexz_reader_is_encrypted(r) || !find_record(r))
+        rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);
+    if (!rc && hx_reader_fd(r) < 0)
+        rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
+    if (!rc)
+        rc = o.keep_key ? keep_key(r, archive, old_password, new_password, o.kdf)
+                        : reencrypt(r, archive, new_password, &o);
     hexz_reader_free(r);
     return rc;
 }

@@ -113,10 +113,12 @@ static int gather(samples *s, const char *input)
 
 int hexz_train_dictionary(const char *input, size_t max_size, void **out, size_t *out_len)
 {
-    if (!input || !out || !out_len) return hx_error(HEXZ_EINVAL, "hexz_train_dictionary: NULL argument");
+    if (!input || !out || !out_len)
+        return hx_error(HEXZ_EINVAL, "hexz_train_dictionary: NULL argument");
     if (max_size == 0) max_size = DEFAULT_DICT;
     if (max_size < 1024 || max_size > (1u << 20))
-        return hx_error(HEXZ_EINVAL, "%s: dictionary size %zu is outside 1 KiB..1 MiB", input, max_size);
+        return hx_error(HEXZ_EINVAL, "%s: dictionary size %zu is outside 1 KiB..1 MiB", input,
+                        max_size);
     samples s = {0};
     s.cap = max_size * SAMPLES_PER_DICT_BYTE;
     s.cap_count = (unsigned)(s.cap / 512);

@@ -21,7 +21,8 @@
 typedef int (*entry_fn)(const hx_block_entry *e, void *user);
 
 /* Calls fn for each data entry (not holes) of `stream` covering [off, off + len). */
-static int for_each_entry(hexz_reader *r, uint32_t stream, uint64_t off, uint64_t len, entry_fn fn, void *user)
+static int for_each_entry(hexz_reader *r, uint32_t stream, uint64_t off, uint64_t len, entry_fn fn,
+                          void *user)
 {
     const hx_stream_desc *s = hx_reader_stream_desc(r, stream);
     const hx_page_ref *pages = hx_reader_stream_pages(r, stream);
@@ -54,7 +55,8 @@ static int add_hash(const hx_block_entry *e, void *user)
 }
 
 /* a's distinct blocks against b's: shared, only in a. */
-static void compare_sets(const hx_dedup_table *a, const hx_dedup_table *b, hexz_diff_counts *c, int a_is_first)
+static void compare_sets(const hx_dedup_table *a, const hx_dedup_table *b, hexz_diff_counts *c,
+                         int a_is_first)
 {
     size_t pos = 0;
     for (const hx_dedup_slot *s; (s = hx_dedup_next(a, &pos)) != NULL;) {
@@ -74,8 +76,8 @@ static void compare_sets(const hx_dedup_table *a, const hx_dedup_table *b, hexz_
 }
 
 /* Builds both sides' sets from their ranges (stream -1 = absent) and counts. */
-static int diff_ranges(hexz_reader *ra, int sa, uint64_t oa, uint64_t la, hexz_reader *rb, int sb, uint64_t ob,
-                       uint64_t lb, hexz_diff_counts *c)
+static int diff_ranges(hexz_reader *ra, int sa, uint64_t oa, uint64_t la, hexz_reader *rb, int sb,
+                       uint64_t ob, uint64_t lb, hexz_diff_counts *c)
 {
     hx_dedup_table ta, tb;
     hx_dedup_init(&ta);
@@ -127,13 +129,14 @@ static int diff_files(hexz_reader *a, hexz_reader *b, hexz_diff_fn fn, void *use
         for (uint64_t i = 0; i < hexz_reader_file_count(x) && !rc; i++) {
             rc = hexz_reader_file_at(x, i, fa);
             if (rc || fa->type != HEXZ_FILE_REGULAR) continue;
-            int in_other = hexz_reader_file_lookup(y, fa->path, fb) == 0 && fb->type == HEXZ_FILE_REGULAR;
+            int in_other = hexz_reader_file_lookup(y, fa->path, fb) == 0 &&
+                           fb->type == HEXZ_FILE_REGULAR;
             if (side && in_other) continue;
             hexz_diff_counts c;
-            if (side)
-                rc = diff_ranges(a, -1, 0, 0, b, mb, fa->offset, fa->size, &c);
+            if (side) rc = diff_ranges(a, -1, 0, 0, b, mb, fa->offset, fa->size, &c);
             else
-                rc = diff_ranges(a, ma, fa->offset, fa->size, b, in_other ? mb : -1, fb->offset, fb->size, &c);
+                rc = diff_ranges(a, ma, fa->offset, fa->size, b, in_other ? mb : -1, fb->offset,
+                                 fb->size, &c);
             if (!rc) fn("file", fa->path, &c, user);
         }
     }
@@ -147,14 +150,17 @@ int hexz_diff(hexz_reader *a, hexz_reader *b, hexz_diff_counts *total, hexz_diff
 {
     if (!a || !b || !total) return hx_error(HEXZ_EINVAL, "hexz_diff: NULL argument");
     if (hexz_reader_is_encrypted(a) || hexz_reader_is_encrypted(b))
-        return hx_error(HEXZ_EUNSUPPORTED, "%s: encrypted archives hide their content hashes; diff needs plain ones",
+        return hx_error(HEXZ_EUNSUPPORTED,
+                        "%s: encrypted archives hide their content hashes; diff needs plain ones",
                         hexz_reader_is_encrypted(a) ? hx_reader_path(a) : hx_reader_path(b));
     hx_dedup_table ta, tb;
     hx_dedup_init(&ta);
     hx_dedup_init(&tb);
     int rc = 0;
-    for (uint32_t s = 0; s < hexz_reader_stream_count(a) && !rc; s++) rc = for_each_entry(a, s, 0, UINT64_MAX, add_hash, &ta);
-    for (uint32_t s = 0; s < hexz_reader_stream_count(b) && !rc; s++) rc = for_each_entry(b, s, 0, UINT64_MAX, add_hash, &tb);
+    for (uint32_t s = 0; s < hexz_reader_stream_count(a) && !rc; s++)
+        rc = for_each_entry(a, s, 0, UINT64_MAX, add_hash, &ta);
+    for (uint32_t s = 0; s < hexz_reader_stream_count(b) && !rc; s++)
+        rc = for_each_entry(b, s, 0, UINT64_MAX, add_hash, &tb);
     memset(total, 0, sizeof *total);
     if (!rc) {
         compare_sets(&ta, &tb, total, 1);

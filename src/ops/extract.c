@@ -2,15 +2,15 @@
  * extract.c - hexz_extract_opts(): a file tree into a directory, or the "main" stream into a
  * file.
  *
- * (Single streams: extract_stream.c.) Trees go in three passes. First every entry is read in manifest order and checked against
- * the tree rules verify uses (tree_rules.h) and, without force, against the destination: any
- * path to create that exists already (as anything but a directory where the archive has one)
- * stops extraction before anything is written. Then the entries are written: directories made
- * (mode 0700 while being filled), regular files written under no name and linked or renamed into
- * place when complete (extract_path.c), so no existing file, hard link or FIFO is ever opened.
- * Last come symbolic links (so none exists while files are written) and then directory modes
- * and times, deepest first, each directory reopened by walking from the destination with
- * O_NOFOLLOW, so that a directory swapped for a link meanwhile is not followed. Every path is
+ * (Single streams: extract_stream.c.) Trees go in three passes. First every entry is read in
+ * manifest order and checked against the tree rules verify uses (tree_rules.h) and, without force,
+ * against the destination: any path to create that exists already (as anything but a directory
+ * where the archive has one) stops extraction before anything is written. Then the entries are
+ * written: directories made (mode 0700 while being filled), regular files written under no name and
+ * linked or renamed into place when complete (extract_path.c), so no existing file, hard link or
+ * FIFO is ever opened. Last come symbolic links (so none exists while files are written) and then
+ * directory modes and times, deepest first, each directory reopened by walking from the destination
+ * with O_NOFOLLOW, so that a directory swapped for a link meanwhile is not followed. Every path is
  * walked from a descriptor of the destination one component at a time, never as a string.
  *
  * Part of ops/ (level 4, above pack/ and read/). Uses the public reader calls, read/reader.h
@@ -36,11 +36,11 @@ typedef struct {
     hexz_reader *r;
     const char *dest;
     hexz_extract_options o;
-    int root;           /* the destination directory, or -1 while it does not exist */
-    int parent;         /* the open parent of the current entry; -1: none (or, checking, missing) */
-    int parent_valid;   /* parent / parent_path describe the current parent */
-    char *parent_path;  /* its path relative to the root, "" for the root */
-    mode_t clear;       /* mode bits not restored */
+    int root;          /* the destination directory, or -1 while it does not exist */
+    int parent;        /* the open parent of the current entry; -1: none (or, checking, missing) */
+    int parent_valid;  /* parent / parent_path describe the current parent */
+    char *parent_path; /* its path relative to the root, "" for the root */
+    mode_t clear;      /* mode bits not restored */
     unsigned main_stream;
     int have_main;
     uint64_t *deferred; /* indices of symlinks and directories, for the final passes */
@@ -83,13 +83,15 @@ static int enter_parent(extract_ctx *x, const char *path, int create, const char
     const char *slash = strrchr(path, '/');
     size_t plen = slash ? (size_t)(slash - path) : 0;
     *name = slash ? slash + 1 : path;
-    if (x->parent_valid && strlen(x->parent_path) == plen && strncmp(x->parent_path, path, plen) == 0)
+    if (x->parent_valid && strlen(x->parent_path) == plen &&
+        strncmp(x->parent_path, path, plen) == 0)
         return 0;
     forget_parent(x);
     size_t bad = 0;
     int fd = hx_xp_open_dir(x->root, path, plen, create, x->o.force, &bad);
     if (fd < 0 && !create && errno == ENOENT) fd = -1;
-    else if (fd < 0 && !create && (errno == ENOTDIR || errno == ELOOP)) return exists_error(x, path, bad);
+    else if (fd < 0 && !create && (errno == ENOTDIR || errno == ELOOP))
+        return exists_error(x, path, bad);
     else if (fd < 0) return hx_error_errno(HEXZ_EIO, errno, "%s/%.*s", x->dest, (int)bad, path);
     x->parent = fd;
     x->parent_valid = 1;
@@ -135,7 +137,7 @@ typedef struct {
     int fd;
     uint64_t pos;
     const char *path;
-    int failed;  /* the sink failed (the message names the destination already) */
+    int failed; /* the sink failed (the message names the destination already) */
 } file_sink;
 
 static int write_extent(const uint8_t *data, uint64_t len, void *user)
@@ -177,7 +179,8 @@ static int extract_file(extract_ctx *x, const char *name, const hexz_file_info *
     file_sink sink = {x, out.fd, 0, f->path, 0};
     int rc = 0;
     if (f->size > 0 && !x->have_main) /* open refuses that; never index a missing stream */
-        rc = hx_error(HEXZ_ECORRUPT, "%s: file %s has content but there is no stream main", hx_reader_path(x->r), f->path);
+        rc = hx_error(HEXZ_ECORRUPT, "%s: file %s has content but there is no stream main",
+                      hx_reader_path(x->r), f->path);
     else if (f->size > 0)
         rc = hx_for_each_extent(x->r, x->main_stream, f->offset, f->size, write_extent, &sink);
     /* A block that fails to read is named by the reader; add the file it belongs to. */
@@ -257,11 +260,13 @@ static int finish_dir(extract_ctx *x, const hexz_file_info *f)
     size_t bad = 0;
     int fd = hx_xp_open_dir(x->root, f->path, strlen(f->path), 0, 0, &bad);
     if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
-        return hx_error(HEXZ_EIO, "%s/%s: no longer a directory (replaced while extracting); mode and "
-                        "time not set", x->dest, f->path);
+        return hx_error(HEXZ_EIO,
+                        "%s/%s: no longer a directory (replaced while extracting); mode and "
+                        "time not set",
+                        x->dest, f->path);
     if (fd < 0)
-        return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot reopen to set its mode and time", x->dest,
-                              f->path);
+        return hx_error_errno(HEXZ_EIO, errno, "%s/%s: cannot reopen to set its mode and time",
+                              x->dest, f->path);
     struct timespec ts[2];
     times_of(f, ts);
     int rc = 0;
@@ -291,7 +296,8 @@ static int open_root(extract_ctx *x)
 {
     x->root = open(x->dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
     if (x->root >= 0 || errno == ENOENT) return 0;
-    if (errno == ENOTDIR) return hx_error(HEXZ_EEXIST, "%s: already exists and is not a directory", x->dest);
+    if (errno == ENOTDIR)
+        return hx_error(HEXZ_EEXIST, "%s: already exists and is not a directory", x->dest);
     return hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
 }
 
@@ -306,7 +312,8 @@ static int extract_tree(extract_ctx *x)
     if (!rc) rc = open_root(x);
     if (!rc) rc = check_all(x, f);
     if (!rc && x->root < 0) {
-        if (mkdir(x->dest, 0755) != 0 && errno != EEXIST) rc = hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
+        if (mkdir(x->dest, 0755) != 0 && errno != EEXIST)
+            rc = hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
         if (!rc) rc = open_root(x);
         if (!rc && x->root < 0) rc = hx_error_errno(HEXZ_EIO, errno, "%s", x->dest);
     }

@@ -29,15 +29,16 @@ int hx_extract_stream(hexz_reader *r, const char *dest, const hexz_extract_optio
  * directory. Returns a new descriptor, or -1 with errno set and *failed_len the length of the
  * prefix that could not be opened (ENOENT: it does not exist; ELOOP or ENOTDIR: it is not a
  * directory). */
-int hx_xp_open_dir(int root, const char *rel, size_t len, int create, int force, size_t *failed_len);
+int hx_xp_open_dir(int root, const char *rel, size_t len, int create, int force,
+                   size_t *failed_len);
 
 /* A regular file being written in the directory `dirfd`: unnamed (O_TMPFILE) where the file
  * system allows it, else a hidden temporary name; mode 0600 until the caller fchmods it. */
 typedef struct {
     int dirfd;
     int fd;
-    int anonymous;  /* no name yet */
-    int named;      /* tmp names it in dirfd */
+    int anonymous; /* no name yet */
+    int named;     /* tmp names it in dirfd */
     char tmp[32];
 } hx_xp_file;
 

@@ -7,8 +7,8 @@
  * Part of ops/ (level 4, above pack/ and read/). Uses common/tmpname.h, format/ (path rules) and
  * the OS (*at() calls) only.
  */
-#include "ops/extract_impl.h"
 #include "common/tmpname.h"
+#include "ops/extract_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,7 +137,8 @@ int hx_xp_file_commit(hx_xp_file *f, const char *name, int force)
         rc = hx_tmpname_link(f->fd, f->dirfd, name);
     } else {
         rc = f->anonymous ? link_anonymous_tmp(f) : 0;
-        if (rc == 0) rc = force ? replace(f->dirfd, f->tmp, name) : place_new(f->dirfd, f->tmp, name);
+        if (rc == 0)
+            rc = force ? replace(f->dirfd, f->tmp, name) : place_new(f->dirfd, f->tmp, name);
     }
     if (rc != 0) return -1;
     f->anonymous = f->named = 0;

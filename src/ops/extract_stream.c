@@ -19,7 +19,7 @@
 #define REPORT_BYTES (4u << 20)
 
 typedef struct {
-    hx_outfile *out;  /* or NULL: write to fd */
+    hx_outfile *out; /* or NULL: write to fd */
     int fd;
     const char *name; /* the destination, in messages */
     const hexz_extract_options *o;
@@ -52,7 +52,9 @@ static int stream_extent(const uint8_t *data, uint64_t len, void *user)
     s->progress.bytes_out += data || !s->out ? len : 0;
     if (rc || !s->o->progress || s->progress.bytes_in < s->next_report) return rc;
     s->next_report = s->progress.bytes_in + REPORT_BYTES;
-    return s->o->progress(&s->progress, s->o->user) ? hx_error(HEXZ_ECANCELED, "%s: extract canceled", s->name) : 0;
+    return s->o->progress(&s->progress, s->o->user)
+               ? hx_error(HEXZ_ECANCELED, "%s: extract canceled", s->name)
+               : 0;
 }
 
 /* The "main" stream into one file, written beside it and renamed into place: a failed or
@@ -71,7 +73,8 @@ int hx_extract_stream(hexz_reader *r, const char *dest, const hexz_extract_optio
     if (rc) return rc;
     stream_sink sink = {.out = &out, .name = dest, .o = o};
     sink.progress.bytes_total = hx_reader_stream_desc(r, stream)->size;
-    rc = hx_for_each_extent(r, stream, 0, hx_reader_stream_desc(r, stream)->size, stream_extent, &sink);
+    rc = hx_for_each_extent(r, stream, 0, hx_reader_stream_desc(r, stream)->size, stream_extent,
+                            &sink);
     if (!rc) rc = hx_outfile_commit(&out);
     hx_outfile_discard(&out);
     return rc;
@@ -85,11 +88,13 @@ int hexz_extract_to_fd(hexz_reader *r, int fd, const hexz_extract_options *opts)
     if (!r || fd < 0) return hx_error(HEXZ_EINVAL, "hexz_extract_to_fd: bad argument");
     if (o->version != HEXZ_EXTRACT_OPTIONS_VERSION)
         return hx_error(HEXZ_EINVAL, "hexz_extract_to_fd: unknown options version %u", o->version);
-    if (hexz_reader_has_file_tree(r)) return hx_error(HEXZ_EINVAL, "%s: cannot write a tree to a descriptor", hx_reader_path(r));
+    if (hexz_reader_has_file_tree(r))
+        return hx_error(HEXZ_EINVAL, "%s: cannot write a tree to a descriptor", hx_reader_path(r));
     unsigned stream;
     int rc = hexz_reader_find_stream(r, "main", &stream);
     if (rc) return rc;
     stream_sink sink = {.fd = fd, .name = "standard output", .o = o};
     sink.progress.bytes_total = hx_reader_stream_desc(r, stream)->size;
-    return hx_for_each_extent(r, stream, 0, hx_reader_stream_desc(r, stream)->size, stream_extent, &sink);
+    return hx_for_each_extent(r, stream, 0, hx_reader_stream_desc(r, stream)->size, stream_extent,
+                              &sink);
 }

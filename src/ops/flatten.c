@@ -20,7 +20,8 @@ int hexz_flatten(const char *src, const hexz_open_options *open_opts, const char
     int rc = hexz_reader_open_opts(&r, src, open_opts);
     if (rc) return rc;
     hexz_write_options o;
-    if (write_opts) o = *write_opts; else hexz_write_options_init(&o);
+    if (write_opts) o = *write_opts;
+    else hexz_write_options_init(&o);
     hx_copy_chunking(r, &o);
     o.base = NULL;
     hexz_writer *w = NULL;

@@ -25,8 +25,8 @@ static void count_base_ref(hexz_reader *r, hexz_inspect_info *o, const hx_block_
     if (levels <= HEXZ_CHAIN_MAX) o->level_bytes[levels] += e->logical_length;
 }
 
-static void count_entry(hexz_reader *r, hexz_inspect_info *o, hx_block_set *seen, const hx_block_entry *e,
-                        int *rc)
+static void count_entry(hexz_reader *r, hexz_inspect_info *o, hx_block_set *seen,
+                        const hx_block_entry *e, int *rc)
 {
     const char *path = hx_reader_path(r);
     o->blocks++;
@@ -73,7 +73,8 @@ static int inspect_streams(hexz_reader *r, hexz_inspect_info *o)
             rc = hx_load_index_page(r, s, p, &page);
             if (rc) break;
             o->index_bytes += pages[p].page_length;
-            for (uint32_t i = 0; i < page->count && !rc; i++) count_entry(r, o, &seen, &page->entries[i], &rc);
+            for (uint32_t i = 0; i < page->count && !rc; i++)
+                count_entry(r, o, &seen, &page->entries[i], &rc);
             free(page);
         }
     }

@@ -52,7 +52,8 @@ int hexz_key_write(const char *secret_path, const char *public_path,
                    const uint8_t pk[HEXZ_PUBLIC_KEY_LEN], const uint8_t sk[HEXZ_SECRET_KEY_LEN],
                    int force)
 {
-    if (!secret_path || !public_path || !pk || !sk) return hx_error(HEXZ_EINVAL, "hexz_key_write: NULL argument");
+    if (!secret_path || !public_path || !pk || !sk)
+        return hx_error(HEXZ_EINVAL, "hexz_key_write: NULL argument");
     int rc = hx_crypto_init();
     if (rc) return rc;
     char text[256];
@@ -69,7 +70,8 @@ int hexz_key_write(const char *secret_path, const char *public_path,
 }
 
 /* Reads a key file of `kind` into key[0..len); checks its tag and key id. */
-static int read_key_file(const char *path, const char *kind, uint8_t *key, size_t len, uint8_t *id_out)
+static int read_key_file(const char *path, const char *kind, uint8_t *key, size_t len,
+                         uint8_t *id_out)
 {
     char text[512] = {0};
     FILE *f = fopen(path, "r");

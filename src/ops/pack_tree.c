@@ -15,10 +15,10 @@
  * input tree.
  */
 #include <dirent.h>
-#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +88,9 @@ static int copy_stream(pack_ctx *c, int fd, const char *name, uint64_t limit)
         int rc = wait_readable(c, fd, name);
         if (rc) return rc;
         ssize_t n = read(fd, c->buf, want);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue; /* EAGAIN: a shared
-                                                                      non-blocking stdin */
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue; /* EAGAIN: a shared
+                        non-blocking stdin */
         if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s: read failed", name);
         if (n == 0) return 0;
         rc = hexz_writer_write(c->w, c->buf, (size_t)n);
@@ -108,7 +109,8 @@ static int copy_sparse(pack_ctx *c, int fd, const char *name, uint64_t size)
         off_t data = lseek(fd, (off_t)pos, SEEK_DATA);
         if (data < 0 && errno == ENXIO) data = (off_t)size; /* only a hole is left */
         if (data < 0) {
-            if (lseek(fd, (off_t)pos, SEEK_SET) < 0) return hx_error_errno(HEXZ_EIO, errno, "%s", name);
+            if (lseek(fd, (off_t)pos, SEEK_SET) < 0)
+                return hx_error_errno(HEXZ_EIO, errno, "%s", name);
             return copy_stream(c, fd, name, UINT64_MAX);
         }
         if ((uint64_t)data > size) data = (off_t)size;
@@ -128,7 +130,8 @@ static int copy_sparse(pack_ctx *c, int fd, const char *name, uint64_t size)
 static int copy_fd(pack_ctx *c, int fd, const char *name)
 {
     struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) return copy_sparse(c, fd, name, (uint64_t)st.st_size);
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        return copy_sparse(c, fd, name, (uint64_t)st.st_size);
     return copy_stream(c, fd, name, UINT64_MAX);
 }
 
@@ -163,7 +166,9 @@ static int vanished(pack_ctx *c, const char *rel, int err)
 static int pack_regular(pack_ctx *c, int dirfd, const char *name, const char *rel)
 {
     int fd = open_input(dirfd, name, O_NOFOLLOW);
-    if (fd < 0) return errno == ENOENT || errno == ELOOP ? vanished(c, rel, errno) : unreadable(c, rel, errno);
+    if (fd < 0)
+        return errno == ENOENT || errno == ELOOP ? vanished(c, rel, errno)
+                                                 : unreadable(c, rel, errno);
     /* What was opened is what counts: the entry may have changed since it was listed. */
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -184,15 +189,18 @@ static int pack_regular(pack_ctx *c, int dirfd, const char *name, const char *re
     return rc;
 }
 
-static int pack_symlink(pack_ctx *c, int dirfd, const char *name, const char *rel, const struct stat *st)
+static int pack_symlink(pack_ctx *c, int dirfd, const char *name, const char *rel,
+                        const struct stat *st)
 {
     char target[HX_PATH_MAX + 2];
     ssize_t n = readlinkat(dirfd, name, target, sizeof target);
     if (n < 0 && (errno == ENOENT || errno == EINVAL)) return vanished(c, rel, errno);
     if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s", rel);
-    if ((size_t)n > HX_PATH_MAX) return hx_error(HEXZ_EINVAL, "%s: symbolic link target too long", rel);
+    if ((size_t)n > HX_PATH_MAX)
+        return hx_error(HEXZ_EINVAL, "%s: symbolic link target too long", rel);
     target[n] = '\0';
-    return hexz_writer_add_symlink(c->w, rel, target, st->st_mtim.tv_sec, (uint32_t)st->st_mtim.tv_nsec);
+    return hexz_writer_add_symlink(c->w, rel, target, st->st_mtim.tv_sec,
+                                   (uint32_t)st->st_mtim.tv_nsec);
 }
 
 static int compare_names(const void *a, const void *b)
@@ -218,7 +226,10 @@ static int list_dir(int fd, const char *rel, char ***out, size_t *count)
         if (n == cap) {
             cap = cap ? cap * 2 : 32;
             char **p = realloc(names, cap * sizeof *p);
-            if (!p) { rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", rel); break; }
+            if (!p) {
+                rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", rel);
+                break;
+            }
             names = p;
         }
         if (!(names[n] = strdup(de->d_name))) rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", rel);
@@ -243,16 +254,21 @@ static int pack_entry(pack_ctx *c, int dirfd, const char *name, const char *rel)
 {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return errno == ENOENT ? vanished(c, rel, errno) : hx_error_errno(HEXZ_EIO, errno, "%s", rel);
+        return errno == ENOENT ? vanished(c, rel, errno)
+                               : hx_error_errno(HEXZ_EIO, errno, "%s", rel);
     if (st.st_dev == c->skip_dev && st.st_ino == c->skip_ino) return 0;
     if (S_ISREG(st.st_mode)) return pack_regular(c, dirfd, name, rel);
     if (S_ISLNK(st.st_mode)) return pack_symlink(c, dirfd, name, rel, &st);
     if (!S_ISDIR(st.st_mode)) {
-        warn(c, "%s: skipped: %s", rel, S_ISFIFO(st.st_mode) ? "a fifo" : S_ISSOCK(st.st_mode) ? "a socket" : "a device file");
+        warn(c, "%s: skipped: %s", rel,
+             S_ISFIFO(st.st_mode)   ? "a fifo"
+             : S_ISSOCK(st.st_mode) ? "a socket"
+                                    : "a device file");
         return 0;
     }
     int sub = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) return vanished(c, rel, errno);
+    if (sub < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+        return vanished(c, rel, errno);
     if (sub < 0) return unreadable(c, rel, errno);
     int rc = hexz_writer_add_dir(c->w, rel, st.st_mode & 07777, st.st_mtim.tv_sec,
                                  (uint32_t)st.st_mtim.tv_nsec);
@@ -280,7 +296,8 @@ static int pack_dir(pack_ctx *c, int fd, const char *rel)
             else if (rel) snprintf(child, len, "%s/%s", rel, names[i]);
             else snprintf(child, len, "%s", names[i]);
         }
-        if (!rc && strlen(child) > HX_PATH_MAX) rc = hx_error(HEXZ_EINVAL, "%s: path too long", child);
+        if (!rc && strlen(child) > HX_PATH_MAX)
+            rc = hx_error(HEXZ_EINVAL, "%s: path too long", child);
         if (!rc) rc = pack_entry(c, fd, names[i], child);
         free(child);
         free(names[i]);
@@ -322,9 +339,11 @@ static int pack_input(pack_ctx *c, const char *input, const struct stat *listed)
 static int pack_extra(pack_ctx *c, const hexz_stream_source *src)
 {
     if (!src->name || !src->path || strcmp(src->name, "main") == 0)
-        return hx_error(HEXZ_EINVAL, "%s: an extra stream needs a name other than main", src->path ? src->path : "(null)");
+        return hx_error(HEXZ_EINVAL, "%s: an extra stream needs a name other than main",
+                        src->path ? src->path : "(null)");
     int fd = open_input(AT_FDCWD, src->path, 0);
-    if (fd < 0) return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", src->path);
+    if (fd < 0)
+        return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", src->path);
     int rc = hexz_writer_begin_stream(c->w, src->name);
     if (!rc) rc = copy_fd(c, fd, src->path);
     close(fd);
@@ -350,8 +369,8 @@ int hexz_pack(const char *input, const char *output, const hexz_write_options *o
     static const hexz_pack_options defaults = HEXZ_PACK_OPTIONS_INIT;
     if (!input || !output) return hx_error(HEXZ_EINVAL, "hexz_pack: NULL argument");
     if (pack_opts && pack_opts->version != HEXZ_PACK_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "%s: pack options version %u is not %u", output, pack_opts->version,
-                        HEXZ_PACK_OPTIONS_VERSION);
+        return hx_error(HEXZ_EINVAL, "%s: pack options version %u is not %u", output,
+                        pack_opts->version, HEXZ_PACK_OPTIONS_VERSION);
     struct stat st;
     int rc = check_input(input, &st);
     if (rc) return rc;
@@ -366,7 +385,8 @@ int hexz_pack(const char *input, const char *output, const hexz_write_options *o
     hx_writer_set_bytes_total(c.w, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0);
     c.buf = malloc(READ_CHUNK);
     rc = c.buf ? pack_input(&c, input, &st) : hx_error(HEXZ_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < c.po->extra_stream_count; i++) rc = pack_extra(&c, &c.po->extra_streams[i]);
+    for (size_t i = 0; !rc && i < c.po->extra_stream_count; i++)
+        rc = pack_extra(&c, &c.po->extra_streams[i]);
     /* A cancel asked for since the last report stops here, before the archive is committed. */
     if (!rc) rc = hx_writer_poll_cancel(c.w);
     if (!rc) rc = hexz_writer_finish(c.w);

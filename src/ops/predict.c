@@ -3,8 +3,8 @@
  *
  * Each chunking is run over the whole input (cutting and hashing are cheap next to
  * compression), so holes and dedup are counted exactly; only every 4th distinct chunk is
- * compressed with each codec. The compression ratio of the sample, applied to all distinct bytes, plus the index's
- * own size, is the estimate.
+ * compressed with each codec. The compression ratio of the sample, applied to all distinct bytes,
+ * plus the index's own size, is the estimate.
  *
  * Part of ops/ (level 4, above pack/ and read/). Uses chunk/, codec/, hash/ and the dedup table
  * (pack/dedup_table.h); no reader, no writer.
@@ -124,8 +124,8 @@ static uint64_t estimate(const pass_state *p, double ratio_sum)
     return (uint64_t)((double)p->unique_bytes * ratio) + index_overhead(p->chunks + p->holes);
 }
 
-static int predict_with(int fd, const char *name, const hexz_write_options *o, int cdc, uint64_t size,
-                        hexz_predict_info *out)
+static int predict_with(int fd, const char *name, const hexz_write_options *o, int cdc,
+                        uint64_t size, hexz_predict_info *out)
 {
     pass_state p;
     memset(&p, 0, sizeof p);
@@ -133,19 +133,26 @@ static int predict_with(int fd, const char *name, const hexz_write_options *o, i
     p.sample_all = size < SMALL_INPUT;
     int rc = cdc ? hx_chunker_init_cdc(&p.chunker, o->min_size, o->avg_size, o->max_size)
                  : hx_chunker_init_fixed(&p.chunker, o->block_size);
-    if (!rc) rc = hx_codec_ctx_create(&p.lz4, HX_CODEC_LZ4, o->codec == HEXZ_CODEC_LZ4 ? o->level : 0);
-    if (!rc) rc = hx_codec_ctx_create(&p.zstd, HX_CODEC_ZSTD, o->codec == HEXZ_CODEC_ZSTD ? o->level : 0);
+    if (!rc)
+        rc = hx_codec_ctx_create(&p.lz4, HX_CODEC_LZ4, o->codec == HEXZ_CODEC_LZ4 ? o->level : 0);
+    if (!rc)
+        rc = hx_codec_ctx_create(&p.zstd, HX_CODEC_ZSTD,
+                                 o->codec == HEXZ_CODEC_ZSTD ? o->level : 0);
     if (!rc) {
-        p.cap = hx_codec_bound(p.zstd, hx_chunker_max(&p.chunker)) + hx_codec_bound(p.lz4, hx_chunker_max(&p.chunker));
+        p.cap = hx_codec_bound(p.zstd, hx_chunker_max(&p.chunker)) +
+                hx_codec_bound(p.lz4, hx_chunker_max(&p.chunker));
         p.cbuf = malloc(p.cap);
         if (!p.cbuf) rc = hx_error(HEXZ_ENOMEM, "out of memory");
     }
     p.stride = (uint64_t)SAMPLE_STRIDE_CHUNKS * (cdc ? o->avg_size : o->block_size);
     if (!rc) rc = run_pass(&p, fd, name);
     if (!rc) {
-        hexz_prediction *lz4 = &out->predictions[cdc ? 2 : 0], *zstd = &out->predictions[cdc ? 3 : 1];
-        *lz4 = (hexz_prediction){cdc ? HEXZ_CHUNK_CDC : HEXZ_CHUNK_FIXED, HEXZ_CODEC_LZ4, estimate(&p, p.ratio_lz4)};
-        *zstd = (hexz_prediction){cdc ? HEXZ_CHUNK_CDC : HEXZ_CHUNK_FIXED, HEXZ_CODEC_ZSTD, estimate(&p, p.ratio_zstd)};
+        hexz_prediction *lz4 = &out->predictions[cdc ? 2 : 0],
+                        *zstd = &out->predictions[cdc ? 3 : 1];
+        *lz4 = (hexz_prediction){cdc ? HEXZ_CHUNK_CDC : HEXZ_CHUNK_FIXED, HEXZ_CODEC_LZ4,
+                                 estimate(&p, p.ratio_lz4)};
+        *zstd = (hexz_prediction){cdc ? HEXZ_CHUNK_CDC : HEXZ_CHUNK_FIXED, HEXZ_CODEC_ZSTD,
+                                  estimate(&p, p.ratio_zstd)};
         if (cdc) {
             out->unique_bytes_cdc = p.unique_bytes;
             out->zero_bytes = p.zero_bytes;
@@ -178,10 +185,12 @@ int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict
 {
     if (!input || !out) return hx_error(HEXZ_EINVAL, "hexz_predict: NULL argument");
     hexz_write_options o;
-    if (opts) o = *opts; else hexz_write_options_init(&o);
+    if (opts) o = *opts;
+    else hexz_write_options_init(&o);
     /* O_NONBLOCK: a fifo must not hold open(2) for ever; it is refused below. */
     int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", input);
+    if (fd < 0)
+        return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", input);
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     struct stat st;

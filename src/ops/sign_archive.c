@@ -32,7 +32,8 @@ static int make_signature(hexz_reader *r, const uint8_t *sk, const char *comment
     uint8_t pk[HEXZ_PUBLIC_KEY_LEN], msg[HX_SIG_MSG_MAX];
     hexz_key_public(sk, pk);
     hexz_key_id(pk, s.key_id);
-    int rc = hx_ed25519_sign(s.signature, msg, hx_signature_message(&s, hx_reader_header(r), msg), sk);
+    int rc = hx_ed25519_sign(s.signature, msg, hx_signature_message(&s, hx_reader_header(r), msg),
+                             sk);
     return rc ? rc : hx_signature_encode(&s, bytes, len);
 }
 
@@ -47,7 +48,8 @@ static int room_for_signature(const hexz_reader *r)
         return hx_error(HEXZ_EINVAL, "%s: already carries the maximum of %d signatures; not signed",
                         hx_reader_path(r), HX_SIGNATURE_MAX_COUNT);
     if (count >= HX_SECTION_MAX_COUNT)
-        return hx_error(HEXZ_EINVAL, "%s: no room for another section; not signed", hx_reader_path(r));
+        return hx_error(HEXZ_EINVAL, "%s: no room for another section; not signed",
+                        hx_reader_path(r));
     return 0;
 }
 
@@ -61,9 +63,12 @@ static int write_signed(hexz_reader *r, hx_outfile *out, void *user)
 {
     const signature_bytes *sig = user;
     const hx_header *h = hx_reader_header(r);
-    int rc = hx_outfile_copy_from(out, hx_reader_fd(r), 0, h->section_table_offset, hx_reader_path(r));
-    hx_section s = {.type = HX_SECTION_SIGNATURE, .flags = HX_SECTION_OUTSIDE_ROOT,
-                    .offset = out->pos, .length = sig->len};
+    int rc = hx_outfile_copy_from(out, hx_reader_fd(r), 0, h->section_table_offset,
+                                  hx_reader_path(r));
+    hx_section s = {.type = HX_SECTION_SIGNATURE,
+                    .flags = HX_SECTION_OUTSIDE_ROOT,
+                    .offset = out->pos,
+                    .length = sig->len};
     hx_hash(sig->sig, sig->len, s.hash);
     if (!rc) rc = hx_outfile_write(out, sig->sig, sig->len);
     uint32_t count = h->section_count + 1;

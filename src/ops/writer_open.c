@@ -34,7 +34,8 @@ static int load_base_blocks(hexz_writer *w, hexz_reader *b)
             for (uint32_t i = 0; !rc && i < page->count; i++) {
                 const hx_block_entry *e = &page->entries[i];
                 if (e->kind == HX_BLOCK_HOLE) continue;
-                rc = hx_writer_add_base_block(w, e->content_hash, s, e->logical_offset, e->logical_length);
+                rc = hx_writer_add_base_block(w, e->content_hash, s, e->logical_offset,
+                                              e->logical_length);
             }
             free(page);
             if (rc) return rc;
@@ -76,14 +77,16 @@ static int relative_path(const char *from, const char *target, char *out, size_t
 }
 
 /* The BASES record of base `b` (opened from base_path) for the archive the writer makes. */
-static int base_record(const hexz_writer *w, const hexz_reader *b, const char *base_path, hx_base_ref *ref)
+static int base_record(const hexz_writer *w, const hexz_reader *b, const char *base_path,
+                       hx_base_ref *ref)
 {
     const char *dest = hx_writer_path(w);
     memcpy(ref->archive_id, hx_reader_header(b)->archive_id, HX_ARCHIVE_ID_LEN);
     memcpy(ref->root_hash, hx_reader_header(b)->root_hash, HX_HASH_LEN);
     char *dir = abs_dir_of(dest), *target = realpath(base_path, NULL);
     int rc = 0;
-    if (!dir || !target) rc = hx_error(HEXZ_EIO, "%s: cannot resolve the path of base %s", dest, base_path);
+    if (!dir || !target)
+        rc = hx_error(HEXZ_EIO, "%s: cannot resolve the path of base %s", dest, base_path);
     else if (relative_path(dir, target, ref->path, sizeof ref->path) != 0)
         rc = hx_error(HEXZ_EINVAL, "%s: path of base %s too long", dest, base_path);
     free(dir);
@@ -101,7 +104,8 @@ static int check_base_path(const char *base_path)
     if (stat(base_path, &st) != 0)
         return hx_error_errno(errno == ENOENT ? HEXZ_ENOTFOUND : HEXZ_EIO, errno, "%s", base_path);
     const char *kind = hx_store_file_kind(st.st_mode);
-    if (kind) return hx_error(HEXZ_EINVAL, "%s: base archive is %s, not a regular file", base_path, kind);
+    if (kind)
+        return hx_error(HEXZ_EINVAL, "%s: base archive is %s, not a regular file", base_path, kind);
     return 0;
 }
 
@@ -117,8 +121,10 @@ static int setup_base(hexz_writer *w, const char *base_path)
      * follow is refused here, before anything is written, rather than packed and unreadable. */
     unsigned levels = hexz_reader_chain_length(b) + 1;
     if (levels > HX_BASE_DEPTH_MAX)
-        rc = hx_error(HEXZ_EINVAL, "%s: the base chain would be %u levels deep; the limit is %d (flatten %s first)",
-                      base_path, levels, HX_BASE_DEPTH_MAX, base_path);
+        rc = hx_error(
+            HEXZ_EINVAL,
+            "%s: the base chain would be %u levels deep; the limit is %d (flatten %s first)",
+            base_path, levels, HX_BASE_DEPTH_MAX, base_path);
     if (!rc && hexz_reader_is_encrypted(b))
         rc = hx_error(HEXZ_EUNSUPPORTED, "%s: an encrypted archive cannot be a base", base_path);
     hx_base_ref ref;

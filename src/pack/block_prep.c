@@ -7,7 +7,8 @@
 
 #include "common/bytes.h"
 
-void hx_block_prepare_hash(const uint8_t *data, size_t len, const hx_block_crypto *c, hx_prepared *out)
+void hx_block_prepare_hash(const uint8_t *data, size_t len, const hx_block_crypto *c,
+                           hx_prepared *out)
 {
     memset(out, 0, sizeof *out);
     out->is_zero = hx_is_zero(data, len);
@@ -19,7 +20,8 @@ void hx_block_prepare_hash(const uint8_t *data, size_t len, const hx_block_crypt
 static void seal_block(const hx_block_crypto *c, size_t logical_len, uint8_t *ebuf, hx_prepared *p)
 {
     uint8_t ad[HX_AD_MAX], nonce[HX_AEAD_NONCE_LEN];
-    size_t ad_len = hx_ad(ad, "hexz-block-v1", c->archive_id, p->codec, (uint32_t)logical_len, p->content_hash);
+    size_t ad_len = hx_ad(ad, "hexz-block-v1", c->archive_id, p->codec, (uint32_t)logical_len,
+                          p->content_hash);
     hx_block_nonce(c->keys, p->content_hash, nonce);
     hx_seal(ebuf, p->stored, p->stored_length, ad, ad_len, nonce, c->keys->block);
     p->stored = ebuf;

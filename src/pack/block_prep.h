@@ -28,12 +28,13 @@ typedef struct {
     const uint8_t *stored;             /* the chunk itself (raw), or the compression or
                                           encryption buffer */
     size_t stored_length;
-    uint8_t codec;                     /* HX_CODEC_* of the stored bytes */
-    uint64_t stored_checksum;          /* XXH3 of the stored bytes */
+    uint8_t codec;            /* HX_CODEC_* of the stored bytes */
+    uint64_t stored_checksum; /* XXH3 of the stored bytes */
 } hx_prepared;
 
 /* Zero check and content hash (keyed when encrypting) only. */
-void hx_block_prepare_hash(const uint8_t *data, size_t len, const hx_block_crypto *c, hx_prepared *out);
+void hx_block_prepare_hash(const uint8_t *data, size_t len, const hx_block_crypto *c,
+                           hx_prepared *out);
 
 /* Compression, encryption and checksum of a chunk already hashed: codec `codec` (HX_CODEC_NONE
  * stores raw) through `ctx` into cbuf[0..cap), then, when encrypting, sealed into ebuf (room for

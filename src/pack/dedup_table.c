@@ -19,7 +19,10 @@ void hx_dedup_init(hx_dedup_table *t)
                      content_hash_bits, "out of memory growing the dedup table to %zu slots");
 }
 
-void hx_dedup_free(hx_dedup_table *t) { hx_hash_set_free(t); }
+void hx_dedup_free(hx_dedup_table *t)
+{
+    hx_hash_set_free(t);
+}
 
 const hx_dedup_slot *hx_dedup_find(const hx_dedup_table *t, const uint8_t hash[HX_HASH_LEN])
 {

@@ -21,7 +21,8 @@ enum { HX_DEDUP_EMPTY = 0, HX_DEDUP_STORED = 1, HX_DEDUP_BASE = 2 };
 
 typedef struct {
     uint8_t hash[HX_HASH_LEN];
-    uint64_t stored_offset;   /* STORED: where the bytes are; BASE: logical offset in the base stream */
+    uint64_t
+        stored_offset; /* STORED: where the bytes are; BASE: logical offset in the base stream */
     uint64_t stored_checksum; /* STORED only */
     uint32_t stored_length;   /* STORED: stored bytes; BASE: the block's logical length */
     uint16_t base_stream;     /* BASE only: stream index in the base */

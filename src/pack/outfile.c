@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,7 +32,8 @@ static char *temp_name_for(const char *dest)
     char *copy = strdup(dest);
     char *dir = dir_of(dest);
     char *name = NULL;
-    if (copy && dir && asprintf(&name, "%s/.%s.hexz-tmp.XXXXXX", dir, basename(copy)) < 0) name = NULL;
+    if (copy && dir && asprintf(&name, "%s/.%s.hexz-tmp.XXXXXX", dir, basename(copy)) < 0)
+        name = NULL;
     free(copy);
     free(dir);
     return name;
@@ -48,12 +49,13 @@ static int check_link_owner(const char *dest, const struct stat *link)
     struct stat st;
     int rc = 0;
     if (!dir) return hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
-    if (stat(dir, &st) == 0 && (st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH) && link->st_uid != geteuid() &&
-        link->st_uid != st.st_uid)
-        rc = hx_error(HEXZ_EINVAL,
-                      "%s: is a symbolic link of another user in a sticky world-writable directory; not "
-                      "following it",
-                      dest);
+    if (stat(dir, &st) == 0 && (st.st_mode & S_ISVTX) && (st.st_mode & S_IWOTH) &&
+        link->st_uid != geteuid() && link->st_uid != st.st_uid)
+        rc = hx_error(
+            HEXZ_EINVAL,
+            "%s: is a symbolic link of another user in a sticky world-writable directory; not "
+            "following it",
+            dest);
     free(dir);
     return rc;
 }
@@ -76,8 +78,11 @@ static int resolve_update(hx_outfile *f, const char *dest, char **target, struct
         if (rc) return rc;
         *target = realpath(dest, NULL);
         if (!*target && errno == ENOENT)
-            return hx_error(HEXZ_EINVAL, "%s: is a symbolic link to a missing file; not writing through it", dest);
-        if (!*target) return hx_error_errno(HEXZ_EIO, errno, "%s: cannot follow the symbolic link", dest);
+            return hx_error(HEXZ_EINVAL,
+                            "%s: is a symbolic link to a missing file; not writing through it",
+                            dest);
+        if (!*target)
+            return hx_error_errno(HEXZ_EIO, errno, "%s: cannot follow the symbolic link", dest);
     } else {
         *target = strdup(dest);
         if (!*target) return hx_error(HEXZ_ENOMEM, "%s: out of memory", dest);
@@ -85,15 +90,15 @@ static int resolve_update(hx_outfile *f, const char *dest, char **target, struct
     int rc = 0;
     if (lstat(*target, old) != 0)
         rc = hx_error_errno(HEXZ_EIO, errno, "%s: cannot examine it", *target);
-    else if (S_ISDIR(old->st_mode))
-        rc = hx_error(HEXZ_EINVAL, "%s: is a directory", *target);
+    else if (S_ISDIR(old->st_mode)) rc = hx_error(HEXZ_EINVAL, "%s: is a directory", *target);
     else if (!S_ISREG(old->st_mode))
         rc = hx_error(HEXZ_EINVAL, "%s: is not a regular file; not replacing it", *target);
     else if (old->st_nlink > 1)
-        rc = hx_error(HEXZ_EINVAL,
-                      "%s: has %ju hard links; replacing it would leave the other names with the old "
-                      "version (remove them, or write to a new name)",
-                      *target, (uintmax_t)old->st_nlink);
+        rc = hx_error(
+            HEXZ_EINVAL,
+            "%s: has %ju hard links; replacing it would leave the other names with the old "
+            "version (remove them, or write to a new name)",
+            *target, (uintmax_t)old->st_nlink);
     if (rc) {
         free(*target);
         *target = NULL;
@@ -112,12 +117,15 @@ static int resolve_update(hx_outfile *f, const char *dest, char **target, struct
 static int keep_owner_and_mode(hx_outfile *f, const struct stat *old)
 {
     struct stat now;
-    if (fstat(f->fd, &now) != 0) return hx_error_errno(HEXZ_EIO, errno, "%s: cannot examine the new file", f->dest);
-    if ((now.st_uid != old->st_uid || now.st_gid != old->st_gid) && fchown(f->fd, old->st_uid, old->st_gid) != 0)
-        return hx_error_errno(HEXZ_EIO, errno,
-                              "%s: belongs to uid %u gid %u; cannot give the new version the same owner "
-                              "(run as its owner or as root)",
-                              f->dest, (unsigned)old->st_uid, (unsigned)old->st_gid);
+    if (fstat(f->fd, &now) != 0)
+        return hx_error_errno(HEXZ_EIO, errno, "%s: cannot examine the new file", f->dest);
+    if ((now.st_uid != old->st_uid || now.st_gid != old->st_gid) &&
+        fchown(f->fd, old->st_uid, old->st_gid) != 0)
+        return hx_error_errno(
+            HEXZ_EIO, errno,
+            "%s: belongs to uid %u gid %u; cannot give the new version the same owner "
+            "(run as its owner or as root)",
+            f->dest, (unsigned)old->st_uid, (unsigned)old->st_gid);
     if (fchmod(f->fd, old->st_mode & 07777) != 0)
         return hx_error_errno(HEXZ_EIO, errno, "%s: cannot set the mode of the new file", f->dest);
     return 0;
@@ -179,10 +187,12 @@ int hx_outfile_open(hx_outfile *f, const char *dest, int mode)
 int hx_outfile_check_source(const hx_outfile *f, int fd)
 {
     struct stat st;
-    if (f->replacing && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == f->old_dev && (uint64_t)st.st_ino == f->old_ino)
+    if (f->replacing && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == f->old_dev &&
+        (uint64_t)st.st_ino == f->old_ino)
         return 0;
-    return hx_error(HEXZ_EIO, "%s: the file to replace is not the one that was read (it was moved or replaced)",
-                    f->dest ? f->dest : "archive");
+    return hx_error(
+        HEXZ_EIO, "%s: the file to replace is not the one that was read (it was moved or replaced)",
+        f->dest ? f->dest : "archive");
 }
 
 static int write_all(hx_outfile *f, const uint8_t *p, size_t len, uint64_t offset)
@@ -243,7 +253,8 @@ int hx_outfile_copy_from(hx_outfile *f, int fd, uint64_t offset, uint64_t len, c
     while (len > 0) {
         ssize_t n = copy_file_range(fd, &in, f->fd, &out, len, 0);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return hx_error_errno(HEXZ_EIO, errno, "%s: cannot copy from %s", f->dest, src_name);
+        if (n < 0)
+            return hx_error_errno(HEXZ_EIO, errno, "%s: cannot copy from %s", f->dest, src_name);
         if (n == 0) return hx_error(HEXZ_EIO, "%s: %s ended early", f->dest, src_name);
         len -= (uint64_t)n;
     }
@@ -278,17 +289,20 @@ static int still_the_same(const hx_outfile *f)
     if (lstat(f->dest, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_dev == f->old_dev &&
         (uint64_t)st.st_ino == f->old_ino && st.st_nlink == 1)
         return 0;
-    return hx_error(HEXZ_EIO, "%s: was changed by someone else while it was being rewritten; left as it is",
+    return hx_error(HEXZ_EIO,
+                    "%s: was changed by someone else while it was being rewritten; left as it is",
                     f->dest);
 }
 
 static int rename_into_place(hx_outfile *f)
 {
-    int r = f->mode != HX_OUT_CREATE ? rename(f->tmp_path, f->dest)
-                                     : renameat2(AT_FDCWD, f->tmp_path, AT_FDCWD, f->dest, RENAME_NOREPLACE);
+    int r = f->mode != HX_OUT_CREATE
+                ? rename(f->tmp_path, f->dest)
+                : renameat2(AT_FDCWD, f->tmp_path, AT_FDCWD, f->dest, RENAME_NOREPLACE);
     if (r == 0) return 0;
     if (errno == EEXIST) return hx_error(HEXZ_EEXIST, "%s: already exists", f->dest);
-    return hx_error_errno(HEXZ_EIO, errno, "%s: cannot rename the finished file into place", f->dest);
+    return hx_error_errno(HEXZ_EIO, errno, "%s: cannot rename the finished file into place",
+                          f->dest);
 }
 
 /* Gives the anonymous file a temporary name beside the destination, so that it can be renamed
@@ -299,7 +313,8 @@ static int link_anonymous(hx_outfile *f)
         f->anonymous = 0;
         return 0;
     }
-    return hx_error_errno(HEXZ_EIO, errno, "%s: cannot link the finished file into its directory", f->dest);
+    return hx_error_errno(HEXZ_EIO, errno, "%s: cannot link the finished file into its directory",
+                          f->dest);
 }
 
 int hx_outfile_commit(hx_outfile *f)

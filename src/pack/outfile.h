@@ -29,20 +29,20 @@
 #include <stdint.h>
 
 typedef struct {
-    char *dest;      /* the final name */
-    char *tmp_path;  /* the temporary file beside it (a name template while `anonymous`) */
-    int anonymous;   /* the file has no name yet (O_TMPFILE): commit links it in */
+    char *dest;     /* the final name */
+    char *tmp_path; /* the temporary file beside it (a name template while `anonymous`) */
+    int anonymous;  /* the file has no name yet (O_TMPFILE): commit links it in */
     int fd;
-    int mode;        /* HX_OUT_CREATE, HX_OUT_REPLACE or HX_OUT_UPDATE */
-    int replacing;   /* HX_OUT_UPDATE over an existing file: `old` describes it */
+    int mode;                  /* HX_OUT_CREATE, HX_OUT_REPLACE or HX_OUT_UPDATE */
+    int replacing;             /* HX_OUT_UPDATE over an existing file: `old` describes it */
     uint64_t old_dev, old_ino; /* the file being replaced: refused at commit if it changed */
-    int dir_sync_failed; /* the commit succeeded but fsync of the directory did not */
+    int dir_sync_failed;       /* the commit succeeded but fsync of the directory did not */
     /* Test hook (unit tests set it through this private header; NULL in normal use): called
      * instead of fsync(2) on the destination's directory. */
     int (*fsync_dir)(int fd);
-    uint8_t *buf;    /* write buffer */
+    uint8_t *buf; /* write buffer */
     size_t buf_len;
-    uint64_t pos;    /* offset of the next byte written */
+    uint64_t pos; /* offset of the next byte written */
 } hx_outfile;
 
 #define HX_OUTFILE_BUF (1u << 20)
@@ -62,7 +62,8 @@ int hx_outfile_write(hx_outfile *f, const void *data, size_t len);
 int hx_outfile_skip(hx_outfile *f, uint64_t len);
 /* Appends `len` bytes copied from `fd` at `offset` (copy_file_range, so the kernel may share
  * or clone the data instead of moving it through memory). */
-int hx_outfile_copy_from(hx_outfile *f, int fd, uint64_t offset, uint64_t len, const char *src_name);
+int hx_outfile_copy_from(hx_outfile *f, int fd, uint64_t offset, uint64_t len,
+                         const char *src_name);
 /* Writes at an absolute offset already passed (e.g. the header at 0), after flushing. */
 int hx_outfile_pwrite(hx_outfile *f, const void *data, size_t len, uint64_t offset);
 /* Flushes, sets the length to f->pos, fsyncs, renames over `dest` and fsyncs the directory.

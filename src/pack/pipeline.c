@@ -23,17 +23,17 @@
 enum { SLOT_FREE, SLOT_FILLED, SLOT_DONE };
 
 typedef struct {
-    hx_pipeline *p;     /* the pipeline, for the slot's job; set at start */
-    int state;          /* guarded by the pipeline lock */
+    hx_pipeline *p; /* the pipeline, for the slot's job; set at start */
+    int state;      /* guarded by the pipeline lock */
     uint32_t stream;
-    int is_hole;        /* a run of zeros of len bytes; `in` holds nothing */
+    int is_hole; /* a run of zeros of len bytes; `in` holds nothing */
     size_t len;
     /* stream, is_hole, len and in are written by the caller while the slot is FREE, then read
      * by its job and the writer thread (ordered by the pipeline lock and the pool's queue). */
-    uint8_t *in;        /* the chunk, max_size bytes of room */
-    uint8_t *out;       /* compressed bytes, codec bound of room */
-    uint8_t *enc;       /* sealed bytes when encrypting, codec bound + AEAD overhead */
-    hx_prepared prep;   /* written by the worker, read by the writer thread */
+    uint8_t *in;      /* the chunk, max_size bytes of room */
+    uint8_t *out;     /* compressed bytes, codec bound of room */
+    uint8_t *enc;     /* sealed bytes when encrypting, codec bound + AEAD overhead */
+    hx_prepared prep; /* written by the worker, read by the writer thread */
 } slot;
 
 /* Content hashes the workers have seen, so that only the first chunk with a given content is
@@ -48,9 +48,9 @@ typedef struct {
 } seen_shard;
 
 struct hx_pipeline {
-    hexz_writer *w;                /* set at start; the writer thread alone commits to it */
-    seen_shard seen[SEEN_SHARDS];  /* each under its own lock */
-    hx_pool *pool;                 /* workers + 1 threads; set at start */
+    hexz_writer *w;               /* set at start; the writer thread alone commits to it */
+    seen_shard seen[SEEN_SHARDS]; /* each under its own lock */
+    hx_pool *pool;                /* workers + 1 threads; set at start */
     pthread_mutex_t lock;
     pthread_cond_t has_free;       /* broadcast under lock: a slot was committed, or stop */
     pthread_cond_t has_done;       /* broadcast under lock: a slot was prepared, or stop */

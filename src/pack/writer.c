@@ -28,12 +28,10 @@ static int init_chunker(hexz_writer *w, const char *path)
 {
     const hexz_write_options *o = &w->opts;
     int rc;
-    if (o->chunking == HEXZ_CHUNK_FIXED)
-        rc = hx_chunker_init_fixed(&w->chunker, o->block_size);
+    if (o->chunking == HEXZ_CHUNK_FIXED) rc = hx_chunker_init_fixed(&w->chunker, o->block_size);
     else if (o->chunking == HEXZ_CHUNK_CDC)
         rc = hx_chunker_init_cdc(&w->chunker, o->min_size, o->avg_size, o->max_size);
-    else
-        return hx_error(HEXZ_EINVAL, "%s: unknown chunking mode %d", path, (int)o->chunking);
+    else return hx_error(HEXZ_EINVAL, "%s: unknown chunking mode %d", path, (int)o->chunking);
     if (rc) return hx_error(rc, "%s: %s", path, hexz_last_error());
     return 0;
 }
@@ -55,9 +53,10 @@ static int setup_dictionary(hexz_writer *w, const char *path)
     if (w->opts.codec != HEXZ_CODEC_ZSTD)
         return hx_error(HEXZ_EINVAL, "%s: a dictionary needs zstd compression", path);
     if (w->opts.dictionary_size == 0 || w->opts.dictionary_size > HX_DICTIONARY_MAX)
-        return hx_error(HEXZ_EINVAL, "%s: dictionary size %zu is outside 1..%u", path, w->opts.dictionary_size,
-                        HX_DICTIONARY_MAX);
-    int rc = hx_codec_dict_create(&w->dict, w->opts.dictionary, w->opts.dictionary_size, w->opts.level);
+        return hx_error(HEXZ_EINVAL, "%s: dictionary size %zu is outside 1..%u", path,
+                        w->opts.dictionary_size, HX_DICTIONARY_MAX);
+    int rc = hx_codec_dict_create(&w->dict, w->opts.dictionary, w->opts.dictionary_size,
+                                  w->opts.level);
     if (rc) return hx_error(rc, "%s: %s", path, hexz_last_error());
     hx_codec_ctx_set_dict(w->codec, w->dict);
     w->opts.dictionary = NULL; /* borrowed for create only; the digested copy stays */
@@ -72,7 +71,8 @@ static int alloc_buffers(hexz_writer *w)
     w->cbuf_cap = hx_codec_bound(w->codec, max);
     w->cbuf = malloc(w->cbuf_cap);
     w->ebuf = malloc(w->cbuf_cap + HX_AEAD_OVERHEAD);
-    w->seal_buf = malloc(HX_PAGE_HEADER_LEN + (size_t)w->page_entries * HX_BLOCK_ENTRY_LEN + HX_AEAD_OVERHEAD);
+    w->seal_buf = malloc(HX_PAGE_HEADER_LEN + (size_t)w->page_entries * HX_BLOCK_ENTRY_LEN +
+                         HX_AEAD_OVERHEAD);
     if (!w->stage || !w->cbuf || !w->ebuf || !w->seal_buf)
         return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     return 0;
@@ -93,7 +93,8 @@ static int choose_archive_id(hexz_writer *w, const char *path)
 static int setup_encryption(hexz_writer *w, const char *path)
 {
     if (!w->opts.password) return 0;
-    if (w->opts.password[0] == '\0') return hx_error(HEXZ_EINVAL, "%s: the password is empty", path);
+    if (w->opts.password[0] == '\0')
+        return hx_error(HEXZ_EINVAL, "%s: the password is empty", path);
     int rc = hx_crypto_init();
     if (rc) return rc;
     uint8_t data_key[HX_KEY_LEN];
@@ -131,7 +132,8 @@ int hx_writer_create(hexz_writer **out, const char *path, const hexz_write_optio
     w->out.fd = -1;
     w->current = -1;
     w->page_entries = HX_PAGE_ENTRIES_DEFAULT;
-    if (opts) w->opts = *opts; else hexz_write_options_init(&w->opts);
+    if (opts) w->opts = *opts;
+    else hexz_write_options_init(&w->opts);
     w->opts.base = NULL; /* opened by the caller (ops/writer_open.c), not kept */
     hx_dedup_init(&w->dedup);
     int rc = check_options(&w->opts, path);
@@ -221,7 +223,8 @@ int hx_writer_put_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data, si
 {
     int rc = usable(w);
     if (rc) return rc;
-    if (w->stage_len) return hx_error(HEXZ_EINVAL, "%s: staged bytes before a whole block", w->out.dest);
+    if (w->stage_len)
+        return hx_error(HEXZ_EINVAL, "%s: staged bytes before a whole block", w->out.dest);
     w->current = (int)stream;
     hx_wstream *s = w->streams[stream];
     if (!data) {
@@ -368,7 +371,8 @@ static int write_zeros(hexz_writer *w, uint64_t len)
         if (!w->zeros) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
         w->zero_chunk = hx_chunker_next(&w->chunker, w->zeros, max, 0);
     }
-    while (len > 0 && !(w->stage_len < max && hx_is_zero(w->stage + w->stage_start, w->stage_len))) {
+    while (len > 0 &&
+           !(w->stage_len < max && hx_is_zero(w->stage + w->stage_start, w->stage_len))) {
         size_t n = len < max ? (size_t)len : max;
         int rc = append(w, w->zeros, n);
         if (rc) return rc;
@@ -445,8 +449,12 @@ static int new_entry(hexz_writer *w, uint8_t type, const char *path, uint32_t mo
         return hx_error(HEXZ_EINVAL, "%s: %s: bad mode or mtime", w->out.dest, path);
     if (target && (target[0] == '\0' || strlen(target) > HX_PATH_MAX))
         return hx_error(HEXZ_EINVAL, "%s: %s: bad symbolic link target", w->out.dest, path);
-    hx_manifest_entry f = {.type = type, .mode = mode, .mtime_sec = sec, .mtime_nsec = nsec,
-                           .path = path, .target = target};
+    hx_manifest_entry f = {.type = type,
+                           .mode = mode,
+                           .mtime_sec = sec,
+                           .mtime_nsec = nsec,
+                           .path = path,
+                           .target = target};
     w->tree = 1;
     return outcome(w, add_file_entry(w, &f));
 }
@@ -457,8 +465,8 @@ int hexz_writer_add_dir(hexz_writer *w, const char *path, uint32_t mode, int64_t
     return new_entry(w, HX_FILE_DIR, path, mode, mtime_sec, mtime_nsec, NULL);
 }
 
-int hexz_writer_add_symlink(hexz_writer *w, const char *path, const char *target,
-                            int64_t mtime_sec, uint32_t mtime_nsec)
+int hexz_writer_add_symlink(hexz_writer *w, const char *path, const char *target, int64_t mtime_sec,
+                            uint32_t mtime_nsec)
 {
     if (!target) return hx_error(HEXZ_EINVAL, "hexz_writer_add_symlink: NULL target");
     return new_entry(w, HX_FILE_SYMLINK, path, 0777, mtime_sec, mtime_nsec, target);
@@ -493,7 +501,8 @@ int hexz_writer_finish(hexz_writer *w)
 {
     int rc = usable(w);
     if (rc) return rc;
-    if (w->in_file) return outcome(w, hx_error(HEXZ_EINVAL, "%s: a file is still open", w->out.dest));
+    if (w->in_file)
+        return outcome(w, hx_error(HEXZ_EINVAL, "%s: a file is still open", w->out.dest));
     if (w->current < 0) rc = switch_stream(w, "main");
     if (!rc) rc = drain_stage(w);
     if (!rc && w->pipeline) rc = hx_pipeline_drain(w->pipeline);

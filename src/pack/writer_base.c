@@ -13,8 +13,10 @@ int hx_writer_add_base_block(hexz_writer *w, const uint8_t hash[HX_HASH_LEN], ui
                              uint64_t logical_offset, uint32_t length)
 {
     if (hx_dedup_find(&w->dedup, hash)) return 0;
-    hx_dedup_slot slot = {.stored_offset = logical_offset, .stored_length = length,
-                          .base_stream = (uint16_t)stream, .used = HX_DEDUP_BASE};
+    hx_dedup_slot slot = {.stored_offset = logical_offset,
+                          .stored_length = length,
+                          .base_stream = (uint16_t)stream,
+                          .used = HX_DEDUP_BASE};
     memcpy(slot.hash, hash, HX_HASH_LEN);
     return hx_dedup_insert(&w->dedup, &slot);
 }

@@ -27,8 +27,7 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s)
     if (s->page_entries == 0) return 0;
     int rc = grow_pages(w, s);
     if (rc) return rc;
-    hx_page_header ph = {s->index, s->page_entries, s->page_first_logical,
-                         s->page_first_block};
+    hx_page_header ph = {s->index, s->page_entries, s->page_first_logical, s->page_first_block};
     hx_page_header_encode(&ph, s->page_buf);
     size_t len = HX_PAGE_HEADER_LEN + (size_t)s->page_entries * HX_BLOCK_ENTRY_LEN;
     hx_page_ref *ref = &s->pages[s->page_count];
@@ -48,8 +47,9 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s)
     return 0;
 }
 
-const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len, uint8_t *sealed,
-                                   const char *domain, uint32_t a, uint32_t b, size_t *out_len)
+const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len,
+                                   uint8_t *sealed, const char *domain, uint32_t a, uint32_t b,
+                                   size_t *out_len)
 {
     *out_len = len;
     if (!w->encrypted) return plain;
@@ -103,8 +103,8 @@ static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, siz
                      hx_prepared *p)
 {
     if (!p->compressed) {
-        int rc = hx_block_prepare_store(w->codec, (int)w->opts.codec, data, len, w->cbuf, w->cbuf_cap,
-                                        w->ebuf, &w->crypto, p);
+        int rc = hx_block_prepare_store(w->codec, (int)w->opts.codec, data, len, w->cbuf,
+                                        w->cbuf_cap, w->ebuf, &w->crypto, p);
         if (rc) return hx_error(rc, "%s: %s", w->out.dest, hexz_last_error());
     }
     e->codec = p->codec;
@@ -114,8 +114,10 @@ static int store_new(hexz_writer *w, hx_block_entry *e, const uint8_t *data, siz
     int rc = hx_outfile_write(&w->out, p->stored, p->stored_length);
     __atomic_store_n(&w->progress.bytes_out, w->out.pos, __ATOMIC_RELAXED);
     if (rc || !w->opts.dedup) return rc;
-    hx_dedup_slot slot = {.stored_offset = e->stored_offset, .stored_checksum = e->stored_checksum,
-                          .stored_length = e->stored_length, .codec = e->codec};
+    hx_dedup_slot slot = {.stored_offset = e->stored_offset,
+                          .stored_checksum = e->stored_checksum,
+                          .stored_length = e->stored_length,
+                          .codec = e->codec};
     memcpy(slot.hash, e->content_hash, HX_HASH_LEN);
     return hx_dedup_insert(&w->dedup, &slot);
 }
@@ -134,7 +136,8 @@ int hx_writer_commit_chunk(hexz_writer *w, uint32_t stream, const uint8_t *data,
     e.logical_offset = s->size;
     e.logical_length = (uint32_t)len;
     memcpy(e.content_hash, p->content_hash, HX_HASH_LEN);
-    const hx_dedup_slot *dup = w->opts.dedup || w->thin ? hx_dedup_find(&w->dedup, e.content_hash) : NULL;
+    const hx_dedup_slot *dup = w->opts.dedup || w->thin ? hx_dedup_find(&w->dedup, e.content_hash)
+                                                        : NULL;
     if (dup && dup->used == HX_DEDUP_BASE && dup->stored_length == len) {
         e.kind = HX_BLOCK_BASE;
         e.stored_offset = dup->stored_offset;

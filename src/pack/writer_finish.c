@@ -116,7 +116,8 @@ static int write_manifest(hexz_writer *w, section_list *l)
     if (w->file_count > 1) qsort(w->files, w->file_count, sizeof *w->files, compare_files);
     for (size_t i = 1; i < w->file_count; i++)
         if (strcmp(w->files[i - 1].path, w->files[i].path) == 0)
-            return hx_error(HEXZ_EINVAL, "%s: the file tree names %s twice", w->out.dest, w->files[i].path);
+            return hx_error(HEXZ_EINVAL, "%s: the file tree names %s twice", w->out.dest,
+                            w->files[i].path);
     bytes_buf dir = {0}, page = {0};
     uint8_t *head = bb_reserve(&dir, 12);
     int rc = head ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
@@ -207,8 +208,10 @@ static int write_table_and_header(hexz_writer *w, const section_list *l)
     if (!table) return hx_error(HEXZ_ENOMEM, "%s: out of memory", w->out.dest);
     for (uint32_t i = 0; i < l->count; i++)
         hx_section_encode(&l->items[i], table + (size_t)i * HX_SECTION_ENTRY_LEN);
-    hx_header h = {.major = HX_FORMAT_MAJOR, .minor = HX_FORMAT_MINOR,
-                   .header_length = HX_HEADER_LEN, .section_table_offset = w->out.pos,
+    hx_header h = {.major = HX_FORMAT_MAJOR,
+                   .minor = HX_FORMAT_MINOR,
+                   .header_length = HX_HEADER_LEN,
+                   .section_table_offset = w->out.pos,
                    .section_count = l->count,
                    .required_features = (w->encrypted ? HX_FEATURE_ENCRYPTED : 0) |
                                         (w->thin ? HX_FEATURE_THIN : 0)};

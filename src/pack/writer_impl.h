@@ -30,15 +30,15 @@
 typedef struct {
     char name[HX_STREAM_NAME_MAX + 1];
     uint32_t index;
-    uint64_t queued_size;   /* logical bytes cut into chunks so far */
-    uint64_t size;          /* logical bytes committed so far */
-    uint64_t block_count;   /* entries in finished pages plus the open page */
-    hx_page_ref *pages;     /* finished pages */
+    uint64_t queued_size; /* logical bytes cut into chunks so far */
+    uint64_t size;        /* logical bytes committed so far */
+    uint64_t block_count; /* entries in finished pages plus the open page */
+    hx_page_ref *pages;   /* finished pages */
     uint32_t page_count, page_cap;
-    uint8_t *page_buf;      /* the open page: header + entries, encoded */
-    uint32_t page_entries;  /* entries in the open page */
+    uint8_t *page_buf;     /* the open page: header + entries, encoded */
+    uint32_t page_entries; /* entries in the open page */
     uint64_t page_first_logical, page_first_block;
-    uint64_t hole_offset;   /* a pending run of zeros not yet emitted as an entry */
+    uint64_t hole_offset; /* a pending run of zeros not yet emitted as an entry */
     uint32_t hole_length;
 } hx_wstream;
 
@@ -53,39 +53,39 @@ struct hexz_writer {
 
     hx_wstream *streams[HX_STREAM_MAX_COUNT]; /* never moved once created: threads hold them */
     uint32_t stream_count;
-    int current;            /* index of the current stream, -1 before the first */
+    int current; /* index of the current stream, -1 before the first */
 
-    uint8_t *zeros;         /* max_size zero bytes, for hexz_writer_write_zeros (lazily) */
-    size_t zero_chunk;      /* the chunk length the chunker gives inside a long zero run */
-    uint8_t *stage;         /* input waiting to be cut into chunks */
+    uint8_t *zeros;    /* max_size zero bytes, for hexz_writer_write_zeros (lazily) */
+    size_t zero_chunk; /* the chunk length the chunker gives inside a long zero run */
+    uint8_t *stage;    /* input waiting to be cut into chunks */
     size_t stage_start, stage_len, stage_cap;
-    uint8_t *cbuf;          /* compression output */
+    uint8_t *cbuf; /* compression output */
     size_t cbuf_cap;
-    uint8_t *ebuf;          /* encryption output (cbuf_cap + HX_AEAD_OVERHEAD) */
+    uint8_t *ebuf; /* encryption output (cbuf_cap + HX_AEAD_OVERHEAD) */
 
     int encrypted;
-    hx_keys keys;           /* derived from the random data key; wiped on free */
+    hx_keys keys; /* derived from the random data key; wiped on free */
     uint8_t key_record[HX_KEY_RECORD_LEN];
     hx_block_crypto crypto; /* points at keys and archive_id, or keys NULL */
     uint8_t *seal_buf;      /* a sealed index page (committer thread only) */
 
-    hx_codec_dict *dict;    /* zstd dictionary used for every block, or NULL */
+    hx_codec_dict *dict; /* zstd dictionary used for every block, or NULL */
 
-    int thin;               /* blocks the base holds become references to it */
-    hx_base_ref base_ref;   /* the base's id, root hash and path relative to the archive */
+    int thin;             /* blocks the base holds become references to it */
+    hx_base_ref base_ref; /* the base's id, root hash and path relative to the archive */
 
     hx_manifest_entry *files; /* the file tree waiting for the manifest: path and target are
                                  NUL-terminated copies the writer owns (free on free) */
     size_t file_count, file_cap;
-    int in_file;            /* between begin_file and end_file */
-    int tree;               /* write a manifest, even an empty one (set by any file entry, and
-                               by hexz_pack_path for a directory) */
+    int in_file; /* between begin_file and end_file */
+    int tree;    /* write a manifest, even an empty one (set by any file entry, and
+                    by hexz_pack_path for a directory) */
 
     struct hx_pipeline *pipeline; /* NULL when packing without threads */
 
     hexz_progress progress; /* blocks, dedup_hits, bytes_out: atomics, set by the committer */
     uint64_t next_progress;
-    int failed;             /* a call failed: only free() is allowed */
+    int failed; /* a call failed: only free() is allowed */
     int finished;
 };
 
@@ -99,8 +99,9 @@ int hx_writer_flush_page(hexz_writer *w, hx_wstream *s);
 /* Seals metadata (an index or manifest page, a section) when encrypting: returns `plain` as it
  * is, or `sealed` (len + HX_AEAD_OVERHEAD bytes) holding it encrypted with associated data
  * (domain, archive id, a, b). *out_len gets the stored length. */
-const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len, uint8_t *sealed,
-                                   const char *domain, uint32_t a, uint32_t b, size_t *out_len);
+const uint8_t *hx_writer_seal_meta(hexz_writer *w, const uint8_t *plain, size_t len,
+                                   uint8_t *sealed, const char *domain, uint32_t a, uint32_t b,
+                                   size_t *out_len);
 
 /* writer_finish.c */
 int hx_writer_write_metadata(hexz_writer *w);

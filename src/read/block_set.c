@@ -22,11 +22,17 @@ void hx_block_set_init(hx_block_set *s)
                      sizeof(uint64_t), offset_hash, "out of memory for %zu blocks");
 }
 
-void hx_block_set_free(hx_block_set *s) { hx_hash_set_free(s); }
+void hx_block_set_free(hx_block_set *s)
+{
+    hx_hash_set_free(s);
+}
 
 const hx_block_entry *hx_block_set_find(const hx_block_set *s, uint64_t stored_offset)
 {
     return hx_hash_set_find(s, &stored_offset);
 }
 
-int hx_block_set_add(hx_block_set *s, const hx_block_entry *e) { return hx_hash_set_insert(s, e); }
+int hx_block_set_add(hx_block_set *s, const hx_block_entry *e)
+{
+    return hx_hash_set_insert(s, e);
+}

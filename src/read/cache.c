@@ -60,8 +60,10 @@ static void shard_destroy(hx_cache_shard *c)
 
 static void lru_unlink(hx_cache_shard *c, hx_cache_item *it)
 {
-    if (it->lru_prev) it->lru_prev->lru_next = it->lru_next; else c->lru_head = it->lru_next;
-    if (it->lru_next) it->lru_next->lru_prev = it->lru_prev; else c->lru_tail = it->lru_prev;
+    if (it->lru_prev) it->lru_prev->lru_next = it->lru_next;
+    else c->lru_head = it->lru_next;
+    if (it->lru_next) it->lru_next->lru_prev = it->lru_prev;
+    else c->lru_tail = it->lru_prev;
     it->lru_prev = it->lru_next = NULL;
 }
 

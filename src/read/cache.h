@@ -18,9 +18,9 @@
 typedef struct hx_cache_item hx_cache_item;
 struct hx_cache_item {
     uint64_t key;
-    void *data;       /* owned by the item; freed with free() when the item dies */
-    size_t size;      /* bytes charged against the capacity */
-    unsigned refs;    /* holders outside the cache, plus 1 while it is in the cache */
+    void *data;    /* owned by the item; freed with free() when the item dies */
+    size_t size;   /* bytes charged against the capacity */
+    unsigned refs; /* holders outside the cache, plus 1 while it is in the cache */
     int in_cache;
     hx_cache_item *hash_next, *lru_prev, *lru_next;
 };

@@ -65,4 +65,7 @@ void hx_prefetcher_hint(hx_prefetcher *p, const hx_block_entry *e)
     if (hx_pool_try_submit(p->pool, hint_job, h) != 0) free(h);
 }
 
-unsigned hx_prefetcher_window(const hx_prefetcher *p) { return 2 * hx_pool_threads(p->pool) + 2; }
+unsigned hx_prefetcher_window(const hx_prefetcher *p)
+{
+    return 2 * hx_pool_threads(p->pool) + 2;
+}

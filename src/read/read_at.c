@@ -41,7 +41,8 @@ static hx_prefetcher *reader_prefetcher(hexz_reader *r)
 }
 
 /* Hints the blocks after entry i that the walk will reach before `end`. */
-static void hint_ahead(hx_prefetcher *pf, const hx_index_page *page, uint32_t i, uint32_t *hinted, uint64_t end)
+static void hint_ahead(hx_prefetcher *pf, const hx_index_page *page, uint32_t i, uint32_t *hinted,
+                       uint64_t end)
 {
     uint32_t last = i + hx_prefetcher_window(pf);
     if (*hinted < i + 1) *hinted = i + 1;
@@ -82,8 +83,8 @@ static int walk_page(hexz_reader *r, const hx_index_page *page, uint64_t *off, u
     return 0;
 }
 
-int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
-                       hx_extent_fn fn, void *user)
+int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len, hx_extent_fn fn,
+                       void *user)
 {
     return hx_for_each_extent_ahead(r, stream, off, len, fn, user, 0);
 }
@@ -97,10 +98,12 @@ int hx_for_each_extent_ahead(hexz_reader *r, unsigned stream, uint64_t off, uint
     if (end > s->desc.size || end < off) end = s->desc.size;
     uint32_t page = hx_find_page_by_offset(s, off);
     /* Long reads decompress ahead on the prefetch threads. */
-    hx_prefetcher *pf = ahead || end - off > 4ull * r->params.max_size ? reader_prefetcher(r) : NULL;
+    hx_prefetcher *pf = ahead || end - off > 4ull * r->params.max_size ? reader_prefetcher(r)
+                                                                       : NULL;
     while (off < end) {
         if (page >= s->desc.page_count)
-            return hx_error(HEXZ_ECORRUPT, "%s: index of stream %s ends early", r->path, s->desc.name);
+            return hx_error(HEXZ_ECORRUPT, "%s: index of stream %s ends early", r->path,
+                            s->desc.name);
         hx_cache_item *it;
         int rc = hx_get_index_page(r, stream, page, &it);
         if (rc) return rc;
@@ -119,7 +122,8 @@ typedef struct {
 static int copy_extent(const uint8_t *data, uint64_t len, void *user)
 {
     copy_state *c = user;
-    if (data) memcpy(c->dst, data, len); else memset(c->dst, 0, len);
+    if (data) memcpy(c->dst, data, len);
+    else memset(c->dst, 0, len);
     c->dst += len;
     return 0;
 }
@@ -127,9 +131,11 @@ static int copy_extent(const uint8_t *data, uint64_t len, void *user)
 int hexz_reader_read_at(hexz_reader *r, unsigned stream, void *buf, size_t len, uint64_t offset,
                         size_t *out_read)
 {
-    if (!r || (!buf && len) || !out_read) return hx_error(HEXZ_EINVAL, "hexz_reader_read_at: NULL argument");
+    if (!r || (!buf && len) || !out_read)
+        return hx_error(HEXZ_EINVAL, "hexz_reader_read_at: NULL argument");
     if (stream >= r->stream_count)
-        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream, r->stream_count);
+        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream,
+                        r->stream_count);
     uint64_t size = r->streams[stream].desc.size;
     size_t n = offset >= size ? 0 : (size - offset < len ? (size_t)(size - offset) : len);
     copy_state c = {buf};
@@ -159,7 +165,8 @@ int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_b
 {
     if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_block_at: NULL argument");
     if (stream >= r->stream_count)
-        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream, r->stream_count);
+        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream,
+                        r->stream_count);
     const hx_rstream *s = &r->streams[stream];
     if (index >= s->desc.block_count)
         return hx_error(HEXZ_ERANGE, "%s: stream %s has no block %llu", r->path, s->desc.name,
@@ -167,7 +174,8 @@ int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_b
     uint32_t lo = 0, hi = s->desc.page_count;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (s->pages[mid].first_block <= index) lo = mid; else hi = mid;
+        if (s->pages[mid].first_block <= index) lo = mid;
+        else hi = mid;
     }
     hx_cache_item *it;
     int rc = hx_get_index_page(r, stream, lo, &it);

@@ -47,7 +47,8 @@ typedef struct {
     uint64_t max_kdf_memory, max_kdf_ops; /* 0: the defaults (hx_key_record_check_cost) */
     int depth;
     const uint8_t (*above)[HX_ARCHIVE_ID_LEN]; /* ids of the `depth` archives above this one */
-    const char *top; /* the path the caller opened (NULL at depth 0): errors about the chain name it */
+    const char
+        *top; /* the path the caller opened (NULL at depth 0): errors about the chain name it */
 } hx_open_ctx;
 
 int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ctx);
@@ -56,8 +57,8 @@ int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ct
 /* Follows base references from `e` to the stored block that holds its bytes: *owner is the
  * archive (r or a base) whose stored bytes *out describes. A hole or stored entry resolves to
  * itself in r. */
-int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner, hx_block_entry *out,
-                     unsigned *levels);
+int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner,
+                     hx_block_entry *out, unsigned *levels);
 
 /* reader_pages.c */
 /* Reads and checks page `page` of `stream` without the cache; *out is malloc'd. */
@@ -80,8 +81,8 @@ void hx_manifest_page_free(hx_manifest_page *p);
 /* Calls fn for each extent of [off, off+len) of `stream`: `data` is the bytes, or NULL for a hole
  * (zeros). Stops at the first non-zero return and returns it. */
 typedef int (*hx_extent_fn)(const uint8_t *data, uint64_t len, void *user);
-int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len,
-                       hx_extent_fn fn, void *user);
+int hx_for_each_extent(hexz_reader *r, unsigned stream, uint64_t off, uint64_t len, hx_extent_fn fn,
+                       void *user);
 
 /* reader_access.c: accessors (r must be open; stream and page indexes must be in range) */
 const char *hx_reader_path(const hexz_reader *r);

@@ -56,8 +56,10 @@ static int check_identity(hexz_reader *r, hexz_reader *b)
         return hx_error(HEXZ_ECORRUPT, "%s: base %s is a different archive (id is not %s)", r->path,
                         b->path, want);
     if (memcmp(b->header.root_hash, r->base_ref.root_hash, HX_HASH_LEN) != 0)
-        return hx_error(HEXZ_ECORRUPT, "%s: base %s (id %s) has changed since the thin archive was made "
-                        "(root hash differs)", r->path, b->path, want);
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: base %s (id %s) has changed since the thin archive was made "
+                        "(root hash differs)",
+                        r->path, b->path, want);
     return 0;
 }
 
@@ -72,7 +74,8 @@ static int check_base_kind(const hexz_reader *r, const char *place)
     if (stat(place, &st) != 0) return errno == ENOENT || errno == ENOTDIR ? 1 : 0;
     const char *kind = hx_store_file_kind(st.st_mode);
     if (!kind) return 0;
-    return hx_error(HEXZ_EINVAL, "%s: base archive %s is %s, not a regular file", r->path, place, kind);
+    return hx_error(HEXZ_EINVAL, "%s: base archive %s is %s, not a regular file", r->path, place,
+                    kind);
 }
 
 /* Opens the first of the candidate places that exists. *missing stays set only if none does;
@@ -105,9 +108,11 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
      * is the file the user asked for, and the one to flatten. */
     const char *top = ctx->top ? ctx->top : r->path;
     if (ctx->depth + 1 > HX_BASE_DEPTH_MAX)
-        return hx_error(HEXZ_ECORRUPT,
-                        "%s: the chain of bases is more than %d levels deep (the base at level %d, %s, "
-                        "has a base of its own)", top, HX_BASE_DEPTH_MAX, ctx->depth, r->path);
+        return hx_error(
+            HEXZ_ECORRUPT,
+            "%s: the chain of bases is more than %d levels deep (the base at level %d, %s, "
+            "has a base of its own)",
+            top, HX_BASE_DEPTH_MAX, ctx->depth, r->path);
     uint8_t(*above)[HX_ARCHIVE_ID_LEN] = malloc(((size_t)ctx->depth + 1) * HX_ARCHIVE_ID_LEN);
     if (!above) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
     if (ctx->depth) memcpy(above, ctx->above, (size_t)ctx->depth * HX_ARCHIVE_ID_LEN);
@@ -115,9 +120,12 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
     int rc = 0;
     for (int i = 0; i <= ctx->depth && !rc; i++)
         if (memcmp(above[i], r->base_ref.archive_id, HX_ARCHIVE_ID_LEN) == 0)
-            rc = hx_error(HEXZ_ECORRUPT, "%s: its chain of bases loops back to archive %s", r->path, id);
-    hx_open_ctx child = {.base_dir = ctx->base_dir, .depth = ctx->depth + 1,
-                         .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above, .top = top};
+            rc = hx_error(HEXZ_ECORRUPT, "%s: its chain of bases loops back to archive %s", r->path,
+                          id);
+    hx_open_ctx child = {.base_dir = ctx->base_dir,
+                         .depth = ctx->depth + 1,
+                         .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above,
+                         .top = top};
     const char *slash = strrchr(r->base_ref.path, '/');
     char *places[3] = {beside(r->path, r->base_ref.path), NULL, NULL};
     /* The recorded path is relative to where the thin archive is: a local archive never makes
@@ -148,7 +156,8 @@ static int follow(hexz_reader *r, hexz_reader *b, const hx_block_entry *e, hx_bl
     uint32_t stream = e->stored_length;
     uint64_t off = e->stored_offset;
     if (stream >= b->stream_count || off >= b->streams[stream].desc.size)
-        return hx_error(HEXZ_ECORRUPT, "%s: base reference points outside base %s", r->path, b->path);
+        return hx_error(HEXZ_ECORRUPT, "%s: base reference points outside base %s", r->path,
+                        b->path);
     hx_cache_item *it;
     int rc = hx_get_index_page(b, stream, hx_find_page_by_offset(&b->streams[stream], off), &it);
     if (rc) return rc;
@@ -157,19 +166,22 @@ static int follow(hexz_reader *r, hexz_reader *b, const hx_block_entry *e, hx_bl
     hx_cache_release(&b->pages, it);
     if (out->logical_offset != off || out->logical_length != e->logical_length ||
         memcmp(out->content_hash, e->content_hash, HX_HASH_LEN) != 0 || out->kind == HX_BLOCK_HOLE)
-        return hx_error(HEXZ_ECORRUPT, "%s: base reference to offset %llu of %s does not match the base's block",
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: base reference to offset %llu of %s does not match the base's block",
                         r->path, (unsigned long long)off, b->path);
     return 0;
 }
 
-int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner, hx_block_entry *out,
-                     unsigned *levels)
+int hx_resolve_entry(hexz_reader *r, const hx_block_entry *e, hexz_reader **owner,
+                     hx_block_entry *out, unsigned *levels)
 {
     hexz_reader *cur = r;
     *out = *e;
     unsigned n = 0;
     while (out->kind == HX_BLOCK_BASE) {
-        if (!cur->base) return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base", cur->path);
+        if (!cur->base)
+            return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base",
+                            cur->path);
         hx_block_entry next;
         int rc = follow(cur, cur->base, out, &next);
         if (rc) return rc;

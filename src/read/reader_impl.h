@@ -84,23 +84,23 @@ struct hexz_reader {
     hx_mpage_ref *mpages;
     uint32_t mpage_count;
     uint64_t file_count;
-    int has_tree;       /* a MANIFEST_DIR exists (possibly with no entries: an empty tree) */
-    int thin;           /* has a base (BASES section) */
+    int has_tree; /* a MANIFEST_DIR exists (possibly with no entries: an empty tree) */
+    int thin;     /* has a base (BASES section) */
     hx_base_ref base_ref;
-    hexz_reader *base;  /* the opened base, owned */
-    int depth;          /* 0 for the archive the caller opened, 1 for its base, ... */
+    hexz_reader *base; /* the opened base, owned */
+    int depth;         /* 0 for the archive the caller opened, 1 for its base, ... */
     hx_signature *signatures;
     uint32_t signature_count;
-    uint64_t data_end;  /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */
+    uint64_t data_end; /* stored bytes and pages lie in [HX_HEADER_LEN, data_end) */
     int encrypted;
-    uint32_t overhead;  /* bytes sealing adds to a block, page or section: 0 or 40 */
-    hx_keys keys;       /* wiped on free */
-    hx_cache pages;     /* key: stream << 32 | page index */
-    hx_cache blocks;    /* key: stored_offset */
+    uint32_t overhead;     /* bytes sealing adds to a block, page or section: 0 or 40 */
+    hx_keys keys;          /* wiped on free */
+    hx_cache pages;        /* key: stream << 32 | page index */
+    hx_cache blocks;       /* key: stored_offset */
     hx_cache mpages_cache; /* key: manifest page index */
     hx_codec_pool codecs;
-    hx_codec_dict *dict;  /* the archive's zstd dictionary, or NULL */
-    pthread_mutex_t prefetch_lock; /* guards creating `prefetch` */
+    hx_codec_dict *dict;            /* the archive's zstd dictionary, or NULL */
+    pthread_mutex_t prefetch_lock;  /* guards creating `prefetch` */
     struct hx_prefetcher *prefetch; /* created on the first long read; NULL until then */
     unsigned threads;               /* prefetch threads for long reads (1 = none) */
 };

@@ -22,7 +22,8 @@ int hx_reader_unseal(hexz_reader *r, const uint8_t *in, size_t len, const char *
 {
     *out = NULL;
     if (!r->encrypted) return 0;
-    if (len < HX_AEAD_OVERHEAD) return hx_error(HEXZ_ECORRUPT, "%s: %s too short to be sealed", r->path, what);
+    if (len < HX_AEAD_OVERHEAD)
+        return hx_error(HEXZ_ECORRUPT, "%s: %s too short to be sealed", r->path, what);
     uint8_t ad[HX_AD_MAX];
     size_t ad_len = hx_ad(ad, domain, r->header.archive_id, a, b, NULL);
     uint8_t *plain = malloc(len - HX_AEAD_OVERHEAD + 1);

@@ -31,17 +31,20 @@ static int entry_in_order(hexz_reader *r, uint32_t page, const hx_manifest_entry
 {
     const hx_mpage_ref *m = &r->mpages[page];
     if (!prev && hx_path_compare(e->path, e->path_length, m->first_path, m->first_path_length) != 0)
-        return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u does not start where its directory says",
-                        r->path, page);
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: manifest page %u does not start where its directory says", r->path,
+                        page);
     if (prev && hx_path_compare(prev->path, prev->path_length, e->path, e->path_length) >= 0)
         return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is out of order", r->path, page);
     if (page + 1 < r->mpage_count) {
         const hx_mpage_ref *next = &r->mpages[page + 1];
-        if (hx_path_compare(e->path, e->path_length, next->first_path, next->first_path_length) >= 0)
+        if (hx_path_compare(e->path, e->path_length, next->first_path, next->first_path_length) >=
+            0)
             return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u overlaps the next", r->path, page);
     }
     uint64_t end;
-    if (e->type == HX_FILE_REGULAR && (hx_add64(e->offset, e->size, &end) || end > main_stream_size(r)))
+    if (e->type == HX_FILE_REGULAR &&
+        (hx_add64(e->offset, e->size, &end) || end > main_stream_size(r)))
         return hx_error(HEXZ_ECORRUPT, "%s: file %.*s lies outside the data stream", r->path,
                         (int)e->path_length, e->path);
     return 0;
@@ -53,16 +56,19 @@ static int decode_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page 
     /* The length first: an encrypted page's plaintext is 40 bytes shorter than what the
      * directory records, so a sealed page of 40..55 bytes holds less than a header. */
     size_t pos = HX_MANIFEST_PAGE_HEADER_LEN;
-    if (p->length < pos) return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is too short", r->path, page);
+    if (p->length < pos)
+        return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is too short", r->path, page);
     uint32_t count;
     uint64_t first;
     int rc = hx_manifest_page_header_decode(&count, &first, p->bytes, r->path);
     if (rc) return rc;
     if (count != m->entry_count || first != m->first_index)
-        return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u header disagrees with the directory", r->path, page);
+        return hx_error(HEXZ_ECORRUPT, "%s: manifest page %u header disagrees with the directory",
+                        r->path, page);
     for (uint32_t i = 0; i < count; i++) {
         size_t used;
-        rc = hx_manifest_entry_decode(&p->entries[i], p->bytes + pos, p->length - pos, &used, r->path);
+        rc = hx_manifest_entry_decode(&p->entries[i], p->bytes + pos, p->length - pos, &used,
+                                      r->path);
         if (!rc) rc = entry_in_order(r, page, i ? &p->entries[i - 1] : NULL, &p->entries[i]);
         if (rc) return rc;
         pos += used;
@@ -89,11 +95,13 @@ int hx_load_manifest_page(hexz_reader *r, uint32_t page, hx_manifest_page **out)
         uint8_t hash[HX_HASH_LEN];
         hx_hash(p->bytes, m->page_length, hash);
         if (memcmp(hash, m->hash, HX_HASH_LEN) != 0)
-            rc = hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is damaged (hash mismatch)", r->path, page);
+            rc = hx_error(HEXZ_ECORRUPT, "%s: manifest page %u is damaged (hash mismatch)", r->path,
+                          page);
     }
     uint8_t *plain = NULL;
-    if (!rc) rc = hx_reader_unseal(r, p->bytes, m->page_length, "hexz-manifest-v1", page, 0, &plain,
-                                   "manifest page");
+    if (!rc)
+        rc = hx_reader_unseal(r, p->bytes, m->page_length, "hexz-manifest-v1", page, 0, &plain,
+                              "manifest page");
     if (plain) {
         free(p->bytes);
         p->bytes = plain;
@@ -123,7 +131,8 @@ static void *flatten(const hx_manifest_page *p, uint32_t length, size_t *size)
     for (uint32_t i = 0; i < q->count; i++) {
         q->entries[i].path = (const char *)q->bytes + (p->entries[i].path - (const char *)p->bytes);
         if (q->entries[i].target)
-            q->entries[i].target = (const char *)q->bytes + (p->entries[i].target - (const char *)p->bytes);
+            q->entries[i].target = (const char *)q->bytes +
+                                   (p->entries[i].target - (const char *)p->bytes);
     }
     return flat;
 }
@@ -169,7 +178,8 @@ int hexz_reader_file_at(hexz_reader *r, uint64_t index, hexz_file_info *out)
     uint32_t lo = 0, hi = r->mpage_count;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (r->mpages[mid].first_index <= index) lo = mid; else hi = mid;
+        if (r->mpages[mid].first_index <= index) lo = mid;
+        else hi = mid;
     }
     hx_cache_item *it;
     int rc = get_manifest_page(r, lo, &it);
@@ -182,7 +192,8 @@ int hexz_reader_file_at(hexz_reader *r, uint64_t index, hexz_file_info *out)
 
 int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index)
 {
-    if (!r || !path || !out_index) return hx_error(HEXZ_EINVAL, "hexz_reader_file_seek: NULL argument");
+    if (!r || !path || !out_index)
+        return hx_error(HEXZ_EINVAL, "hexz_reader_file_seek: NULL argument");
     size_t len = strlen(path);
     /* The last page whose first path is <= path holds the answer, or it is the next page's
      * first entry. */
@@ -194,10 +205,10 @@ int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index)
     }
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (hx_path_compare(r->mpages[mid].first_path, r->mpages[mid].first_path_length, path, len) <= 0)
+        if (hx_path_compare(r->mpages[mid].first_path, r->mpages[mid].first_path_length, path,
+                            len) <= 0)
             lo = mid;
-        else
-            hi = mid;
+        else hi = mid;
     }
     hx_cache_item *it;
     int rc = get_manifest_page(r, lo, &it);
@@ -206,7 +217,8 @@ int hexz_reader_file_seek(hexz_reader *r, const char *path, uint64_t *out_index)
     uint32_t a = 0, b = p->count;
     while (a < b) {
         uint32_t mid = a + (b - a) / 2;
-        if (hx_path_compare(p->entries[mid].path, p->entries[mid].path_length, path, len) < 0) a = mid + 1;
+        if (hx_path_compare(p->entries[mid].path, p->entries[mid].path_length, path, len) < 0)
+            a = mid + 1;
         else b = mid;
     }
     *out_index = r->mpages[lo].first_index + a;

@@ -57,9 +57,10 @@ static int read_header(hexz_reader *r)
     if (!rc) rc = hx_header_decode(&r->header, buf, r->path);
     if (rc) return rc;
     if (r->header.file_length != r->file_size)
-        return hx_error(HEXZ_ECORRUPT, "%s: archive is %s (expected %llu bytes, found %llu)", r->path,
-                        r->file_size < r->header.file_length ? "truncated" : "followed by trailing bytes",
-                        (unsigned long long)r->header.file_length, (unsigned long long)r->file_size);
+        return hx_error(
+            HEXZ_ECORRUPT, "%s: archive is %s (expected %llu bytes, found %llu)", r->path,
+            r->file_size < r->header.file_length ? "truncated" : "followed by trailing bytes",
+            (unsigned long long)r->header.file_length, (unsigned long long)r->file_size);
     return 0;
 }
 
@@ -69,7 +70,8 @@ static int check_sections_disjoint(hexz_reader *r)
     for (uint32_t i = 0; i < r->header.section_count; i++) {
         const hx_section *a = &r->sections[i];
         if (!hx_range_within(a->offset, a->length, HX_HEADER_LEN, r->header.section_table_offset))
-            return hx_error(HEXZ_ECORRUPT, "%s: section %u lies outside the file", r->path, a->type);
+            return hx_error(HEXZ_ECORRUPT, "%s: section %u lies outside the file", r->path,
+                            a->type);
         for (uint32_t j = 0; j < i; j++) {
             const hx_section *b = &r->sections[j];
             if (a->length && b->length && a->offset < b->offset + b->length &&
@@ -111,7 +113,8 @@ static int read_section_table(hexz_reader *r)
 static int parse_page_dir(hexz_reader *r, hx_rstream *s, const uint8_t *buf, size_t len)
 {
     if (len != (size_t)s->desc.page_count * HX_PAGE_DIR_ENTRY_LEN)
-        return hx_error(HEXZ_ECORRUPT, "%s: page directory of stream %s has the wrong length", r->path, s->desc.name);
+        return hx_error(HEXZ_ECORRUPT, "%s: page directory of stream %s has the wrong length",
+                        r->path, s->desc.name);
     s->pages = calloc(s->desc.page_count ? s->desc.page_count : 1, sizeof *s->pages);
     if (!s->pages) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
     uint64_t next_block = 0;
@@ -119,13 +122,17 @@ static int parse_page_dir(hexz_reader *r, hx_rstream *s, const uint8_t *buf, siz
         hx_page_ref *p = &s->pages[i];
         hx_page_ref_decode(p, buf + (size_t)i * HX_PAGE_DIR_ENTRY_LEN);
         int ok = p->entry_count >= 1 && p->entry_count <= r->params.page_entries &&
-                 p->page_length == HX_PAGE_HEADER_LEN + (uint64_t)p->entry_count * HX_BLOCK_ENTRY_LEN + r->overhead &&
+                 p->page_length == HX_PAGE_HEADER_LEN +
+                                       (uint64_t)p->entry_count * HX_BLOCK_ENTRY_LEN +
+                                       r->overhead &&
                  hx_range_within(p->page_offset, p->page_length, HX_HEADER_LEN, r->data_end) &&
                  p->first_block == next_block && p->first_logical < s->desc.size &&
-                 (i == 0 ? p->first_logical == 0 : p->first_logical > s->pages[i - 1].first_logical);
+                 (i == 0 ? p->first_logical == 0
+                         : p->first_logical > s->pages[i - 1].first_logical);
         if (!ok)
-            return hx_error(HEXZ_ECORRUPT, "%s: page directory of stream %s is inconsistent at page %u",
-                            r->path, s->desc.name, i);
+            return hx_error(HEXZ_ECORRUPT,
+                            "%s: page directory of stream %s is inconsistent at page %u", r->path,
+                            s->desc.name, i);
         next_block += p->entry_count;
     }
     if (next_block != s->desc.block_count || (s->desc.size > 0) != (s->desc.page_count > 0))
@@ -158,10 +165,12 @@ static int load_section(hexz_reader *r, uint32_t type, uint32_t aux, int require
     const hx_section *s = find_section(r, type, aux, &dup);
     *out = NULL;
     if (dup) return hx_error(HEXZ_ECORRUPT, "%s: section %u appears twice", r->path, type);
-    if (!s) return required ? hx_error(HEXZ_ECORRUPT, "%s: section %u is missing", r->path, type) : 0;
+    if (!s)
+        return required ? hx_error(HEXZ_ECORRUPT, "%s: section %u is missing", r->path, type) : 0;
     *len = s->length;
     int rc = read_section(r, s, limit + (type == HX_SECTION_PARAMS ? 0 : r->overhead), out);
-    if (rc || !r->encrypted || type == HX_SECTION_PARAMS || type == HX_SECTION_ENCRYPTION) return rc;
+    if (rc || !r->encrypted || type == HX_SECTION_PARAMS || type == HX_SECTION_ENCRYPTION)
+        return rc;
     uint8_t *plain;
     rc = hx_reader_unseal(r, *out, s->length, "hexz-section-v1", type, aux, &plain, "section");
     free(*out);
@@ -178,10 +187,12 @@ static int check_unknown_sections(hexz_reader *r)
         /* The flags and `aux` of every entry were checked as the table was decoded
          * (hx_section_decode); what needs the rest of the archive is checked here. */
         if (!known && (s->flags & HX_SECTION_CRITICAL))
-            return hx_error(HEXZ_EUNSUPPORTED, "%s: archive needs section type %u, unknown to this hexz",
-                            r->path, s->type);
+            return hx_error(HEXZ_EUNSUPPORTED,
+                            "%s: archive needs section type %u, unknown to this hexz", r->path,
+                            s->type);
         if (s->type == HX_SECTION_PAGE_DIR && s->aux >= r->stream_count)
-            return hx_error(HEXZ_ECORRUPT, "%s: page directory for a stream that does not exist", r->path);
+            return hx_error(HEXZ_ECORRUPT, "%s: page directory for a stream that does not exist",
+                            r->path);
     }
     return 0;
 }
@@ -242,8 +253,10 @@ static int read_bases(hexz_reader *r)
     int thin = (r->header.required_features & HX_FEATURE_THIN) != 0;
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc = load_section(r, HX_SECTION_BASES, 0, thin, 4 + HX_ARCHIVE_ID_LEN + HX_HASH_LEN + 2 + HX_PATH_MAX, &buf, &len);
-    if (!rc && buf && !thin) rc = hx_error(HEXZ_ECORRUPT, "%s: bases section in an archive not marked thin", r->path);
+    int rc = load_section(r, HX_SECTION_BASES, 0, thin,
+                          4 + HX_ARCHIVE_ID_LEN + HX_HASH_LEN + 2 + HX_PATH_MAX, &buf, &len);
+    if (!rc && buf && !thin)
+        rc = hx_error(HEXZ_ECORRUPT, "%s: bases section in an archive not marked thin", r->path);
     if (!rc && thin) {
         rc = hx_bases_decode(&r->base_ref, buf, len, r->path);
         r->thin = !rc;
@@ -255,7 +268,8 @@ static int read_bases(hexz_reader *r)
 static int mdir_record(hexz_reader *r, hx_mpage_ref *m, const uint8_t *buf, size_t len, size_t *pos)
 {
     const size_t fixed = 8 + 4 + 4 + 8 + HX_HASH_LEN + 2;
-    if (*pos + fixed > len) return hx_error(HEXZ_ECORRUPT, "%s: manifest directory truncated", r->path);
+    if (*pos + fixed > len)
+        return hx_error(HEXZ_ECORRUPT, "%s: manifest directory truncated", r->path);
     const uint8_t *p = buf + *pos;
     m->page_offset = hx_get64(p);
     m->page_length = hx_get32(p + 8);
@@ -297,8 +311,9 @@ static int parse_manifest_dir(hexz_reader *r, const uint8_t *buf, size_t len)
         int rc = mdir_record(r, m, buf, len, &pos);
         if (rc) return rc;
         if (m->first_index != next ||
-            (i > 0 && hx_path_compare(r->mpages[i - 1].first_path, r->mpages[i - 1].first_path_length,
-                                      m->first_path, m->first_path_length) >= 0))
+            (i > 0 &&
+             hx_path_compare(r->mpages[i - 1].first_path, r->mpages[i - 1].first_path_length,
+                             m->first_path, m->first_path_length) >= 0))
             return hx_error(HEXZ_ECORRUPT, "%s: manifest directory out of order", r->path);
         next += m->entry_count;
     }
@@ -341,7 +356,9 @@ static int setup_encryption(hexz_reader *r, const hx_open_ctx *ctx)
     size_t len = 0;
     int rc = load_section(r, HX_SECTION_ENCRYPTION, 0, enc, HX_KEY_RECORD_LEN, &buf, &len);
     if (rc || !enc) {
-        if (!rc && buf) rc = hx_error(HEXZ_ECORRUPT, "%s: key record in an archive not marked encrypted", r->path);
+        if (!rc && buf)
+            rc = hx_error(HEXZ_ECORRUPT, "%s: key record in an archive not marked encrypted",
+                          r->path);
         free(buf);
         return rc;
     }
@@ -375,7 +392,8 @@ static int init_runtime(hexz_reader *r)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     r->threads = cpus > 8 ? 8 : cpus > 1 ? (unsigned)cpus : 1;
     pthread_mutex_init(&r->prefetch_lock, NULL);
-    if (hx_cache_init(&r->pages, HX_PAGE_CACHE_BYTES) || hx_cache_init(&r->blocks, HX_BLOCK_CACHE_BYTES) ||
+    if (hx_cache_init(&r->pages, HX_PAGE_CACHE_BYTES) ||
+        hx_cache_init(&r->blocks, HX_BLOCK_CACHE_BYTES) ||
         hx_cache_init(&r->mpages_cache, HX_MANIFEST_CACHE_BYTES) ||
         pthread_mutex_init(&r->codecs.lock, NULL) != 0)
         return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
@@ -390,7 +408,10 @@ int hexz_reader_open(hexz_reader **out, const char *path)
     return hexz_reader_open_password(out, path, NULL);
 }
 
-int hexz_reader_is_encrypted(const hexz_reader *r) { return r ? r->encrypted : 0; }
+int hexz_reader_is_encrypted(const hexz_reader *r)
+{
+    return r ? r->encrypted : 0;
+}
 
 int hexz_reader_open_password(hexz_reader **out, const char *path, const char *password)
 {
@@ -401,8 +422,8 @@ int hexz_reader_open_password(hexz_reader **out, const char *path, const char *p
 int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_options *opts)
 {
     if (opts && (opts->version < 1 || opts->version > HEXZ_OPEN_OPTIONS_VERSION))
-        return hx_error(HEXZ_EINVAL, "%s: open options version %u is not 1..%u", path ? path : "(null)",
-                        opts->version, HEXZ_OPEN_OPTIONS_VERSION);
+        return hx_error(HEXZ_EINVAL, "%s: open options version %u is not 1..%u",
+                        path ? path : "(null)", opts->version, HEXZ_OPEN_OPTIONS_VERSION);
     hx_open_ctx ctx = {0};
     if (opts) {
         ctx.password = opts->password;
@@ -510,13 +531,17 @@ void hexz_reader_free(hexz_reader *r)
     free(r);
 }
 
-unsigned hexz_reader_stream_count(const hexz_reader *r) { return r ? r->stream_count : 0; }
+unsigned hexz_reader_stream_count(const hexz_reader *r)
+{
+    return r ? r->stream_count : 0;
+}
 
 int hexz_reader_stream_info(const hexz_reader *r, unsigned stream, hexz_stream_info *out)
 {
     if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_stream_info: NULL argument");
     if (stream >= r->stream_count)
-        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream, r->stream_count);
+        return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream,
+                        r->stream_count);
     const hx_stream_desc *d = &r->streams[stream].desc;
     memset(out, 0, sizeof *out);
     strcpy(out->name, d->name);
@@ -537,9 +562,15 @@ int hexz_reader_find_stream(const hexz_reader *r, const char *name, unsigned *ou
     return hx_error(HEXZ_ENOTFOUND, "%s: no stream named %s", r->path, name);
 }
 
-uint64_t hexz_reader_file_count(const hexz_reader *r) { return r ? r->file_count : 0; }
+uint64_t hexz_reader_file_count(const hexz_reader *r)
+{
+    return r ? r->file_count : 0;
+}
 
-int hexz_reader_has_file_tree(const hexz_reader *r) { return r ? r->has_tree : 0; }
+int hexz_reader_has_file_tree(const hexz_reader *r)
+{
+    return r ? r->has_tree : 0;
+}
 
 void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes)
 {

@@ -23,20 +23,25 @@ static int page_entries_check(hexz_reader *r, const hx_rstream *s, uint32_t page
     for (uint32_t i = 0; i < p->count; i++) {
         const hx_block_entry *e = &p->entries[i];
         if (e->logical_offset != expect)
-            return hx_error(HEXZ_ECORRUPT, "%s: index page %u of stream %s is not contiguous at entry %u",
-                            r->path, page, s->desc.name, i);
+            return hx_error(HEXZ_ECORRUPT,
+                            "%s: index page %u of stream %s is not contiguous at entry %u", r->path,
+                            page, s->desc.name, i);
         expect += e->logical_length;
         if (e->kind == HX_BLOCK_STORED &&
             !hx_range_within(e->stored_offset, e->stored_length, HX_HEADER_LEN, r->data_end))
-            return hx_error(HEXZ_ECORRUPT, "%s: block %u of index page %u points outside the data region",
-                            r->path, i, page);
+            return hx_error(HEXZ_ECORRUPT,
+                            "%s: block %u of index page %u points outside the data region", r->path,
+                            i, page);
         if (e->kind == HX_BLOCK_STORED && e->codec == HX_CODEC_ZSTD_DICT && !r->dict)
-            return hx_error(HEXZ_ECORRUPT, "%s: a block needs a dictionary the archive lacks", r->path);
+            return hx_error(HEXZ_ECORRUPT, "%s: a block needs a dictionary the archive lacks",
+                            r->path);
         if (e->kind == HX_BLOCK_BASE && !r->thin)
-            return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base", r->path);
+            return hx_error(HEXZ_ECORRUPT, "%s: base reference in an archive without a base",
+                            r->path);
     }
     if (expect != end)
-        return hx_error(HEXZ_ECORRUPT, "%s: index page %u of stream %s does not end where the next begins",
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: index page %u of stream %s does not end where the next begins",
                         r->path, page, s->desc.name);
     return 0;
 }
@@ -50,10 +55,12 @@ static int decode_page(hexz_reader *r, uint32_t stream, uint32_t page, const uin
     if (rc) return rc;
     if (h.stream != stream || h.entry_count != ref->entry_count ||
         h.first_logical != ref->first_logical || h.first_block != ref->first_block)
-        return hx_error(HEXZ_ECORRUPT, "%s: index page %u header disagrees with the directory", r->path, page);
+        return hx_error(HEXZ_ECORRUPT, "%s: index page %u header disagrees with the directory",
+                        r->path, page);
     p->count = h.entry_count;
     for (uint32_t i = 0; i < p->count; i++) {
-        rc = hx_block_entry_decode(&p->entries[i], buf + HX_PAGE_HEADER_LEN + (size_t)i * HX_BLOCK_ENTRY_LEN,
+        rc = hx_block_entry_decode(&p->entries[i],
+                                   buf + HX_PAGE_HEADER_LEN + (size_t)i * HX_BLOCK_ENTRY_LEN,
                                    r->params.max_size, r->overhead, r->path);
         if (rc) return rc;
     }
@@ -71,11 +78,14 @@ int hx_load_index_page(hexz_reader *r, uint32_t stream, uint32_t page, hx_index_
         uint8_t hash[HX_HASH_LEN];
         hx_hash(buf, ref->page_length, hash);
         if (memcmp(hash, ref->page_hash, HX_HASH_LEN) != 0)
-            rc = hx_error(HEXZ_ECORRUPT, "%s: index page %u of stream %s is damaged (hash mismatch)",
-                          r->path, page, r->streams[stream].desc.name);
+            rc = hx_error(HEXZ_ECORRUPT,
+                          "%s: index page %u of stream %s is damaged (hash mismatch)", r->path,
+                          page, r->streams[stream].desc.name);
     }
     uint8_t *plain = NULL;
-    if (!rc) rc = hx_reader_unseal(r, buf, ref->page_length, "hexz-index-v1", stream, page, &plain, "index page");
+    if (!rc)
+        rc = hx_reader_unseal(r, buf, ref->page_length, "hexz-index-v1", stream, page, &plain,
+                              "index page");
     if (!rc) rc = decode_page(r, stream, page, plain ? plain : buf, p);
     free(plain);
     free(buf);
@@ -136,7 +146,8 @@ static void codec_give_back(hexz_reader *r, hx_codec_ctx *c)
     hx_codec_ctx_free(c);
 }
 
-static int decode_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *stored, uint8_t *dst)
+static int decode_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *stored,
+                        uint8_t *dst)
 {
     if (e->codec == HX_CODEC_NONE) {
         if (stored != dst) memcpy(dst, stored, e->logical_length);
@@ -145,7 +156,8 @@ static int decode_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *
     hx_codec_ctx *c;
     int rc = codec_take(r, &c);
     if (rc) return rc;
-    rc = hx_codec_decompress(c, e->codec, stored, e->stored_length - r->overhead, dst, e->logical_length);
+    rc = hx_codec_decompress(c, e->codec, stored, e->stored_length - r->overhead, dst,
+                             e->logical_length);
     codec_give_back(r, c);
     if (rc)
         return hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu does not decode: %s", r->path,
@@ -154,7 +166,8 @@ static int decode_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *
 }
 
 /* Opens a sealed block into a malloc'd buffer (*plain), bound to its content hash and codec. */
-static int unseal_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *stored, uint8_t **plain)
+static int unseal_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *stored,
+                        uint8_t **plain)
 {
     uint8_t ad[HX_AD_MAX];
     size_t ad_len = hx_ad(ad, "hexz-block-v1", r->header.archive_id, e->codec, e->logical_length,
@@ -162,8 +175,9 @@ static int unseal_block(hexz_reader *r, const hx_block_entry *e, const uint8_t *
     *plain = malloc(e->stored_length - HX_AEAD_OVERHEAD + 1);
     if (!*plain) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
     if (hx_open(*plain, stored, e->stored_length, ad, ad_len, r->keys.block) != 0)
-        return hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu does not decrypt (damaged or moved)",
-                        r->path, (unsigned long long)e->stored_offset);
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: block at offset %llu does not decrypt (damaged or moved)", r->path,
+                        (unsigned long long)e->stored_offset);
     return 0;
 }
 
@@ -175,8 +189,8 @@ int hx_load_block(hexz_reader *r, const hx_block_entry *e, uint8_t *dst)
     if (!stored) return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
     int rc = hx_pread_exact(r, stored, e->stored_length, e->stored_offset);
     if (!rc && hx_checksum64(stored, e->stored_length) != e->stored_checksum)
-        rc = hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu is damaged (checksum mismatch)", r->path,
-                      (unsigned long long)e->stored_offset);
+        rc = hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu is damaged (checksum mismatch)",
+                      r->path, (unsigned long long)e->stored_offset);
     if (!rc && r->encrypted) rc = unseal_block(r, e, stored, &plain);
     if (!rc) rc = decode_block(r, e, plain ? plain : stored, dst);
     if (stored != dst) free(stored);
@@ -186,8 +200,9 @@ int hx_load_block(hexz_reader *r, const hx_block_entry *e, uint8_t *dst)
     if (r->encrypted) hx_hash_keyed(r->keys.hash, dst, e->logical_length, hash);
     else hx_hash(dst, e->logical_length, hash);
     if (memcmp(hash, e->content_hash, HX_HASH_LEN) != 0)
-        return hx_error(HEXZ_ECORRUPT, "%s: block at offset %llu has the wrong content (hash mismatch)",
-                        r->path, (unsigned long long)e->stored_offset);
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: block at offset %llu has the wrong content (hash mismatch)", r->path,
+                        (unsigned long long)e->stored_offset);
     return 0;
 }
 
@@ -196,11 +211,11 @@ int hx_get_block(hexz_reader *r, const hx_block_entry *e, hx_cache_item **out)
     /* Cached blocks carry their content hash in front of their bytes, so that an entry naming the
      * same stored offset with another length or hash is caught rather than served. */
     hx_cache_item *it = hx_cache_get(&r->blocks, e->stored_offset);
-    if (it && (it->size != e->logical_length ||
-               memcmp(it->data, e->content_hash, HX_HASH_LEN) != 0)) {
+    if (it &&
+        (it->size != e->logical_length || memcmp(it->data, e->content_hash, HX_HASH_LEN) != 0)) {
         hx_cache_release(&r->blocks, it);
-        return hx_error(HEXZ_ECORRUPT, "%s: entries sharing the block at offset %llu disagree", r->path,
-                        (unsigned long long)e->stored_offset);
+        return hx_error(HEXZ_ECORRUPT, "%s: entries sharing the block at offset %llu disagree",
+                        r->path, (unsigned long long)e->stored_offset);
     }
     if (!it) {
         uint8_t *data = malloc(HX_HASH_LEN + (size_t)e->logical_length);
@@ -228,7 +243,8 @@ uint32_t hx_find_page_by_offset(const hx_rstream *s, uint64_t off)
     uint32_t lo = 0, hi = s->desc.page_count; /* answer in [lo, hi) */
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (s->pages[mid].first_logical <= off) lo = mid; else hi = mid;
+        if (s->pages[mid].first_logical <= off) lo = mid;
+        else hi = mid;
     }
     return lo;
 }
@@ -238,7 +254,8 @@ uint32_t hx_find_entry_by_offset(const hx_index_page *page, uint64_t off)
     uint32_t lo = 0, hi = page->count;
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (page->entries[mid].logical_offset <= off) lo = mid; else hi = mid;
+        if (page->entries[mid].logical_offset <= off) lo = mid;
+        else hi = mid;
     }
     return lo;
 }

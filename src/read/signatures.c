@@ -9,7 +9,10 @@
 #include "common/error.h"
 #include "read/reader_impl.h"
 
-unsigned hexz_reader_signature_count(const hexz_reader *r) { return r ? r->signature_count : 0; }
+unsigned hexz_reader_signature_count(const hexz_reader *r)
+{
+    return r ? r->signature_count : 0;
+}
 
 static void to_public(const hx_signature *s, hexz_signature_info *out)
 {
@@ -32,7 +35,8 @@ int hexz_reader_signature_at(const hexz_reader *r, unsigned index, hexz_signatur
 int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN],
                                  hexz_signature_info *out)
 {
-    if (!r || !public_key) return hx_error(HEXZ_EINVAL, "hexz_reader_verify_signature: NULL argument");
+    if (!r || !public_key)
+        return hx_error(HEXZ_EINVAL, "hexz_reader_verify_signature: NULL argument");
     uint8_t id[HEXZ_KEY_ID_LEN];
     hexz_key_id(public_key, id);
     int found = 0;
@@ -52,7 +56,7 @@ int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_P
     char idhex[2 * HEXZ_KEY_ID_LEN + 1];
     for (int i = 0; i < HEXZ_KEY_ID_LEN; i++) snprintf(idhex + 2 * i, 3, "%02x", id[i]);
     if (!found)
-        return hx_error(HEXZ_EBADSIG, "%s: not signed by key %s (%u signature%s present)", r->path, idhex,
-                        r->signature_count, r->signature_count == 1 ? "" : "s");
+        return hx_error(HEXZ_EBADSIG, "%s: not signed by key %s (%u signature%s present)", r->path,
+                        idhex, r->signature_count, r->signature_count == 1 ? "" : "s");
     return hx_error(HEXZ_EBADSIG, "%s: signature by key %s does not verify", r->path, idhex);
 }

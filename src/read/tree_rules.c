@@ -8,7 +8,10 @@
 
 #include "common/error.h"
 
-void hx_tree_check_init(hx_tree_check *t) { t->depth = 0; }
+void hx_tree_check_init(hx_tree_check *t)
+{
+    t->depth = 0;
+}
 
 static const char *type_name(unsigned type)
 {
@@ -21,8 +24,9 @@ int hx_tree_check_next(hx_tree_check *t, const char *path, size_t len, unsigned 
     for (size_t start = 0, i = 0; i <= len; i++) {
         if (i < len && path[i] != '/') continue;
         if (i - start > HX_NAME_MAX)
-            return hx_error(HEXZ_ECORRUPT, "%s: manifest entry %.*s has a name longer than %d bytes",
-                            archive, (int)len, path, HX_NAME_MAX);
+            return hx_error(HEXZ_ECORRUPT,
+                            "%s: manifest entry %.*s has a name longer than %d bytes", archive,
+                            (int)len, path, HX_NAME_MAX);
         start = i + 1;
     }
     /* Drop the entries that are not ancestors of this one. */

@@ -50,7 +50,8 @@ static int report(verify_state *v)
 {
     if (!v->fn || v->progress.bytes_in < v->next_report) return 0;
     v->next_report = v->progress.bytes_in + (16u << 20);
-    if (v->fn(&v->progress, v->user)) return hx_error(HEXZ_ECANCELED, "%s: verify canceled", v->r->path);
+    if (v->fn(&v->progress, v->user))
+        return hx_error(HEXZ_ECANCELED, "%s: verify canceled", v->r->path);
     return 0;
 }
 
@@ -83,7 +84,8 @@ static int verify_entry(verify_state *v, const hx_block_entry *e)
      * would mean overlapping ranges, and decoding them all would let a small hostile file make
      * verify work without bound. (The tiling check below names the exact overlap.) */
     if (v->progress.bytes_out + e->stored_length > v->r->data_end)
-        return hx_error(HEXZ_ECORRUPT, "%s: stored blocks overlap (they add up to more than the file)",
+        return hx_error(HEXZ_ECORRUPT,
+                        "%s: stored blocks overlap (they add up to more than the file)",
                         v->r->path);
     int rc = hx_load_block(v->r, e, v->block_buf);
     if (!rc) rc = hx_block_set_add(&v->seen, e);
@@ -102,7 +104,8 @@ static int verify_streams(verify_state *v)
             int rc = hx_load_index_page(r, s, p, &page);
             if (rc) return rc;
             rc = add_range(v, ref->page_offset, ref->page_length);
-            for (uint32_t i = 0; i < page->count && !rc; i++) rc = verify_entry(v, &page->entries[i]);
+            for (uint32_t i = 0; i < page->count && !rc; i++)
+                rc = verify_entry(v, &page->entries[i]);
             free(page);
             if (rc) return rc;
         }
@@ -158,7 +161,8 @@ static int verify_sections(verify_state *v)
         }
         hx_hasher_final(&h, hash);
         if (memcmp(hash, s->hash, HX_HASH_LEN) != 0)
-            return hx_error(HEXZ_ECORRUPT, "%s: section %u (type %u) hash mismatch", r->path, i, s->type);
+            return hx_error(HEXZ_ECORRUPT, "%s: section %u (type %u) hash mismatch", r->path, i,
+                            s->type);
     }
     return 0;
 }
@@ -178,14 +182,15 @@ static int verify_tiling(verify_state *v)
     uint64_t pos = 0;
     for (size_t i = 0; i < v->range_count; i++) {
         if (v->ranges[i].offset != pos)
-            return hx_error(HEXZ_ECORRUPT, "%s: bytes %llu..%llu belong to no structure (%s)", r->path,
-                            (unsigned long long)pos, (unsigned long long)v->ranges[i].offset,
+            return hx_error(HEXZ_ECORRUPT, "%s: bytes %llu..%llu belong to no structure (%s)",
+                            r->path, (unsigned long long)pos,
+                            (unsigned long long)v->ranges[i].offset,
                             v->ranges[i].offset > pos ? "a gap" : "an overlap");
         pos += v->ranges[i].length;
     }
     if (pos != r->file_size)
-        return hx_error(HEXZ_ECORRUPT, "%s: the structures end at %llu but the file at %llu", r->path,
-                        (unsigned long long)pos, (unsigned long long)r->file_size);
+        return hx_error(HEXZ_ECORRUPT, "%s: the structures end at %llu but the file at %llu",
+                        r->path, (unsigned long long)pos, (unsigned long long)r->file_size);
     return 0;
 }
 
@@ -193,7 +198,8 @@ int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user)
 {
     if (!r) return hx_error(HEXZ_EINVAL, "hexz_reader_verify: NULL reader");
     verify_state v = {.r = r, .fn = progress, .user = user};
-    for (uint32_t s = 0; s < r->stream_count; s++) v.progress.bytes_total += r->streams[s].desc.size;
+    for (uint32_t s = 0; s < r->stream_count; s++)
+        v.progress.bytes_total += r->streams[s].desc.size;
     hx_block_set_init(&v.seen);
     v.block_buf = malloc(r->params.max_size);
     int rc = v.block_buf ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);

@@ -32,7 +32,7 @@
 #define HX_WINDOW_MIN 4096u
 #define HX_WINDOW_MAX (64u << 20)
 #define HX_MEMORY_DEFAULT (64ull << 20)
-#define HX_RUN_MAX 64            /* windows fetched by one request, at most ... */
+#define HX_RUN_MAX 64           /* windows fetched by one request, at most ... */
 #define HX_RUN_BYTES (8u << 20) /* ... and at most this many bytes (but at least one window) */
 
 typedef enum { WIN_LOADING, WIN_READY, WIN_FAILED } hx_win_state;
@@ -43,8 +43,8 @@ struct hx_win {
     uint8_t *data;
     size_t len;
     hx_win_state state;
-    int rc;       /* WIN_FAILED: the error code ... */
-    char *err;    /* ... and its message, for the threads that waited */
+    int rc;        /* WIN_FAILED: the error code ... */
+    char *err;     /* ... and its message, for the threads that waited */
     unsigned refs; /* holders, plus 1 while in the table */
     int in_table, in_lru;
     hx_win *hnext, *prev, *next;
@@ -57,10 +57,10 @@ typedef struct {
     pthread_mutex_t lock; /* guards everything below */
     pthread_cond_t done;  /* a window finished loading */
     hx_win **buckets;
-    size_t nbuckets;      /* a power of two */
+    size_t nbuckets;             /* a power of two */
     hx_win *lru_head, *lru_tail; /* READY windows in the table; head = most recent */
     size_t bytes, capacity;
-    char *disk_dir;       /* NULL: no disk cache */
+    char *disk_dir; /* NULL: no disk cache */
 } hx_remote;
 
 /* ---- table and LRU (lock held) -------------------------------------------------------------- */
@@ -80,8 +80,10 @@ static hx_win *table_find(hx_remote *r, uint64_t index)
 static void lru_unlink(hx_remote *r, hx_win *w)
 {
     if (!w->in_lru) return;
-    if (w->prev) w->prev->next = w->next; else r->lru_head = w->next;
-    if (w->next) w->next->prev = w->prev; else r->lru_tail = w->prev;
+    if (w->prev) w->prev->next = w->next;
+    else r->lru_head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else r->lru_tail = w->prev;
     w->prev = w->next = NULL;
     w->in_lru = 0;
     r->bytes -= w->len;
@@ -91,7 +93,8 @@ static void lru_push(hx_remote *r, hx_win *w)
 {
     w->prev = NULL;
     w->next = r->lru_head;
-    if (r->lru_head) r->lru_head->prev = w; else r->lru_tail = w;
+    if (r->lru_head) r->lru_head->prev = w;
+    else r->lru_tail = w;
     r->lru_head = w;
     w->in_lru = 1;
     r->bytes += w->len;
@@ -234,7 +237,8 @@ static void run_load(hx_remote *r, hx_win **run, size_t n)
         run[i]->data = malloc(run[i]->len);
         if (!run[i]->data) {
             for (size_t k = i; k < n; k++)
-                window_finish(r, run[k], hx_error(HEXZ_ENOMEM, "%s: out of memory", hx_http_name(r->http)));
+                window_finish(r, run[k],
+                              hx_error(HEXZ_ENOMEM, "%s: out of memory", hx_http_name(r->http)));
             n = i;
             break;
         }
@@ -332,7 +336,8 @@ static int remote_read_at(void *ctx, void *buf, size_t len, uint64_t off)
 {
     hx_remote *r = ctx;
     if (off > r->size || len > r->size - off)
-        return hx_error(HEXZ_ECORRUPT, "%s: read past the end of the archive", hx_http_name(r->http));
+        return hx_error(HEXZ_ECORRUPT, "%s: read past the end of the archive",
+                        hx_http_name(r->http));
     uint8_t *p = buf;
     while (len > 0) {
         hx_win *run[HX_RUN_MAX];
@@ -340,7 +345,8 @@ static int remote_read_at(void *ctx, void *buf, size_t len, uint64_t off)
         int rc = windows_get(r, off / r->window, (off + len - 1) / r->window, run, &n);
         if (rc) return rc;
         for (size_t i = 0; i < n; i++) {
-            size_t at = (size_t)(off % r->window), take = run[i]->len - at < len ? run[i]->len - at : len;
+            size_t at = (size_t)(off % r->window),
+                   take = run[i]->len - at < len ? run[i]->len - at : len;
             memcpy(p, run[i]->data + at, take);
             p += take;
             off += take;
@@ -380,7 +386,8 @@ static int read_config(hx_remote *r, const hx_remote_settings *settings)
     r->window = (size_t)window;
     r->capacity = (size_t)memory;
     r->nbuckets = 64;
-    while (r->nbuckets < 2 * (r->capacity / r->window) && r->nbuckets < (1u << 20)) r->nbuckets *= 2;
+    while (r->nbuckets < 2 * (r->capacity / r->window) && r->nbuckets < (1u << 20))
+        r->nbuckets *= 2;
     r->buckets = calloc(r->nbuckets, sizeof *r->buckets);
     if (!r->buckets) return hx_error(HEXZ_ENOMEM, "%s: out of memory", hx_http_name(r->http));
     return 0;

@@ -20,12 +20,12 @@
 
 #include "common/error.h"
 
-#define HX_HTTP_IDLE_MAX 16     /* easy handles kept for keep-alive */
+#define HX_HTTP_IDLE_MAX 16 /* easy handles kept for keep-alive */
 #define HX_HTTP_VALIDATOR_MAX 256
 #define HX_HTTP_MSG_MAX 600
-#define HX_HTTP_BODY_KEEP 512   /* bytes of an error response kept for its S3 error code */
-#define HX_HTTP_BACKOFF_MS 100  /* first retry delay; doubles each time */
-#define HX_HTTP_LOW_SPEED 1024  /* bytes/s below which a transfer counts as stalled */
+#define HX_HTTP_BODY_KEEP 512  /* bytes of an error response kept for its S3 error code */
+#define HX_HTTP_BACKOFF_MS 100 /* first retry delay; doubles each time */
+#define HX_HTTP_LOW_SPEED 1024 /* bytes/s below which a transfer counts as stalled */
 
 struct hx_http {
     char *url, *name, *label; /* label: how messages name it ("name" or "name (url)") */
@@ -61,7 +61,10 @@ typedef enum { HX_OK, HX_RETRY, HX_FAIL } hx_outcome;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_result = CURLE_FAILED_INIT; /* written once, under curl_once */
 
-static void curl_init_once(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 /* ---- response callbacks --------------------------------------------------------------------- */
 
@@ -101,7 +104,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *user)
     hx_xfer *x = user;
     size_t len = size * n;
     if (x->status / 100 != 2) { /* keep the start of an error document */
-        size_t keep = len < sizeof x->body - 1 - x->body_len ? len : sizeof x->body - 1 - x->body_len;
+        size_t keep = len < sizeof x->body - 1 - x->body_len ? len
+                                                             : sizeof x->body - 1 - x->body_len;
         memcpy(x->body + x->body_len, p, keep);
         x->body_len += keep;
         x->body[x->body_len] = '\0';
@@ -180,13 +184,20 @@ static int setup_request(hx_http *h, CURL *c, hx_xfer *x, char *errbuf, uint64_t
 static int curl_transient(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_OPERATION_TIMEDOUT: case CURLE_RECV_ERROR: case CURLE_SEND_ERROR:
-    case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE: case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2: case CURLE_HTTP2_STREAM: case CURLE_AGAIN: case CURLE_WEIRD_SERVER_REPLY:
-        return 1;
-    default:
-        return 0;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_AGAIN:
+    case CURLE_WEIRD_SERVER_REPLY: return 1;
+    default: return 0;
     }
 }
 
@@ -241,7 +252,8 @@ static hx_outcome check_partial(hx_http *h, const hx_xfer *x, uint64_t off, size
     uint64_t a, b, total;
     *code = HEXZ_EIO;
     if (parse_content_range(x->content_range, &a, &b, &total) != 0) {
-        snprintf(msg, HX_HTTP_MSG_MAX, "HTTP %ld with a bad Content-Range \"%s\"", x->status, x->content_range);
+        snprintf(msg, HX_HTTP_MSG_MAX, "HTTP %ld with a bad Content-Range \"%s\"", x->status,
+                 x->content_range);
         return HX_FAIL;
     }
     if (probe) { /* only the size and validator matter (some servers send more than byte 0) */
@@ -276,7 +288,8 @@ static hx_outcome classify_status(hx_http *h, const hx_xfer *x, uint64_t off, si
     if (st == 206 || (st == 416 && probe)) return check_partial(h, x, off, len, probe, msg, code);
     if (st == 200) {
         *code = HEXZ_EUNSUPPORTED;
-        snprintf(msg, HX_HTTP_MSG_MAX, "server does not support range requests (HTTP 200 with the "
+        snprintf(msg, HX_HTTP_MSG_MAX,
+                 "server does not support range requests (HTTP 200 with the "
                  "whole object to a Range request)");
         return HX_FAIL;
     }
@@ -331,8 +344,7 @@ static hx_outcome attempt(hx_http *h, uint64_t off, size_t len, uint8_t *buf, in
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    while (nanosleep(&ts, &ts) != 0) {}
 }
 
 /* Newlines never reach a message: it must stay one line. */
@@ -366,8 +378,8 @@ int hx_http_get(hx_http *h, uint64_t off, size_t len, uint8_t *buf)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-int hx_setting_u64(const hx_remote_settings *settings, const char *name, uint64_t def,
-                   uint64_t min, uint64_t max, uint64_t *out)
+int hx_setting_u64(const hx_remote_settings *settings, const char *name, uint64_t def, uint64_t min,
+                   uint64_t max, uint64_t *out)
 {
     const char *s = hx_remote_setting(settings, name);
     if (!s) {
@@ -406,7 +418,8 @@ static int init_fields(hx_http *h, const hx_http_target *t)
         if (strcmp(t->url, t->name) == 0) h->label = strdup(t->name);
         else if (asprintf(&h->label, "%s (%s)", t->name, t->url) < 0) h->label = NULL;
     }
-    if (!h->url || !h->name || !h->label) return hx_error(HEXZ_ENOMEM, "%s: out of memory", t->name);
+    if (!h->url || !h->name || !h->label)
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", t->name);
     return 0;
 }
 
@@ -449,7 +462,19 @@ void hx_http_free(hx_http *h)
     free(h);
 }
 
-uint64_t hx_http_size(const hx_http *h) { return h->size; }
-const char *hx_http_name(const hx_http *h) { return h->name; }
-const char *hx_http_url(const hx_http *h) { return h->url; }
-const char *hx_http_validator(const hx_http *h) { return h->validator; }
+uint64_t hx_http_size(const hx_http *h)
+{
+    return h->size;
+}
+const char *hx_http_name(const hx_http *h)
+{
+    return h->name;
+}
+const char *hx_http_url(const hx_http *h)
+{
+    return h->url;
+}
+const char *hx_http_validator(const hx_http *h)
+{
+    return h->validator;
+}

@@ -28,11 +28,11 @@
 typedef int (*hx_http_sign_fn)(void *user, const char *method, struct curl_slist **headers);
 
 typedef struct {
-    const char *url;          /* what is requested */
-    const char *name;         /* names the archive in messages: the location the user gave */
-    int follow_redirects;     /* plain HTTP: yes; signed S3 requests: no */
-    hx_http_sign_fn sign;     /* NULL: unauthenticated */
-    void *sign_user;          /* owned by the hx_http from open on (even if open fails) */
+    const char *url;      /* what is requested */
+    const char *name;     /* names the archive in messages: the location the user gave */
+    int follow_redirects; /* plain HTTP: yes; signed S3 requests: no */
+    hx_http_sign_fn sign; /* NULL: unauthenticated */
+    void *sign_user;      /* owned by the hx_http from open on (even if open fails) */
     void (*sign_free)(void *user);
     const hx_remote_settings *settings; /* HEXZ_HTTP_ATTEMPTS, HEXZ_HTTP_TIMEOUT; used by open */
 } hx_http_target;
@@ -57,7 +57,7 @@ const char *hx_http_validator(const hx_http *h);
 /* Reads the setting `name` (hx_remote_setting()) as a byte count or number (a K, M or G suffix
  * multiplies by 1024, 1024^2, 1024^3): `def` if unset or empty, HEXZ_EINVAL with a message if it
  * is not a number within [min, max]. */
-int hx_setting_u64(const hx_remote_settings *settings, const char *name, uint64_t def,
-                   uint64_t min, uint64_t max, uint64_t *out);
+int hx_setting_u64(const hx_remote_settings *settings, const char *name, uint64_t def, uint64_t min,
+                   uint64_t max, uint64_t *out);
 
 #endif

@@ -22,15 +22,15 @@ typedef struct {
 } hx_sigv4_header;
 
 typedef struct {
-    const char *method;          /* "GET" */
-    const char *canonical_uri;   /* URI-encoded path, e.g. "/bucket/a%20b.hxz" */
-    const char *canonical_query; /* sorted, encoded query string; "" if none */
+    const char *method;             /* "GET" */
+    const char *canonical_uri;      /* URI-encoded path, e.g. "/bucket/a%20b.hxz" */
+    const char *canonical_query;    /* sorted, encoded query string; "" if none */
     const hx_sigv4_header *headers; /* the signed headers, sorted by name */
     size_t header_count;
-    const char *payload_hash;    /* lower-case hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
-    const char *amz_date;        /* "YYYYMMDDTHHMMSSZ", the x-amz-date value */
-    const char *region;          /* "us-east-1" */
-    const char *service;         /* "s3" */
+    const char *payload_hash; /* lower-case hex SHA-256 of the body, or "UNSIGNED-PAYLOAD" */
+    const char *amz_date;     /* "YYYYMMDDTHHMMSSZ", the x-amz-date value */
+    const char *region;       /* "us-east-1" */
+    const char *service;      /* "s3" */
     const char *access_key;
     const char *secret_key;
 } hx_sigv4_input;

@@ -45,6 +45,6 @@ int hx_store_open_with(hexz_backend *out, const char *location, int *fd_out,
     if (strncmp(location, "http://", 7) == 0 || strncmp(location, "https://", 8) == 0)
         return hx_store_http_open(out, location, settings);
     if (strncmp(location, "s3://", 5) == 0) return hx_store_s3_open(out, location, settings);
-    return hx_error(HEXZ_EUNSUPPORTED, "%s: unknown URL scheme (use a path, http://, https:// or s3://)",
-                    location);
+    return hx_error(HEXZ_EUNSUPPORTED,
+                    "%s: unknown URL scheme (use a path, http://, https:// or s3://)", location);
 }

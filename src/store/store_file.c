@@ -60,8 +60,10 @@ const char *hx_store_file_kind(unsigned mode)
 static int check_kind(const char *path, const struct stat *st)
 {
     if (S_ISREG(st->st_mode) || S_ISBLK(st->st_mode)) return 0;
-    if (S_ISDIR(st->st_mode)) return hx_error(HEXZ_EINVAL, "%s: is a directory, not an archive", path);
-    return hx_error(HEXZ_EINVAL, "%s: is %s, not a regular file", path, hx_store_file_kind(st->st_mode));
+    if (S_ISDIR(st->st_mode))
+        return hx_error(HEXZ_EINVAL, "%s: is a directory, not an archive", path);
+    return hx_error(HEXZ_EINVAL, "%s: is %s, not a regular file", path,
+                    hx_store_file_kind(st->st_mode));
 }
 
 int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out)

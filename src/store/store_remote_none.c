@@ -9,8 +9,10 @@
 
 static int not_built(const char *url)
 {
-    return hx_error(HEXZ_EUNSUPPORTED, "%s: not built with libcurl (http://, https:// and s3:// "
-                                       "archives need it)", url);
+    return hx_error(HEXZ_EUNSUPPORTED,
+                    "%s: not built with libcurl (http://, https:// and s3:// "
+                    "archives need it)",
+                    url);
 }
 
 int hx_store_http_open(hexz_backend *out, const char *url, const hx_remote_settings *settings)

@@ -72,8 +72,17 @@ static int s3_sign(void *user, const char *method, struct curl_slist **headers)
                                    {"x-amz-content-sha256", HX_SIGV4_EMPTY_SHA256},
                                    {"x-amz-date", amz_date},
                                    {"x-amz-security-token", s->token}};
-    hx_sigv4_input in = {method, s->canonical_uri, "", hs, s->token ? 4 : 3, HX_SIGV4_EMPTY_SHA256,
-                         amz_date, s->region, "s3", s->access_key, s->secret_key};
+    hx_sigv4_input in = {method,
+                         s->canonical_uri,
+                         "",
+                         hs,
+                         s->token ? 4 : 3,
+                         HX_SIGV4_EMPTY_SHA256,
+                         amz_date,
+                         s->region,
+                         "s3",
+                         s->access_key,
+                         s->secret_key};
     hx_sigv4_output o;
     int rc = hx_sigv4_sign(&in, &o);
     if (rc) return rc;
@@ -85,7 +94,8 @@ static int s3_sign(void *user, const char *method, struct curl_slist **headers)
     return bad ? hx_error(HEXZ_ENOMEM, "sigv4: out of memory") : 0;
 }
 
-/* S3's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ becomes %XX; '/' too unless `keep_slash`. */
+/* S3's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ becomes %XX; '/' too unless `keep_slash`.
+ */
 static char *uri_encode(const char *s, int keep_slash)
 {
     char *out = malloc(strlen(s) * 3 + 1), *p = out;
@@ -111,7 +121,8 @@ static int dns_bucket(const char *b)
 }
 
 /* Path-style through an endpoint URL such as http://127.0.0.1:9000 (a path prefix is kept). */
-static int locate_endpoint(s3_location *loc, const char *endpoint, const char *bucket, const char *key)
+static int locate_endpoint(s3_location *loc, const char *endpoint, const char *bucket,
+                           const char *key)
 {
     const char *auth = strstr(endpoint, "://");
     if (!auth || (strncmp(endpoint, "http://", 7) != 0 && strncmp(endpoint, "https://", 8) != 0) ||
@@ -124,10 +135,11 @@ static int locate_endpoint(s3_location *loc, const char *endpoint, const char *b
     size_t prefix_len = strlen(auth + auth_len);
     while (prefix_len && auth[auth_len + prefix_len - 1] == '/') prefix_len--;
     if (asprintf(&loc->host, "%.*s", (int)(auth + auth_len - host), host) < 0) loc->host = NULL;
-    if (asprintf(&loc->canonical_uri, "%.*s/%s/%s", (int)prefix_len, auth + auth_len, bucket, key) < 0)
+    if (asprintf(&loc->canonical_uri, "%.*s/%s/%s", (int)prefix_len, auth + auth_len, bucket, key) <
+        0)
         loc->canonical_uri = NULL;
-    if (loc->canonical_uri &&
-        asprintf(&loc->url, "%.*s%s", (int)(auth - endpoint + auth_len), endpoint, loc->canonical_uri) < 0)
+    if (loc->canonical_uri && asprintf(&loc->url, "%.*s%s", (int)(auth - endpoint + auth_len),
+                                       endpoint, loc->canonical_uri) < 0)
         loc->url = NULL;
     return 0;
 }
@@ -161,7 +173,8 @@ static int locate(s3_location *loc, const char *url, const char *region,
     if (!endpoint) endpoint = hx_remote_setting(settings, "AWS_ENDPOINT_URL");
     int rc = 0;
     if (ebucket && ekey)
-        rc = endpoint ? locate_endpoint(loc, endpoint, ebucket, ekey) : locate_aws(loc, region, bucket, ebucket, ekey);
+        rc = endpoint ? locate_endpoint(loc, endpoint, ebucket, ekey)
+                      : locate_aws(loc, region, bucket, ebucket, ekey);
     if (!rc && (!loc->url || !loc->host || !loc->canonical_uri))
         rc = hx_error(HEXZ_ENOMEM, "%s: out of memory", url);
     free(bucket);
@@ -211,8 +224,8 @@ int hx_store_s3_open(hexz_backend *out, const char *url, const hx_remote_setting
     if (!rc) rc = make_signer(&signer, url, region, &loc, settings);
     hx_http *h = NULL;
     if (!rc) {
-        hx_http_target t = {loc.url, url, 0, signer ? s3_sign : NULL, signer, signer_free,
-                            settings};
+        hx_http_target t = {loc.url, url,         0,       signer ? s3_sign : NULL,
+                            signer,  signer_free, settings};
         rc = hx_http_open(&h, &t); /* owns the signer from here on */
     }
     free(loc.url);

@@ -39,7 +39,6 @@ static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-
 static void set_mtime(const char *path)
 {
     struct timespec ts[2] = {{MTIME, 0}, {MTIME, 0}};
@@ -179,8 +178,8 @@ static void expect_pack_usage(const char *msg, const char *a1, const char *a2, c
     char *want = usage("pack", PACK_SYNOPSIS, msg);
     const char *extra[3] = {a1, a2, a3};
     char *out = NULL, *err = NULL;
-    int rc =
-        tu_hexz(&out, &err, "pack", fx.data, "-o", out_hxz, extra[0], extra[1], extra[2], NULL);
+    int rc = tu_hexz(&out, &err, "pack", fx.data, "-o", out_hxz, extra[0], extra[1], extra[2],
+                     NULL);
     assert_string_equal(err, want);
     assert_string_equal(out, "");
     assert_int_equal(rc, 2);
@@ -515,9 +514,9 @@ static void test_cat_stream(void **state)
     expect_cat(d + 300000, n - 300000, fx.data_hxz, "--offset", "300000", NULL, NULL);
     expect_cat(d, 0, fx.data_hxz, "--offset", num(b1, n), NULL, NULL);
     expect_cat(d, 0, fx.data_hxz, "--length", "0", NULL, NULL);
-    char *want =
-        tu_strf("hexz cat: %s: --offset %zu is past the end of stream 'main' (%zu bytes)\n",
-                fx.data_hxz, n + 1, n);
+    char *want = tu_strf(
+        "hexz cat: %s: --offset %zu is past the end of stream 'main' (%zu bytes)\n", fx.data_hxz,
+        n + 1, n);
     free(EXPECT(1, want, "cat", fx.data_hxz, "--offset", num(b2, n + 1)));
     free(want);
     want = tu_strf("hexz cat: %s: no stream named 'memory'\n", fx.data_hxz);
@@ -592,13 +591,14 @@ static void test_ls_json(void **state)
 {
     (void)state;
     char *out = EXPECT(0, "", "ls", "--json", fx.tree_hxz);
-    tu_check_json(fx.dir, 
-        out, "len(d['entries']) == 11 and d['entries'][5]['path'] == 'a/hello.txt'"
-             " and d['entries'][5]['size'] == 13 and d['entries'][5]['mode'] == '0644'"
-             " and d['entries'][8]['target'] == 'a/hello.txt'"
-             " and d['entries'][8]['type'] == 'symlink'"
-             " and d['entries'][10]['path'] == '\\u00fcn\\u00efc\\u00f8d\\u00e9 \\u540d\\u524d.txt'"
-             " and d['entries'][0]['mtime'] == '" MTIME_ISO "'");
+    tu_check_json(
+        fx.dir, out,
+        "len(d['entries']) == 11 and d['entries'][5]['path'] == 'a/hello.txt'"
+        " and d['entries'][5]['size'] == 13 and d['entries'][5]['mode'] == '0644'"
+        " and d['entries'][8]['target'] == 'a/hello.txt'"
+        " and d['entries'][8]['type'] == 'symlink'"
+        " and d['entries'][10]['path'] == '\\u00fcn\\u00efc\\u00f8d\\u00e9 \\u540d\\u524d.txt'"
+        " and d['entries'][0]['mtime'] == '" MTIME_ISO "'");
     free(out);
     out = EXPECT(0, "", "ls", "--json", fx.data_hxz);
     char *expr = tu_strf("d['streams'][0]['name'] == 'main' and d['streams'][0]['size'] == %zu",
@@ -661,7 +661,8 @@ static void test_inspect_json(void **state)
     (void)state;
     char *out = EXPECT(0, "", "inspect", "--json", fx.data_hxz);
     char *expr = tu_strf(
-        "d['format_version'] == '" FORMAT_VERSION "' and len(d['archive_id']) == 32 and len(d['root_hash']) == 64"
+        "d['format_version'] == '" FORMAT_VERSION
+        "' and len(d['archive_id']) == 32 and len(d['root_hash']) == 64"
         " and d['logical_bytes'] == %zu and d['streams'][0]['size'] == %zu"
         " and d['blocks'] == sum(s['blocks'] for s in d['streams']) > 0"
         " and d['chunking'] == 'cdc' and d['codec'] == 'lz4'"
@@ -676,8 +677,9 @@ static void test_inspect_json(void **state)
     free(expr);
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.tree_hxz);
-    tu_check_json(fx.dir, out, "d['files'] == 6 and d['dirs'] == 3 and d['symlinks'] == 2"
-                    " and d['manifest_bytes'] > 0 and d['dedup_bytes'] >= 200000");
+    tu_check_json(fx.dir, out,
+                  "d['files'] == 6 and d['dirs'] == 3 and d['symlinks'] == 2"
+                  " and d['manifest_bytes'] > 0 and d['dedup_bytes'] >= 200000");
     free(out);
 }
 

@@ -31,20 +31,19 @@ typedef struct {
     char *data; /* ~1.5 MiB: random bytes, a repeat, zeros */
     uint8_t *data_buf;
     size_t data_len;
-    char *data_hxz;   /* plain */
-    char *tree;       /* files whose names must not show in an encrypted archive */
-    char *enc_hxz;    /* the tree, encrypted with PASSWORD */
-    char *pw_file;    /* PASSWORD and a newline */
-    char *pw2_file;   /* PASSWORD2, CRLF */
-    char *bad_file;   /* a wrong password */
-    char *k1, *k2;    /* key names: k1.key, k1.pub, ... */
+    char *data_hxz; /* plain */
+    char *tree;     /* files whose names must not show in an encrypted archive */
+    char *enc_hxz;  /* the tree, encrypted with PASSWORD */
+    char *pw_file;  /* PASSWORD and a newline */
+    char *pw2_file; /* PASSWORD2, CRLF */
+    char *bad_file; /* a wrong password */
+    char *k1, *k2;  /* key names: k1.key, k1.pub, ... */
     char k1_id[17], k2_id[17];
 } fixture;
 
 static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
 
 #define EXPECT(code, err, ...) tu_hexz_expect(code, err, __VA_ARGS__, (const char *)NULL)
 
@@ -57,8 +56,8 @@ static void assert_same_file(const char *a, const char *b)
 }
 
 /* 'hexz cat ARGS...' into a file (binary), compared with want[0..len). */
-static void expect_cat(const void *want, size_t len, const char *a1, const char *a2,
-                       const char *a3, const char *a4)
+static void expect_cat(const void *want, size_t len, const char *a1, const char *a2, const char *a3,
+                       const char *a4)
 {
     char *file = tu_path(fx.dir, "cat.out");
     char *cmd = tu_strf("exec \"$0\" cat \"$@\" > '%s'", file);
@@ -81,7 +80,10 @@ static void make_key(const char *name, char id[17])
     free(out);
 }
 
-static char *key_path(const char *name, const char *ext) { return tu_strf("%s.%s", name, ext); }
+static char *key_path(const char *name, const char *ext)
+{
+    return tu_strf("%s.%s", name, ext);
+}
 
 /* A copy of `from` under a new name in the scratch directory. */
 static char *copy_of(const char *from, const char *name)
@@ -91,7 +93,10 @@ static char *copy_of(const char *from, const char *name)
     return to;
 }
 
-static void write_text(const char *path, const char *text) { tu_write_file(path, text, strlen(text)); }
+static void write_text(const char *path, const char *text)
+{
+    tu_write_file(path, text, strlen(text));
+}
 
 /* ---- setup ---------------------------------------------------------------------------------- */
 
@@ -144,8 +149,8 @@ static int group_setup(void **state)
     write_text(fx.pw2_file, PASSWORD2 "\r\n");
     write_text(fx.bad_file, "not the password\n");
     free(EXPECT(0, "", "pack", fx.data, "-o", fx.data_hxz, "-q"));
-    free(EXPECT(0, "", "pack", fx.tree, "-o", fx.enc_hxz, "-q", "--encrypt", "--kdf",
-                "interactive", "--password-file", fx.pw_file));
+    free(EXPECT(0, "", "pack", fx.tree, "-o", fx.enc_hxz, "-q", "--encrypt", "--kdf", "interactive",
+                "--password-file", fx.pw_file));
     make_key(fx.k1, fx.k1_id);
     make_key(fx.k2, fx.k2_id);
     return 0;
@@ -581,15 +586,18 @@ static void test_password_files(void **state)
     free(want);
     const char *syn = "hexz pack INPUT -o OUTPUT [OPTIONS]";
     want = tu_strf("hexz pack: --kdf applies only with --encrypt\n"
-                   "usage: %s (see 'hexz pack --help')\n", syn);
+                   "usage: %s (see 'hexz pack --help')\n",
+                   syn);
     free(EXPECT(2, want, "pack", fx.data, "-o", hxz, "--kdf", "moderate"));
     free(want);
     want = tu_strf("hexz pack: --password-file applies only with --encrypt\n"
-                   "usage: %s (see 'hexz pack --help')\n", syn);
+                   "usage: %s (see 'hexz pack --help')\n",
+                   syn);
     free(EXPECT(2, want, "pack", fx.data, "-o", hxz, "--password-file", fx.pw_file));
     free(want);
     want = tu_strf("hexz pack: --kdf: invalid value 'fast' (expected interactive or moderate)\n"
-                   "usage: %s (see 'hexz pack --help')\n", syn);
+                   "usage: %s (see 'hexz pack --help')\n",
+                   syn);
     free(EXPECT(2, want, "pack", fx.data, "-o", hxz, "--encrypt", "--kdf", "fast"));
     free(want);
     /* An unencrypted archive opens whatever the password. */
@@ -636,8 +644,8 @@ static void test_passwd(void **state)
     char *warn = tu_strf("hexz passwd: warning: %s: 1 signature dropped (signatures cover the "
                          "key record, which changed); sign the archive again\n",
                          hxz);
-    char *out = EXPECT(0, warn, "passwd", hxz, "--password-file", fx.pw_file,
-                       "--new-password-file", fx.pw2_file, "--kdf", "interactive");
+    char *out = EXPECT(0, warn, "passwd", hxz, "--password-file", fx.pw_file, "--new-password-file",
+                       fx.pw2_file, "--kdf", "interactive");
     char *want = tu_strf("%s: password changed\n", hxz);
     assert_string_equal(out, want);
     free(out);
@@ -780,8 +788,7 @@ static int run_on_tty(const char *const args[], const char *const answers[], cha
         assert_int_equal(write(t.fd, line, strlen(line)), (ssize_t)strlen(line));
         free(line);
     }
-    while (tty_read_some(&t) == 0) {
-    }
+    while (tty_read_some(&t) == 0) {}
     int status = 0;
     while (waitpid(pid, &status, 0) < 0) assert_int_equal(errno, EINTR);
     close(t.fd);

@@ -85,7 +85,8 @@ static void test_existing_file_refused(void **state)
     char *a = make_tree_archive(), *dest = fresh("dest");
     char *precious = tu_path(dest, "precious.txt"), *first = tu_path(dest, "a.txt");
     tu_write_file(precious, "mine\n", 5);
-    char *want = tu_strf("hexz extract: %s/precious.txt: already exists (use --force to overwrite)\n", dest);
+    char *want = tu_strf(
+        "hexz extract: %s/precious.txt: already exists (use --force to overwrite)\n", dest);
     free(EXPECT(1, want, "extract", a, "-o", dest));
     tu_assert_file_content(precious, "mine\n", 5);
     assert_false(exists(first)); /* nothing written, not even what came before */
@@ -114,7 +115,8 @@ static void test_planted_fifo_and_hard_link(void **state)
     assert_int_equal(mkfifo(fifo, 0644), 0);
     tu_write_file(victim, "original", 8);
     assert_int_equal(link(victim, linked), 0);
-    char *want = tu_strf("hexz extract: %s/a.txt: already exists (use --force to overwrite)\n", dest);
+    char *want = tu_strf("hexz extract: %s/a.txt: already exists (use --force to overwrite)\n",
+                         dest);
     free(EXPECT(1, want, "extract", a, "-o", dest));
     free(EXPECT(0, "", "extract", a, "-o", dest, "-f"));
     tu_assert_file_content(fifo, "first\n", 6);
@@ -198,8 +200,8 @@ static void test_dash_is_stdout(void **state)
     tu_rng_fill(&rng, data + (1u << 20), 100000);
     tu_write_file(in, data, len);
     free(EXPECT(0, "", "pack", in, "-o", a, "-q", "--force"));
-    const char *argv[] = {"/bin/sh", "-c", "\"$0\" extract \"$1\" -o - | cmp - \"$2\"", HEXZ_CLI_PATH,
-                          a, in, NULL};
+    const char *argv[] = {
+        "/bin/sh", "-c", "\"$0\" extract \"$1\" -o - | cmp - \"$2\"", HEXZ_CLI_PATH, a, in, NULL};
     char *out = NULL, *err = NULL;
     int rc = tu_run(&out, &err, argv);
     if (rc != 0) fail_msg("extract -o - | cmp: exit %d: %s%s", rc, out, err);
@@ -209,7 +211,8 @@ static void test_dash_is_stdout(void **state)
     /* A tree cannot go to standard output: a usage error, and still no "-". */
     char *t = make_tree_archive();
     char *want = tu_strf("hexz extract: %s: cannot write a tree to standard output\n"
-                         "usage: hexz extract ARCHIVE -o DEST (see 'hexz extract --help')\n", t);
+                         "usage: hexz extract ARCHIVE -o DEST (see 'hexz extract --help')\n",
+                         t);
     out = EXPECT(2, want, "extract", t, "-o", "-");
     assert_string_equal(out, "");
     assert_false(exists("-"));
@@ -337,8 +340,8 @@ static void test_killed_extract_leaves_no_partial_file(void **state)
         int n = check_leftovers(dest, want);
         if (n > 0 && n < KILL_FILES) partial_runs++;
     }
-    printf("[ info     ] full extract %.3f s; %d of %d runs killed, %d of them between files\n", full,
-           killed, KILLS, partial_runs);
+    printf("[ info     ] full extract %.3f s; %d of %d runs killed, %d of them between files\n",
+           full, killed, KILLS, partial_runs);
     assert_true(killed > 0);
     for (int k = 0; k < KILL_FILES; k++) free(want[k]);
     free(a);

@@ -25,16 +25,34 @@
 
 /* The entries of the tree in the order ls lists them (byte order, parents first). */
 static const char *const names[] = {
-    "back\\slash",   "bad\xff" "byte", "c1\xc2\x9b" "csi", "esc\x1b[31mred", "link",
-    "new\nline",     "sub\rdir",       "sub\rdir/inner",   "tab\there",      "unicod\xc3\xa9-\xe6\x97\xa5",
+    "back\\slash",
+    "bad\xff"
+    "byte",
+    "c1\xc2\x9b"
+    "csi",
+    "esc\x1b[31mred",
+    "link",
+    "new\nline",
+    "sub\rdir",
+    "sub\rdir/inner",
+    "tab\there",
+    "unicod\xc3\xa9-\xe6\x97\xa5",
 };
 #define NAME_COUNT (sizeof names / sizeof names[0])
 #define LINK_TARGET "target\nwith\x1b"
 
 /* How ls shows each of names[] (and the link's target). */
 static const char *const shown[] = {
-    "back\\\\slash",   "bad\\377byte", "c1\\302\\233csi", "esc\\033[31mred", "link",
-    "new\\nline",      "sub\\rdir",    "sub\\rdir/inner", "tab\\there",      "unicod\xc3\xa9-\xe6\x97\xa5",
+    "back\\\\slash",
+    "bad\\377byte",
+    "c1\\302\\233csi",
+    "esc\\033[31mred",
+    "link",
+    "new\\nline",
+    "sub\\rdir",
+    "sub\\rdir/inner",
+    "tab\\there",
+    "unicod\xc3\xa9-\xe6\x97\xa5",
 };
 #define LINK_SHOWN "target\\nwith\\033"
 
@@ -151,9 +169,16 @@ static void test_ls_long_escapes_names_and_targets(void **state)
     for (size_t k = 0; k < NAME_COUNT; k++) {
         int is_link = strcmp(names[k], "link") == 0, is_dir = strcmp(names[k], "sub\rdir") == 0;
         char *next = tu_strf("%s%c %04o %12u 2024-01-02T03:04:05Z %s%s%s\n", want,
-                             is_link ? 'l' : is_dir ? 'd' : '-', is_link ? 0777 : is_dir ? 0750 : 0640,
-                             is_link ? (unsigned)strlen(LINK_TARGET) : is_dir ? 0 : 1, shown[k],
-                             is_link ? " -> " : "", is_link ? LINK_SHOWN : "");
+                             is_link  ? 'l'
+                             : is_dir ? 'd'
+                                      : '-',
+                             is_link  ? 0777
+                             : is_dir ? 0750
+                                      : 0640,
+                             is_link  ? (unsigned)strlen(LINK_TARGET)
+                             : is_dir ? 0
+                                      : 1,
+                             shown[k], is_link ? " -> " : "", is_link ? LINK_SHOWN : "");
         free(want);
         want = next;
     }
@@ -169,7 +194,8 @@ static char *hex_list(void)
     char *list = tu_strf("[");
     for (size_t k = 0; k < NAME_COUNT; k++) {
         char *hex = malloc(2 * strlen(names[k]) + 1);
-        for (size_t i = 0; names[k][i]; i++) snprintf(hex + 2 * i, 3, "%02x", (unsigned char)names[k][i]);
+        for (size_t i = 0; names[k][i]; i++)
+            snprintf(hex + 2 * i, 3, "%02x", (unsigned char)names[k][i]);
         hex[2 * strlen(names[k])] = '\0';
         char *next = tu_strf("%s%s'%s'", list, k ? ", " : "", hex);
         free(list);
@@ -187,7 +213,8 @@ static void test_ls_json_is_exact(void **state)
     char *out = EXPECT(0, "", "ls", "--json", f->archive);
     /* The control characters are JSON escapes, the 0xff byte a lone surrogate, the C1 control
      * escaped too; nothing raw below U+0020 or in U+0080..U+009F reaches the output. */
-    tu_assert_contains(out, "\"path\": \"bad\\udcffbyte\",\n      \"path_hex\": \"626164ff62797465\",\n");
+    tu_assert_contains(
+        out, "\"path\": \"bad\\udcffbyte\",\n      \"path_hex\": \"626164ff62797465\",\n");
     tu_assert_contains(out, "\"path\": \"new\\u000aline\",\n");
     tu_assert_contains(out, "\"path\": \"esc\\u001b[31mred\",\n");
     tu_assert_contains(out, "\"path\": \"c1\\u009bcsi\",\n");
@@ -201,7 +228,8 @@ static void test_ls_json_is_exact(void **state)
         " and [e['path'] for e in d['entries'] if 'path_hex' in e] == ['bad\\udcffbyte']"
         " and all(bytes.fromhex(e['path_hex']) == e['path'].encode('utf-8', 'surrogateescape')"
         "         for e in d['entries'] if 'path_hex' in e)"
-        " and [e['target'].encode('utf-8', 'surrogateescape') for e in d['entries'] if 'target' in e]"
+        " and [e['target'].encode('utf-8', 'surrogateescape') for e in d['entries'] if 'target' in "
+        "e]"
         "     == [b'target\\nwith\\x1b']"
         " and not any('target_hex' in e for e in d['entries'])",
         hex);
@@ -230,7 +258,8 @@ static void test_other_verbs_escape_names(void **state)
     assert_null(strchr(out, '\r'));
     free(out);
     out = EXPECT(0, "", "diff", f->archive, f->archive, "--files", "--json");
-    tu_check_json(f->dir, out, "[x['path'] for x in d['files'] if 'path_hex' in x] == ['bad\\udcffbyte']");
+    tu_check_json(f->dir, out,
+                  "[x['path'] for x in d['files'] if 'path_hex' in x] == ['bad\\udcffbyte']");
     free(out);
 
     /* Stream names: ls (text and JSON) and inspect. */
@@ -249,8 +278,10 @@ static void test_other_verbs_escape_names(void **state)
     free(out);
     out = EXPECT(0, "", "ls", "--json", streams);
     tu_check_json(f->dir, out,
-                  "[s['name'].encode('utf-8', 'surrogateescape') for s in d['streams']] == [b'main', b'm\\x1b[2Jx\\xff']"
-                  " and d['streams'][1]['name_hex'] == '6d1b5b324a78ff' and 'name_hex' not in d['streams'][0]");
+                  "[s['name'].encode('utf-8', 'surrogateescape') for s in d['streams']] == "
+                  "[b'main', b'm\\x1b[2Jx\\xff']"
+                  " and d['streams'][1]['name_hex'] == '6d1b5b324a78ff' and 'name_hex' not in "
+                  "d['streams'][0]");
     free(out);
     out = EXPECT(0, "", "inspect", "--json", streams);
     tu_check_json(f->dir, out, "d['streams'][1]['name_hex'] == '6d1b5b324a78ff'");

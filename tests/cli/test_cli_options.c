@@ -69,14 +69,13 @@ static void test_pack_options(void **state)
     /* sizes */
     ACCEPTED("pack", NOPE, "-o", NOPE ".out", "--block-size", "64K");
     ACCEPTED("pack", NOPE, "-o", NOPE ".out", "--avg=64KiB", "--min", "16K", "--max=256k");
-    REFUSED("pack", "--block-size: invalid size 'x' (expected a number like 4096, 64K or 1M)",
-            NOPE, "-o", "out", "--block-size=x");
+    REFUSED("pack", "--block-size: invalid size 'x' (expected a number like 4096, 64K or 1M)", NOPE,
+            "-o", "out", "--block-size=x");
     REFUSED("pack", "--min: 1 is out of range (64 to 64M)", NOPE, "-o", "out", "--min", "1");
     /* numbers */
     ACCEPTED("pack", NOPE, "-o", NOPE ".out", "-j", "2", "--level=3");
     ACCEPTED("pack", NOPE, "-o", NOPE ".out", "-j2");
-    REFUSED("pack", "--threads: invalid value 'x' (expected an integer)", NOPE, "-o", "out",
-            "-jx");
+    REFUSED("pack", "--threads: invalid value 'x' (expected an integer)", NOPE, "-o", "out", "-jx");
     REFUSED("pack", "--threads: 2000 is out of range (0 to 1024)", NOPE, "-o", "out",
             "--threads=2000");
     /* callbacks: choices */
@@ -109,8 +108,8 @@ static void test_reading_verbs(void **state)
     ACCEPTED("inspect", NOPE, "--max-kdf-memory", "64M", "--max-kdf-ops=4");
     REFUSED("inspect", "--max-kdf-memory: 1 is out of range (8K to 4T)", NOPE,
             "--max-kdf-memory=1");
-    REFUSED("inspect", "--max-kdf-ops: 0 is out of range (1 to 1048576)", NOPE,
-            "--max-kdf-ops", "0");
+    REFUSED("inspect", "--max-kdf-ops: 0 is out of range (1 to 1048576)", NOPE, "--max-kdf-ops",
+            "0");
     ACCEPTED("diff", NOPE, NOPE, "--json", "--files", "--streams");
     REFUSED("diff", "missing B", NOPE);
     ACCEPTED("verify", NOPE, "-p", NOPE ".pub", "--public-key=" NOPE ".pub", "-q");
@@ -135,8 +134,8 @@ static void test_writing_verbs(void **state)
     ACCEPTED("mount", NOPE, NOPE ".dir", "-f", "-o", "ro,allow_other", "--cache-size=1M");
     REFUSED("mount", "-o: unsupported mount option 'rw' (supported: allow_other)", NOPE, "d",
             "-orw");
-    REFUSED("mount", "--cache-size: 17G is out of range (0 to 16G)", NOPE, "d",
-            "--cache-size", "17G");
+    REFUSED("mount", "--cache-size: 17G is out of range (0 to 16G)", NOPE, "d", "--cache-size",
+            "17G");
     REFUSED("keygen", "missing -o NAME", "-f");
     REFUSED("keygen", "unexpected argument 'x'", "-o", "k", "x");
 }

@@ -118,13 +118,14 @@ static void test_passwd_killed(void **state)
     tu_rng_fill(&rng, data, len / 2);
     for (size_t i = len / 2; i < len; i++) data[i] = (uint8_t)(i / 1000); /* compressible */
     tu_write_file(input, data, len);
-    free(tu_hexz_expect(0, "", "pack", input, "-o", archive, "-q", "--encrypt", "--password-file", pwf[0],
-                        "--chunking", "fixed", "--block-size", "16K", "--compression", "zstd", (const char *)NULL));
+    free(tu_hexz_expect(0, "", "pack", input, "-o", archive, "-q", "--encrypt", "--password-file",
+                        pwf[0], "--chunking", "fixed", "--block-size", "16K", "--compression",
+                        "zstd", (const char *)NULL));
 
     /* One full run (first -> second) to time it. */
     int cur = 0;
     double t0 = now();
-    const char *argv[] = {HEXZ_CLI_PATH, "passwd", archive, "--password-file", pwf[cur],
+    const char *argv[] = {HEXZ_CLI_PATH,         "passwd",     archive, "--password-file", pwf[cur],
                           "--new-password-file", pwf[1 - cur], NULL};
     assert_int_equal(run_and_kill(argv, 1e9), 0);
     double full = now() - t0;
@@ -141,8 +142,9 @@ static void test_passwd_killed(void **state)
         assert_int_equal(entries(arch_dir), 1);
         cur = which;
     }
-    print_message("passwd: %d kills in %d runs (full run %.2f s); the archive was intact after each\n", kills,
-                  KILLS, full);
+    print_message(
+        "passwd: %d kills in %d runs (full run %.2f s); the archive was intact after each\n", kills,
+        KILLS, full);
     free(data);
     free(pwf[0]);
     free(pwf[1]);

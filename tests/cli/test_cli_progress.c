@@ -25,7 +25,6 @@ typedef struct {
 
 static fixture fx;
 
-
 /* Runs the CLI with the arguments up to the first NULL; checks the exit code, returns stdout and
  * stderr (malloc'd). */
 static void run(int code, char **out, char **err, ...)
@@ -295,12 +294,9 @@ static void test_progress_help(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pack_progress),
-        cmocka_unit_test(test_pack_default_and_quiet),
-        cmocka_unit_test(test_pack_tree_summary),
-        cmocka_unit_test(test_extract_progress),
-        cmocka_unit_test(test_verify_progress),
-        cmocka_unit_test(test_progress_help),
+        cmocka_unit_test(test_pack_progress),     cmocka_unit_test(test_pack_default_and_quiet),
+        cmocka_unit_test(test_pack_tree_summary), cmocka_unit_test(test_extract_progress),
+        cmocka_unit_test(test_verify_progress),   cmocka_unit_test(test_progress_help),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -46,7 +46,8 @@ static int setup(void **state)
     f->pw = write_text(f->dir, "pw.txt", "old\n", 4);
     f->pw_new = write_text(f->dir, "pw-new.txt", "new\r\n", 5);
     f->input = write_text(f->dir, "input.txt", "the content\n", 12);
-    free(EXPECT(0, "", "pack", f->input, "-o", f->archive, "-q", "--encrypt", "--password-file", f->pw));
+    free(EXPECT(0, "", "pack", f->input, "-o", f->archive, "-q", "--encrypt", "--password-file",
+                f->pw));
     assert_int_equal(symlink("real/a.hxz", f->link), 0);
     char *keyname = tu_path(f->dir, "k");
     free(EXPECT(0, "", "keygen", "-o", keyname));
@@ -89,7 +90,8 @@ static void test_passwd_through_symlink(void **state)
 {
     fixture *f = *state;
     char *want = tu_strf("%s: password changed\n", f->link);
-    char *out = EXPECT(0, "", "passwd", f->link, "--password-file", f->pw, "--new-password-file", f->pw_new);
+    char *out = EXPECT(0, "", "passwd", f->link, "--password-file", f->pw, "--new-password-file",
+                       f->pw_new);
     assert_string_equal(out, want);
     free(out);
     assert_link_kept(f);
@@ -98,7 +100,8 @@ static void test_passwd_through_symlink(void **state)
     free(EXPECT(1, err, "cat", f->archive, "--password-file", f->pw));
     free(err);
     /* --keep-key, back to the old password, through the link too. */
-    out = EXPECT(0, "", "passwd", f->link, "--keep-key", "--password-file", f->pw_new, "--new-password-file", f->pw);
+    out = EXPECT(0, "", "passwd", f->link, "--keep-key", "--password-file", f->pw_new,
+                 "--new-password-file", f->pw);
     assert_string_equal(out, want);
     free(out);
     assert_link_kept(f);
@@ -135,18 +138,21 @@ static void test_hard_link_refused(void **state)
     assert_int_equal(link(f->archive, other), 0);
     size_t len;
     uint8_t *before = tu_read_file(f->archive, &len);
-    char *msg = tu_strf("%s: has 2 hard links; replacing it would leave the other names with the old "
-                        "version (remove them, or write to a new name)\n",
-                        f->archive);
+    char *msg = tu_strf(
+        "%s: has 2 hard links; replacing it would leave the other names with the old "
+        "version (remove them, or write to a new name)\n",
+        f->archive);
     char *err = tu_strf("hexz passwd: %s", msg);
-    free(EXPECT(1, err, "passwd", f->archive, "--password-file", f->pw, "--new-password-file", f->pw_new));
+    free(EXPECT(1, err, "passwd", f->archive, "--password-file", f->pw, "--new-password-file",
+                f->pw_new));
     free(err);
     err = tu_strf("hexz sign: %s", msg);
     free(EXPECT(1, err, "sign", f->link, "-k", f->key, "--password-file", f->pw));
     free(err);
-    err = tu_strf("hexz pack: %s: has 2 hard links; replacing it would leave the other names with the old "
-                  "version (remove them, or write to a new name)\n",
-                  other);
+    err = tu_strf(
+        "hexz pack: %s: has 2 hard links; replacing it would leave the other names with the old "
+        "version (remove them, or write to a new name)\n",
+        other);
     free(EXPECT(1, err, "pack", f->input, "-o", other, "-q", "--force"));
     free(err);
     tu_assert_file_content(f->archive, before, len);
@@ -169,7 +175,8 @@ static void test_owner_and_mode_kept(void **state)
     uid_t uid = geteuid() == 0 ? 2345 : geteuid();
     if (geteuid() == 0) assert_int_equal(chown(f->archive, uid, 2345), 0);
     assert_int_equal(chmod(f->archive, 0640), 0);
-    free(EXPECT(0, NULL, "passwd", f->link, "--password-file", f->pw, "--new-password-file", f->pw_new));
+    free(EXPECT(0, NULL, "passwd", f->link, "--password-file", f->pw, "--new-password-file",
+                f->pw_new));
     assert_owner_mode(f->archive, uid, 0640);
     assert_int_equal(chmod(f->archive, 0604), 0);
     free(EXPECT(0, NULL, "sign", f->archive, "-k", f->key, "--password-file", f->pw_new));
@@ -182,15 +189,19 @@ static void test_owner_and_mode_kept(void **state)
 static void test_nul_in_password_file(void **state)
 {
     fixture *f = *state;
-    static const char utf16[] = "\xff\xfe" "c\0o\0r\0r\0e\0c\0t\0\n\0";
+    static const char utf16[] = "\xff\xfe"
+                                "c\0o\0r\0r\0e\0c\0t\0\n\0";
     char *pw16 = write_text(f->dir, "pw16.txt", utf16, sizeof utf16 - 1);
-    char *err = tu_strf("hexz cat: %s: the password contains a NUL byte (is the file UTF-16?)\n", pw16);
+    char *err = tu_strf("hexz cat: %s: the password contains a NUL byte (is the file UTF-16?)\n",
+                        pw16);
     free(EXPECT(1, err, "cat", f->archive, "--password-file", pw16));
     free(err);
     size_t len;
     uint8_t *before = tu_read_file(f->archive, &len);
-    err = tu_strf("hexz passwd: %s: the password contains a NUL byte (is the file UTF-16?)\n", pw16);
-    free(EXPECT(1, err, "passwd", f->archive, "--password-file", f->pw, "--new-password-file", pw16));
+    err = tu_strf("hexz passwd: %s: the password contains a NUL byte (is the file UTF-16?)\n",
+                  pw16);
+    free(EXPECT(1, err, "passwd", f->archive, "--password-file", f->pw, "--new-password-file",
+                pw16));
     free(err);
     tu_assert_file_content(f->archive, before, len);
     char *out_hxz = tu_path(f->dir, "new.hxz");
@@ -211,22 +222,25 @@ static void test_nul_in_password_file(void **state)
 static void test_kdf_limits(void **state)
 {
     fixture *f = *state;
-    char *err = tu_strf("hexz ls: %s: key derivation cost 64 MiB x 2 passes exceeds the limit of 32 MiB x 3 "
-                        "passes (use --max-kdf-memory SIZE / --max-kdf-ops N to allow it)\n",
-                        f->archive);
+    char *err = tu_strf(
+        "hexz ls: %s: key derivation cost 64 MiB x 2 passes exceeds the limit of 32 MiB x 3 "
+        "passes (use --max-kdf-memory SIZE / --max-kdf-ops N to allow it)\n",
+        f->archive);
     free(EXPECT(1, err, "ls", f->archive, "--password-file", f->pw, "--max-kdf-memory", "32M"));
     assert_int_equal(setenv("HEXZ_MAX_KDF_MEMORY", "32M", 1), 0);
     free(EXPECT(1, err, "ls", f->archive, "--password-file", f->pw));
     /* The option wins over the environment. */
     free(EXPECT(0, "", "ls", f->archive, "--password-file", f->pw, "--max-kdf-memory", "64M"));
     assert_int_equal(setenv("HEXZ_MAX_KDF_MEMORY", "lots", 1), 0);
-    free(EXPECT(1, "hexz ls: HEXZ_MAX_KDF_MEMORY: invalid value 'lots' (expected a size like 512M)\n", "ls",
-                f->archive, "--password-file", f->pw));
+    free(EXPECT(1,
+                "hexz ls: HEXZ_MAX_KDF_MEMORY: invalid value 'lots' (expected a size like 512M)\n",
+                "ls", f->archive, "--password-file", f->pw));
     assert_int_equal(unsetenv("HEXZ_MAX_KDF_MEMORY"), 0);
     free(err);
-    err = tu_strf("hexz passwd: %s: key derivation cost 64 MiB x 2 passes exceeds the limit of 256 MiB x 1 "
-                  "passes (use --max-kdf-memory SIZE / --max-kdf-ops N to allow it)\n",
-                  f->archive);
+    err = tu_strf(
+        "hexz passwd: %s: key derivation cost 64 MiB x 2 passes exceeds the limit of 256 MiB x 1 "
+        "passes (use --max-kdf-memory SIZE / --max-kdf-ops N to allow it)\n",
+        f->archive);
     free(EXPECT(1, err, "passwd", f->archive, "--max-kdf-ops", "1", "--password-file", f->pw,
                 "--new-password-file", f->pw_new));
     free(err);
@@ -243,7 +257,8 @@ static void test_257th_signature_refused(void **state)
     for (int i = 0; i < 256; i++) assert_int_equal(hexz_sign(f->archive, sk, NULL), 0);
     size_t len;
     uint8_t *before = tu_read_file(f->archive, &len);
-    char *err = tu_strf("hexz sign: %s: already carries the maximum of 256 signatures; not signed\n", f->link);
+    char *err = tu_strf(
+        "hexz sign: %s: already carries the maximum of 256 signatures; not signed\n", f->link);
     free(EXPECT(1, err, "sign", f->link, "-k", f->key, "--no-verify"));
     tu_assert_file_content(f->archive, before, len);
     char *out = EXPECT(0, NULL, "verify", f->archive, "-p", f->pub, "--password-file", f->pw);

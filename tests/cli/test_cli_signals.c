@@ -28,8 +28,8 @@
 
 #include "testutil.h"
 
-#define SIGNAL_LIMIT 2.5  /* seconds from the signal to the exit */
-#define START_LIMIT 20.0  /* seconds for a child to reach the state the test waits for */
+#define SIGNAL_LIMIT 2.5 /* seconds from the signal to the exit */
+#define START_LIMIT 20.0 /* seconds for a child to reach the state the test waits for */
 
 static double now_sec(void)
 {
@@ -46,7 +46,8 @@ typedef struct {
 /* Starts the CLI with `args` (NULL-terminated, without the program) in directory `cwd`, stdin
  * from `in_fd` and stdout to `out_fd` (-1: /dev/null), stderr to a file, and, if fsize_limit is
  * non-zero, RLIMIT_FSIZE set to it. */
-static child spawn(const char *cwd, int in_fd, int out_fd, rlim_t fsize_limit, const char *const args[])
+static child spawn(const char *cwd, int in_fd, int out_fd, rlim_t fsize_limit,
+                   const char *const args[])
 {
     const char *argv[32];
     int n = 0;

@@ -40,7 +40,6 @@ static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
 
-
 #define EXPECT(code, err, ...) tu_hexz_expect(code, err, __VA_ARGS__, (const char *)NULL)
 
 /* The usage error text: the message, then the verb's synopsis. */
@@ -52,8 +51,8 @@ static char *usage(const char *verb, const char *synopsis, const char *msg)
 #define PACK_SYNOPSIS "hexz pack INPUT -o OUTPUT [OPTIONS]"
 
 /* 'hexz cat ARGS...' into a file (binary), compared with want[0..len); nothing on stderr. */
-static void expect_cat(const void *want, size_t len, const char *a1, const char *a2,
-                       const char *a3, const char *a4)
+static void expect_cat(const void *want, size_t len, const char *a1, const char *a2, const char *a3,
+                       const char *a4)
 {
     char *file = tu_path(fx.dir, "cat.out");
     char *cmd = tu_strf("exec \"$0\" cat \"$@\" > '%s'", file);
@@ -85,9 +84,15 @@ static unsigned long long json_number(const char *text, const char *expr)
     return v;
 }
 
-static void write_text(const char *path, const char *text) { tu_write_file(path, text, strlen(text)); }
+static void write_text(const char *path, const char *text)
+{
+    tu_write_file(path, text, strlen(text));
+}
 
-static void move(const char *from, const char *to) { assert_int_equal(rename(from, to), 0); }
+static void move(const char *from, const char *to)
+{
+    assert_int_equal(rename(from, to), 0);
+}
 
 /* Runs the CLI with stdin from the file `in` (or, if `pipe_data` is not NULL, from a pipe the
  * test writes those bytes into), stderr captured. Returns the exit status. */
@@ -188,8 +193,8 @@ static int group_teardown(void **state)
 {
     (void)state;
     tu_rmtree(fx.dir);
-    char *strings[] = {fx.dir,    fx.v1,     fx.v2,      fx.v3,  fx.v1_hxz, fx.v2_hxz,
-                       fx.v3_hxz, fx.v2_full, fx.away};
+    char *strings[] = {fx.dir,    fx.v1,     fx.v2,      fx.v3,  fx.v1_hxz,
+                       fx.v2_hxz, fx.v3_hxz, fx.v2_full, fx.away};
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) free(strings[i]);
     free(fx.v1_buf);
     free(fx.v2_buf);
@@ -265,7 +270,8 @@ static void test_thin_inspect(void **state)
     assert_null(strstr(out, "bytes by level"));
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.v1_hxz);
-    tu_check_json(fx.dir, out, "d['chain_length'] == 0 and d['chain'] == [] and len(d['level_bytes']) == 1");
+    tu_check_json(fx.dir, out,
+                  "d['chain_length'] == 0 and d['chain'] == [] and len(d['level_bytes']) == 1");
     free(out);
 }
 
@@ -287,7 +293,8 @@ static void test_missing_base_and_base_dir(void **state)
     char *id = archive_id(fx.v1_hxz);
     move(fx.v1_hxz, moved);
     char *want = tu_strf("hexz cat: %s: base archive v1.hxz (id %s) not found (use --base-dir DIR "
-                         "or set HEXZ_BASE_DIR)\n", fx.v2_hxz, id);
+                         "or set HEXZ_BASE_DIR)\n",
+                         fx.v2_hxz, id);
     char *out = EXPECT(1, want, "cat", fx.v2_hxz);
     assert_string_equal(out, "");
     free(out);
@@ -340,8 +347,8 @@ static void test_flatten(void **state)
     char *flat = tu_path(fx.dir, "flat.hxz"), *moved = tu_path(fx.away, "v1.hxz");
     char *err = NULL;
     assert_int_equal(tu_hexz(NULL, &err, "flatten", fx.v2_hxz, "-o", flat, NULL), 0);
-    char *prefix = tu_strf("flattened %s -> %s: %zu bytes, %lld bytes out (ratio ", fx.v2_hxz,
-                           flat, fx.v2_len, tu_file_size(flat));
+    char *prefix = tu_strf("flattened %s -> %s: %zu bytes, %lld bytes out (ratio ", fx.v2_hxz, flat,
+                           fx.v2_len, tu_file_size(flat));
     assert_true(strncmp(err, prefix, strlen(prefix)) == 0);
     free(prefix);
     free(err);
@@ -359,7 +366,8 @@ static void test_flatten(void **state)
     free(EXPECT(0, "", "flatten", fx.v2_hxz, "-o", flat, "--force", "-q", "--base-dir", fx.away,
                 "--compression", "zstd", "--level", "5", "-j", "2"));
     out = EXPECT(0, "", "inspect", "--json", flat);
-    tu_check_json(fx.dir, out, "d['chain_length'] == 0 and d['codec'] == 'zstd' and d['level'] == 5");
+    tu_check_json(fx.dir, out,
+                  "d['chain_length'] == 0 and d['codec'] == 'zstd' and d['level'] == 5");
     free(out);
     expect_cat(fx.v2_buf, fx.v2_len, flat, NULL, NULL, NULL);
     move(moved, fx.v1_hxz);
@@ -395,9 +403,10 @@ static void test_chain_of_three(void **state)
     free(l2);
     free(out);
     out = EXPECT(0, "", "inspect", "--json", fx.v3_hxz);
-    tu_check_json(fx.dir, out, "d['chain_length'] == 2 and [b['level'] for b in d['chain']] == [1, 2]"
-                    " and len(d['level_bytes']) == 3 and d['level_bytes'][2] > d['level_bytes'][0]"
-                    " and d['base_bytes'] == d['level_bytes'][1] + d['level_bytes'][2]");
+    tu_check_json(fx.dir, out,
+                  "d['chain_length'] == 2 and [b['level'] for b in d['chain']] == [1, 2]"
+                  " and len(d['level_bytes']) == 3 and d['level_bytes'][2] > d['level_bytes'][0]"
+                  " and d['base_bytes'] == d['level_bytes'][1] + d['level_bytes'][2]");
     free(out);
     /* Both bases moved away: --base-dir finds the whole chain. */
     char *m1 = tu_path(fx.away, "v1.hxz"), *m2 = tu_path(fx.away, "v2.hxz");
@@ -423,8 +432,9 @@ static void test_base_chunking(void **state)
     free(EXPECT(0, "", "pack", fx.v1, "-o", fixed, "-q", "--block-size", "16K"));
     free(EXPECT(0, "", "pack", fx.v2, "-o", thin, "-q", "--base", fixed));
     char *out = EXPECT(0, "", "inspect", "--json", thin);
-    tu_check_json(fx.dir, out, "d['chunking'] == 'fixed' and d['block_size'] == 16384"
-                    " and d['chain_length'] == 1");
+    tu_check_json(fx.dir, out,
+                  "d['chunking'] == 'fixed' and d['block_size'] == 16384"
+                  " and d['chain_length'] == 1");
     free(out);
     free(EXPECT(0, "", "pack", fx.v2, "-o", thin, "-q", "-f", "--base", fixed, "--avg", "32K"));
     out = EXPECT(0, "", "inspect", "--json", thin);
@@ -461,8 +471,8 @@ static void test_diff(void **state)
                          " and d['total']['only_b_bytes'] >= %u"
                          " and d['total']['shared_blocks'] > 0 and d['total']['only_b_blocks'] > 0"
                          " and d['streams'][0]['name'] == 'main' and 'files' not in d",
-                         fx.v1_hxz, fx.v2_hxz, RANDOM_HEAD + RANDOM_TAIL,
-                         RANDOM_HEAD + RANDOM_TAIL, INSERT_LEN);
+                         fx.v1_hxz, fx.v2_hxz, RANDOM_HEAD + RANDOM_TAIL, RANDOM_HEAD + RANDOM_TAIL,
+                         INSERT_LEN);
     tu_check_json(fx.dir, json, expr);
     free(expr);
     unsigned long long shared = json_number(json, "['total']['shared_bytes']");
@@ -487,8 +497,9 @@ static void test_diff(void **state)
     free(out);
     /* An archive against itself: everything shared. */
     json = EXPECT(0, "", "diff", "--json", fx.v2_hxz, fx.v2_full);
-    tu_check_json(fx.dir, json, "d['total']['only_a_bytes'] == 0 and d['total']['only_b_bytes'] == 0"
-                     " and d['total']['shared_bytes'] > 0");
+    tu_check_json(fx.dir, json,
+                  "d['total']['only_a_bytes'] == 0 and d['total']['only_b_bytes'] == 0"
+                  " and d['total']['shared_bytes'] > 0");
     free(json);
     free(row);
     free(row_b);
@@ -528,10 +539,11 @@ static void test_diff_files(void **state)
     tu_assert_contains(out, "  changed.bin\n");
     free(out);
     out = EXPECT(0, "", "diff", "--json", "--files", h1, h2);
-    tu_check_json(fx.dir, out, "len(d['files']) == 4 and {f['path'] for f in d['files']} =="
-                    " {'same.bin', 'gone.bin', 'changed.bin', 'new.bin'}"
-                    " and [f for f in d['files'] if f['path'] == 'gone.bin'][0]['only_a_bytes']"
-                    " == 150000");
+    tu_check_json(fx.dir, out,
+                  "len(d['files']) == 4 and {f['path'] for f in d['files']} =="
+                  " {'same.bin', 'gone.bin', 'changed.bin', 'new.bin'}"
+                  " and [f for f in d['files'] if f['path'] == 'gone.bin'][0]['only_a_bytes']"
+                  " == 150000");
     free(out);
     tu_rmtree(t1);
     tu_rmtree(t2);
@@ -565,16 +577,15 @@ static void test_predict(void **state)
     free(out);
 
     out = EXPECT(0, "", "predict", "--json", fx.v1, "--avg", "32K", "--level", "9");
-    char *expr = tu_strf(
-        "d['input_bytes'] == %zu and len(d['predictions']) == 4"
-        " and sum(p['recommended'] for p in d['predictions']) == 1"
-        " and d['predictions'][d['recommended']]['recommended']"
-        " and [(p['chunking'], p['codec']) for p in d['predictions']] =="
-        " [('fixed', 'lz4'), ('fixed', 'zstd'), ('cdc', 'lz4'), ('cdc', 'zstd')]"
-        " and all(p['estimated_bytes'] > 0 for p in d['predictions'])"
-        " and d['zero_bytes'] <= %u and d['unique_bytes_cdc'] >= %u"
-        " and d['command'].startswith('hexz pack %s -o OUT --chunking ')",
-        fx.v1_len, ZERO_RUN, RANDOM_HEAD + RANDOM_TAIL, fx.v1);
+    char *expr = tu_strf("d['input_bytes'] == %zu and len(d['predictions']) == 4"
+                         " and sum(p['recommended'] for p in d['predictions']) == 1"
+                         " and d['predictions'][d['recommended']]['recommended']"
+                         " and [(p['chunking'], p['codec']) for p in d['predictions']] =="
+                         " [('fixed', 'lz4'), ('fixed', 'zstd'), ('cdc', 'lz4'), ('cdc', 'zstd')]"
+                         " and all(p['estimated_bytes'] > 0 for p in d['predictions'])"
+                         " and d['zero_bytes'] <= %u and d['unique_bytes_cdc'] >= %u"
+                         " and d['command'].startswith('hexz pack %s -o OUT --chunking ')",
+                         fx.v1_len, ZERO_RUN, RANDOM_HEAD + RANDOM_TAIL, fx.v1);
     tu_check_json(fx.dir, out, expr);
     free(expr);
     free(out);
@@ -607,8 +618,8 @@ static void test_pack_stdin(void **state)
     free(err);
     expect_cat(fx.v2_buf, fx.v2_len, hxz, NULL, NULL, NULL);
 
-    const char *piped[] = {HEXZ_CLI_PATH, "pack", "-", "-o", hxz, "-f", "-q", "--base",
-                           fx.v1_hxz, NULL};
+    const char *piped[] = {HEXZ_CLI_PATH, "pack", "-",      "-o",      hxz,
+                           "-f",          "-q",   "--base", fx.v1_hxz, NULL};
     assert_int_equal(run_with_stdin(NULL, fx.v3_buf, fx.v3_len, piped, &err), 0);
     assert_string_equal(err, "");
     free(err);
@@ -642,8 +653,8 @@ static void test_add_stream(void **state)
     free(EXPECT(0, "", "pack", tree, "-o", hxz, "-q", "-f", "--add-stream", memory));
     expect_cat(fx.v2_buf, fx.v2_len, hxz, "--stream", "memory", NULL);
     expect_cat("file\n", 5, hxz, "f.txt", NULL, NULL);
-    const char *argv[] = {HEXZ_CLI_PATH, "pack", "-", "-o", hxz, "-q", "-f", "--add-stream", regs,
-                          NULL};
+    const char *argv[] = {HEXZ_CLI_PATH, "pack",         "-",  "-o", hxz, "-q",
+                          "-f",          "--add-stream", regs, NULL};
     char *err = NULL;
     assert_int_equal(run_with_stdin(fx.v1, NULL, 0, argv, &err), 0);
     assert_string_equal(err, "");
@@ -786,8 +797,8 @@ static void test_dict_usage(void **state)
     free(EXPECT(2, want, "pack", fx.v1, "-o", hxz, "--compression", "zstd", "--dict-size", "8K"));
     free(want);
     want = usage("pack", PACK_SYNOPSIS, "--dict-size: 100 is out of range (1K to 1M)");
-    free(EXPECT(2, want, "pack", fx.v1, "-o", hxz, "--compression", "zstd", "--dict",
-                "--dict-size", "100"));
+    free(EXPECT(2, want, "pack", fx.v1, "-o", hxz, "--compression", "zstd", "--dict", "--dict-size",
+                "100"));
     free(want);
     want = usage("pack", PACK_SYNOPSIS, "--dict cannot train on standard input");
     free(EXPECT(2, want, "pack", "-", "-o", hxz, "--compression", "zstd", "--dict"));
@@ -817,17 +828,18 @@ static void test_help(void **state)
         free(prefix);
     }
     free(out);
-    const char *with_base_dir[] = {"cat", "extract", "ls", "inspect", "verify", "sign", "mount",
-                                   "flatten", "diff"};
+    const char *with_base_dir[] = {"cat",  "extract", "ls",      "inspect", "verify",
+                                   "sign", "mount",   "flatten", "diff"};
     for (size_t i = 0; i < sizeof with_base_dir / sizeof with_base_dir[0]; i++) {
         char *help = EXPECT(0, "", with_base_dir[i], "--help");
         tu_assert_contains(help, "--base-dir DIR");
         free(help);
     }
     out = EXPECT(0, "", "pack", "--help");
-    const char *options[] = {"--base ARCHIVE", "--dict ", "--dict-size N", "--add-stream NAME=FILE",
-                             "--skip-unreadable", "INPUT \"-\""};
-    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) tu_assert_contains(out, options[i]);
+    const char *options[] = {"--base ARCHIVE",         "--dict ",           "--dict-size N",
+                             "--add-stream NAME=FILE", "--skip-unreadable", "INPUT \"-\""};
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+        tu_assert_contains(out, options[i]);
     free(out);
 }
 

@@ -33,20 +33,19 @@
 #define WATCHDOG_SECONDS 120 /* a hung mount kills the test (and, by PDEATHSIG, the server) */
 
 typedef struct {
-    char *fusermount;   /* NULL: FUSE unusable, tests skip */
+    char *fusermount; /* NULL: FUSE unusable, tests skip */
     char skip_why[256];
     char *dir;
-    char *tree, *tree_hxz;      /* a generated directory tree and its archive */
-    char *single, *single_hxz;  /* a generated file and its archive */
-    char *mnt;                  /* the mount point */
-    char *log;                  /* stdout and stderr of the foreground server */
-    pid_t pid;                  /* the foreground server, or 0 */
+    char *tree, *tree_hxz;     /* a generated directory tree and its archive */
+    char *single, *single_hxz; /* a generated file and its archive */
+    char *mnt;                 /* the mount point */
+    char *log;                 /* stdout and stderr of the foreground server */
+    pid_t pid;                 /* the foreground server, or 0 */
 } fixture;
 
 static fixture fx;
 
 /* ---- helpers -------------------------------------------------------------------------------- */
-
 
 static long long now_ms(void)
 {
@@ -70,10 +69,8 @@ static char *find_fusermount(void)
     for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d && !found;
          d = strtok_r(NULL, ":", &save)) {
         char *candidate = tu_path(d, "fusermount3");
-        if (access(candidate, X_OK) == 0)
-            found = candidate;
-        else
-            free(candidate);
+        if (access(candidate, X_OK) == 0) found = candidate;
+        else free(candidate);
     }
     free(dirs);
     return found;
@@ -151,8 +148,7 @@ static void assert_log_empty(void)
 
 /* Starts 'hexz mount -f ARCHIVE MNT [extra]' with output to fx.log and waits (bounded) until
  * `probe` (a name in the mount) appears. */
-static void mount_fg(const char *archive, const char *extra1, const char *extra2,
-                     const char *probe)
+static void mount_fg(const char *archive, const char *extra1, const char *extra2, const char *probe)
 {
     assert_false(is_mounted(fx.mnt));
     pid_t pid = fork();
@@ -181,7 +177,8 @@ static void mount_fg(const char *archive, const char *extra1, const char *extra2
             char *log = read_log();
             fail_msg("hexz mount exited early (status %d): %s", status, log);
         }
-        if (now_ms() > end) fail_msg("%s did not appear within %d ms", probe_path, MOUNT_TIMEOUT_MS);
+        if (now_ms() > end)
+            fail_msg("%s did not appear within %d ms", probe_path, MOUNT_TIMEOUT_MS);
         sleep_ms(20);
     }
     free(probe_path);
@@ -192,7 +189,8 @@ static void unmount_fg(void)
 {
     assert_int_equal(run_fusermount("-u"), 0);
     int status = wait_exit(fx.pid, EXIT_TIMEOUT_MS);
-    if (status < 0) fail_msg("hexz mount did not exit within %d ms of the unmount", EXIT_TIMEOUT_MS);
+    if (status < 0)
+        fail_msg("hexz mount did not exit within %d ms of the unmount", EXIT_TIMEOUT_MS);
     fx.pid = 0;
     assert_int_equal(status, 0);
     assert_false(is_mounted(fx.mnt));
@@ -394,13 +392,13 @@ static int test_teardown(void **state)
     return 0;
 }
 
-#define REQUIRE_FUSE()                                                                   \
-    do {                                                                                 \
-        if (!fx.fusermount) {                                                            \
-            fprintf(stderr, "skipped: FUSE is not usable here (%s)\n",                   \
-                    fx.skip_why[0] ? fx.skip_why : "fusermount3 is not installed");      \
-            skip();                                                                      \
-        }                                                                                \
+#define REQUIRE_FUSE()                                                                             \
+    do {                                                                                           \
+        if (!fx.fusermount) {                                                                      \
+            fprintf(stderr, "skipped: FUSE is not usable here (%s)\n",                             \
+                    fx.skip_why[0] ? fx.skip_why : "fusermount3 is not installed");                \
+            skip();                                                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---- comparisons ---------------------------------------------------------------------------- */
@@ -521,8 +519,8 @@ static void compare_preads(const char *src, const char *dst, tu_rng *rng, int co
         ssize_t na = pread(fa, ba, len, (off_t)off), nb = pread(fb, bb, len, (off_t)off);
         assert_true(na >= 0);
         if (nb != na)
-            fail_msg("pread(%s, %zu, %llu): %zd bytes, want %zd", dst, len,
-                     (unsigned long long)off, nb, na);
+            fail_msg("pread(%s, %zu, %llu): %zd bytes, want %zd", dst, len, (unsigned long long)off,
+                     nb, na);
         if (na > 0 && memcmp(ba, bb, (size_t)na) != 0)
             fail_msg("pread(%s, %zu, %llu): bytes differ", dst, len, (unsigned long long)off);
     }
@@ -654,20 +652,22 @@ static void test_mount_implied_dirs(void **state)
         mode_t mode;
         const char *listing; /* children, sorted and joined with ',' (directories) */
     } want[] = {
-        {"", S_IFDIR | 0755, "p,p.txt,z"}, {"p", S_IFDIR | 0755, "q,s"},
-        {"p/q", S_IFDIR | 0755, "r.txt"},  {"p/q/r.txt", S_IFREG | 0640, NULL},
-        {"p/s", S_IFLNK, NULL},            {"p.txt", S_IFREG | 0600, NULL},
-        {"z", S_IFDIR | 0700, "y"},        {"z/y", S_IFDIR | 0755, "x"},
+        {"", S_IFDIR | 0755, "p,p.txt,z"},
+        {"p", S_IFDIR | 0755, "q,s"},
+        {"p/q", S_IFDIR | 0755, "r.txt"},
+        {"p/q/r.txt", S_IFREG | 0640, NULL},
+        {"p/s", S_IFLNK, NULL},
+        {"p.txt", S_IFREG | 0600, NULL},
+        {"z", S_IFDIR | 0700, "y"},
+        {"z/y", S_IFDIR | 0755, "x"},
         {"z/y/x", S_IFDIR | 0750, ""},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char *p = *want[i].rel ? tu_path(fx.mnt, want[i].rel) : tu_strf("%s", fx.mnt);
         struct stat st;
         if (lstat(p, &st) != 0) fail_msg("lstat %s: %s", p, strerror(errno));
-        if (S_ISLNK(want[i].mode))
-            assert_true(S_ISLNK(st.st_mode));
-        else
-            assert_int_equal(st.st_mode, want[i].mode);
+        if (S_ISLNK(want[i].mode)) assert_true(S_ISLNK(st.st_mode));
+        else assert_int_equal(st.st_mode, want[i].mode);
         if (want[i].listing) {
             size_t n;
             int dots;

@@ -41,9 +41,10 @@ time_t time(time_t *out)
 
 static int usage(const char *why)
 {
-    fprintf(stderr, "pack_same: %s\nusage: pack_same OUTPUT INPUT [--fixed N | --cdc AVG] "
-                    "[--codec none|lz4|zstd] [--level N] [--threads N] [--no-dedup] [--dict N] "
-                    "[--base ARCHIVE] [--stream NAME=FILE] [--sign KEY TEXT]\n",
+    fprintf(stderr,
+            "pack_same: %s\nusage: pack_same OUTPUT INPUT [--fixed N | --cdc AVG] "
+            "[--codec none|lz4|zstd] [--level N] [--threads N] [--no-dedup] [--dict N] "
+            "[--base ARCHIVE] [--stream NAME=FILE] [--sign KEY TEXT]\n",
             why);
     return 2;
 }

@@ -20,12 +20,12 @@
 #include "testutil.h"
 
 /* Fails the test with the library's last error message when `expr` is not HEXZ_OK. */
-#define AF_OK(expr)                                                                            \
-    do {                                                                                       \
-        int af_rc_ = (expr);                                                                   \
-        if (af_rc_ != 0)                                                                       \
-            fail_msg("%s failed: %d (%s): %s", #expr, af_rc_, hexz_strerror(af_rc_),          \
-                     hexz_last_error());                                                       \
+#define AF_OK(expr)                                                                                \
+    do {                                                                                           \
+        int af_rc_ = (expr);                                                                       \
+        if (af_rc_ != 0)                                                                           \
+            fail_msg("%s failed: %d (%s): %s", #expr, af_rc_, hexz_strerror(af_rc_),               \
+                     hexz_last_error());                                                           \
     } while (0)
 
 static inline void *af_malloc(size_t n)
@@ -193,14 +193,11 @@ static inline void af_fill_mixed(tu_rng *rng, uint8_t *buf, size_t len)
         if (seg > len - pos) seg = len - pos;
         switch (tu_rng_below(rng, 4)) {
         case 0: /* text */
-            for (size_t i = 0; i < seg; i++) buf[pos + i] = (uint8_t)text[(pos + i) % (sizeof text - 1)];
+            for (size_t i = 0; i < seg; i++)
+                buf[pos + i] = (uint8_t)text[(pos + i) % (sizeof text - 1)];
             break;
-        case 1: /* zeros */
-            memset(buf + pos, 0, seg);
-            break;
-        case 2: /* random */
-            tu_rng_fill(rng, buf + pos, seg);
-            break;
+        case 1: /* zeros */ memset(buf + pos, 0, seg); break;
+        case 2: /* random */ tu_rng_fill(rng, buf + pos, seg); break;
         default: /* a repeat of earlier content, if there is any */
             if (pos > 0) {
                 size_t src = (size_t)tu_rng_below(rng, pos);

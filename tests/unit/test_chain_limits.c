@@ -70,7 +70,10 @@ static int pack_blocks(const char *path, const char *base, uint32_t blocks)
     return rc;
 }
 
-static char *version_path(const char *dir, int i) { return tu_strf("%s/v%02d.hxz", dir, i); }
+static char *version_path(const char *dir, int i)
+{
+    return tu_strf("%s/v%02d.hxz", dir, i);
+}
 
 /* v00 (self-contained) <- v01 <- ... <- v16: v16 has 16 bases, the most a reader follows. */
 static void make_chain(const char *dir)
@@ -114,7 +117,8 @@ static void test_pack_refuses_a_17th_level(void **state)
     /* The library: refused at create, before any byte is written. */
     int rc = pack_blocks(out, top, CHAIN + 2);
     assert_int_equal(rc, HEXZ_EINVAL);
-    char *want = tu_strf("%s: the base chain would be 17 levels deep; the limit is 16 (flatten %s first)", top, top);
+    char *want = tu_strf(
+        "%s: the base chain would be 17 levels deep; the limit is 16 (flatten %s first)", top, top);
     assert_string_equal(hexz_last_error(), want);
     assert_int_equal(tu_file_size(out), -1);
     assert_int_equal(count_entries(dir), before);
@@ -125,7 +129,8 @@ static void test_pack_refuses_a_17th_level(void **state)
     uint8_t data[BLOCK];
     block_data(99, data);
     tu_write_file(input, data, sizeof data);
-    want = tu_strf("hexz pack: %s: the base chain would be 17 levels deep; the limit is 16 (flatten %s first)\n",
+    want = tu_strf("hexz pack: %s: the base chain would be 17 levels deep; the limit is 16 "
+                   "(flatten %s first)\n",
                    top, top);
     free(tu_hexz_expect(1, want, "pack", input, "-o", out, "--base", top, NULL));
     free(tu_hexz_expect(1, want, "pack", input, "-o", out, "--base", top, "--force", NULL));
@@ -203,8 +208,10 @@ static void test_open_names_the_archive_whose_chain_is_too_deep(void **state)
 
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, v17), HEXZ_ECORRUPT);
-    char *want = tu_strf("%s: the chain of bases is more than 16 levels deep (the base at level 16, %s, "
-                         "has a base of its own)", v17, v01);
+    char *want = tu_strf(
+        "%s: the chain of bases is more than 16 levels deep (the base at level 16, %s, "
+        "has a base of its own)",
+        v17, v01);
     assert_string_equal(hexz_last_error(), want);
     char *line = tu_strf("hexz cat: %s\n", want);
     free(tu_hexz_expect(1, line, "cat", v17, NULL));
@@ -237,7 +244,8 @@ static int watch_opens(const char *path)
 {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     assert_true(fd >= 0);
-    if (inotify_add_watch(fd, path, IN_OPEN) < 0) fail_msg("inotify_add_watch %s: %s", path, strerror(errno));
+    if (inotify_add_watch(fd, path, IN_OPEN) < 0)
+        fail_msg("inotify_add_watch %s: %s", path, strerror(errno));
     return fd;
 }
 
@@ -249,7 +257,8 @@ static int opens_seen(int fd)
     for (;;) {
         ssize_t got = read(fd, buf, sizeof buf);
         if (got <= 0) break;
-        for (char *p = buf; p < buf + got; p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
+        for (char *p = buf; p < buf + got;
+             p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len)
             n++;
     }
     close(fd);
@@ -294,20 +303,23 @@ static void test_base_that_is_not_a_regular_file(void **state)
         /* The thin archive's recorded base. */
         hexz_reader *r;
         assert_int_equal(hexz_reader_open(&r, thin), HEXZ_EINVAL);
-        char *want = tu_strf("%s: base archive %s is %s, not a regular file", thin, base, plant_words[k]);
+        char *want = tu_strf("%s: base archive %s is %s, not a regular file", thin, base,
+                             plant_words[k]);
         assert_string_equal(hexz_last_error(), want);
         char *line = tu_strf("hexz ls: %s\n", want);
         free(tu_hexz_expect(1, line, "ls", thin, NULL));
         free(line);
         free(want);
         /* pack --base naming it. */
-        want = tu_strf("hexz pack: %s: base archive is %s, not a regular file\n", base, plant_words[k]);
+        want = tu_strf("hexz pack: %s: base archive is %s, not a regular file\n", base,
+                       plant_words[k]);
         free(tu_hexz_expect(1, want, "pack", input, "-o", out, "--base", base, NULL));
         free(want);
         assert_int_equal(tu_file_size(out), -1);
         /* Opened as an archive itself. */
-        want = k == PLANT_DIR ? tu_strf("hexz ls: %s: is a directory, not an archive\n", base)
-                              : tu_strf("hexz ls: %s: is %s, not a regular file\n", base, plant_words[k]);
+        want = k == PLANT_DIR
+                   ? tu_strf("hexz ls: %s: is a directory, not an archive\n", base)
+                   : tu_strf("hexz ls: %s: is %s, not a regular file\n", base, plant_words[k]);
         free(tu_hexz_expect(1, want, "ls", base, NULL));
         free(want);
         if (watch >= 0) assert_int_equal(opens_seen(watch), 0);

@@ -85,7 +85,7 @@ static void test_fixed(void **state)
     assert_int_equal(lens[1], 4096);
     assert_int_equal(lens[2], 10000 - 8192);
     free(lens);
-    assert_int_equal(hx_chunker_next(&c, buf, 4095, 0), 0);    /* need more */
+    assert_int_equal(hx_chunker_next(&c, buf, 4095, 0), 0); /* need more */
     assert_int_equal(hx_chunker_next(&c, buf, 4096, 0), 4096);
     assert_int_equal(hx_chunker_next(&c, buf, 9999, 0), 4096);
     assert_int_equal(hx_chunker_next(&c, buf, 4095, 1), 4095);
@@ -113,7 +113,7 @@ static void test_validation(void **state)
     assert_int_equal(hx_chunker_init_cdc(&c, 16384, 65536, 32768), HEXZ_EINVAL);   /* avg>max */
     assert_int_equal(hx_chunker_init_cdc(&c, 16384, 65536, HX_CHUNK_MAX_LIMIT + 1), HEXZ_EINVAL);
     assert_int_equal(hx_chunker_init_cdc(&c, 16384, 65536, UINT32_MAX), HEXZ_EINVAL);
-    assert_int_equal(hx_chunker_init_cdc(&c, 63, 65536, 262144), HEXZ_EINVAL);      /* min<64 */
+    assert_int_equal(hx_chunker_init_cdc(&c, 63, 65536, 262144), HEXZ_EINVAL); /* min<64 */
     assert_int_equal(hx_chunker_init_cdc(&c, 0, 64, 64), HEXZ_EINVAL);
     assert_int_equal(hx_chunker_init_cdc(&c, 32, 32, 32), HEXZ_EINVAL);
     assert_int_equal(hx_chunker_init_cdc(&c, 0, 0, 0), HEXZ_EINVAL);
@@ -125,8 +125,8 @@ static void test_validation(void **state)
     /* The extremes of the limits are valid. */
     assert_int_equal(hx_chunker_init_cdc(&c, 64, 64, 64), 0);
     assert_int_equal(hx_chunker_init_cdc(&c, 64, 64, HX_CHUNK_MAX_LIMIT), 0);
-    assert_int_equal(hx_chunker_init_cdc(&c, HX_CHUNK_MAX_LIMIT, HX_CHUNK_MAX_LIMIT,
-                                         HX_CHUNK_MAX_LIMIT), 0);
+    assert_int_equal(
+        hx_chunker_init_cdc(&c, HX_CHUNK_MAX_LIMIT, HX_CHUNK_MAX_LIMIT, HX_CHUNK_MAX_LIMIT), 0);
     assert_int_equal(hx_chunker_max(&c), HX_CHUNK_MAX_LIMIT);
 }
 
@@ -163,7 +163,7 @@ static double check_bounds(const hx_chunker *c, const size_t *lens, size_t count
 static const struct {
     uint32_t min, avg, max;
 } params[] = {
-    {16384, 65536, 262144}, {2048, 8192, 65536}, {512, 1024, 8192},  {64, 256, 1024},
+    {16384, 65536, 262144}, {2048, 8192, 65536}, {512, 1024, 8192},   {64, 256, 1024},
     {4096, 4096, 4096},     {64, 64, 64},        {8192, 8192, 32768}, {1024, 8192, 8192},
 };
 #define NPARAMS (sizeof params / sizeof params[0])
@@ -184,7 +184,8 @@ static void test_cdc_matches_reference(void **state)
         for (size_t pos = 0; pos < n; count++) {
             size_t got = hx_chunker_next(&c, data + pos, n - pos, 1);
             size_t want = reference_cut(&c, data + pos, n - pos);
-            if (got != want) fail_msg("param set %zu, chunk at %zu: %zu, expected %zu", p, pos, got, want);
+            if (got != want)
+                fail_msg("param set %zu, chunk at %zu: %zu, expected %zu", p, pos, got, want);
             pos += got;
         }
         assert_true(count >= n / params[p].max);
@@ -299,7 +300,10 @@ static void test_cdc_buffering_independent(void **state)
     free(data);
 }
 
-static int memcmp_hash(const void *a, const void *b) { return memcmp(a, b, HX_HASH_LEN); }
+static int memcmp_hash(const void *a, const void *b)
+{
+    return memcmp(a, b, HX_HASH_LEN);
+}
 
 /* The BLAKE3 hashes of the chunks of data[0..n), sorted. */
 static uint8_t *chunk_hashes(const hx_chunker *c, const uint8_t *data, size_t n, size_t *count)
@@ -374,8 +378,8 @@ static void test_cdc_average(void **state)
         size_t count;
         size_t *lens = chunk_all(&c, data, n, &count);
         double mean = check_bounds(&c, lens, count);
-        printf("[ info     ] CDC %u/%u/%u: %zu chunks, mean %.0f bytes (%.2f x avg)\n",
-               sets[p].min, sets[p].avg, sets[p].max, count, mean, mean / sets[p].avg);
+        printf("[ info     ] CDC %u/%u/%u: %zu chunks, mean %.0f bytes (%.2f x avg)\n", sets[p].min,
+               sets[p].avg, sets[p].max, count, mean, mean / sets[p].avg);
         assert_true(mean >= 0.65 * sets[p].avg && mean <= 1.35 * sets[p].avg);
         free(lens);
     }

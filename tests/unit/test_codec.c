@@ -57,7 +57,8 @@ static uint8_t *make_input(tu_rng *rng, int kind, size_t n)
         for (size_t i = 0; i < n / 97; i++) p[tu_rng_below(rng, n)] = (uint8_t)tu_rng_next(rng);
         break;
     default:
-        for (size_t i = 0; i < n; i++) p[i] = (uint8_t)words[(i * 13 + i / 61) % (sizeof words - 1)];
+        for (size_t i = 0; i < n; i++)
+            p[i] = (uint8_t)words[(i * 13 + i / 61) % (sizeof words - 1)];
         break;
     }
     return p;
@@ -106,7 +107,8 @@ static void round_trip_one(hx_codec_ctx *ctx, hx_codec_ctx *other, int codec, co
     uint8_t *comp = compress_exact(ctx, src, n, &clen);
     /* Decoding works with the compressing context and with any other context. */
     int rc = decode_check(ctx, codec, comp, clen, src, n);
-    if (rc) fail_msg("%s %s n=%zu: %s", hx_codec_name(codec), kind_names[kind], n, hexz_last_error());
+    if (rc)
+        fail_msg("%s %s n=%zu: %s", hx_codec_name(codec), kind_names[kind], n, hexz_last_error());
     assert_int_equal(decode_check(other, codec, comp, clen, src, n), 0);
     if (codec == HX_CODEC_NONE) assert_int_equal(clen, n);
     /* Compressible data must really be compressed by the real codecs. */
@@ -120,8 +122,8 @@ static void test_round_trips(void **state)
     (void)state;
     tu_rng rng;
     tu_rng_seed(&rng, tu_test_seed());
-    static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 64, 255, 1000, 4096, 65535, 65536, 65537,
-                                   200003, 1u << 20};
+    static const size_t sizes[] = {0,    1,    2,     3,     15,    16,     64,      255,
+                                   1000, 4096, 65535, 65536, 65537, 200003, 1u << 20};
     hx_codec_ctx *other = ctx_new(HX_CODEC_NONE, 0);
     for (size_t c = 0; c < NCONFIGS; c++) {
         hx_codec_ctx *ctx = ctx_new(configs[c].codec, configs[c].level);
@@ -313,8 +315,8 @@ static void test_wrong_expected_length(void **state)
             for (size_t w = 0; w < sizeof wrong / sizeof wrong[0]; w++) {
                 int rc = decode_check(ctx, codec, comp, clen, NULL, wrong[w]);
                 if (rc != HEXZ_ECORRUPT)
-                    fail_msg("%s %s: expected %zu accepted", hx_codec_name(codec),
-                             kind_names[kind], wrong[w]);
+                    fail_msg("%s %s: expected %zu accepted", hx_codec_name(codec), kind_names[kind],
+                             wrong[w]);
             }
             assert_int_equal(decode_check(ctx, codec, comp, clen, in, n), 0);
             free(comp);
@@ -393,8 +395,7 @@ static void test_zstd_unknown_size(void **state)
     assert_int_equal(ZSTD_decompress(back, sizeof back, comp, clen), sizeof in);
     assert_true(ZSTD_getFrameContentSize(comp, clen) == ZSTD_CONTENTSIZE_UNKNOWN);
     hx_codec_ctx *ctx = ctx_new(HX_CODEC_ZSTD, 0);
-    assert_int_equal(decode_check(ctx, HX_CODEC_ZSTD, comp, clen, NULL, sizeof in),
-                     HEXZ_ECORRUPT);
+    assert_int_equal(decode_check(ctx, HX_CODEC_ZSTD, comp, clen, NULL, sizeof in), HEXZ_ECORRUPT);
     hx_codec_ctx_free(ctx);
 }
 

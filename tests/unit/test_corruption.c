@@ -29,9 +29,9 @@
 #define BS 4096
 
 static char *g_dir, *g_src, *g_archive, *g_work;
-static uint8_t *g_stream;   /* the archive's main stream, as packed */
+static uint8_t *g_stream; /* the archive's main stream, as packed */
 static size_t g_stream_len;
-static uint8_t *g_bytes;    /* the archive file */
+static uint8_t *g_bytes; /* the archive file */
 static size_t g_size;
 
 /* Where things are, from the format decoders. */
@@ -57,8 +57,8 @@ static void parse_layout(const uint8_t *b, size_t size, layout *l)
     assert_true(l->section_count <= 16);
     for (uint32_t i = 0; i < l->section_count; i++) {
         hx_section *s = &l->sections[i];
-        AF_OK(hx_section_decode(s, b + l->header.section_table_offset + (size_t)i * HX_SECTION_ENTRY_LEN,
-                                "fixture"));
+        AF_OK(hx_section_decode(
+            s, b + l->header.section_table_offset + (size_t)i * HX_SECTION_ENTRY_LEN, "fixture"));
         if (s->type == HX_SECTION_PAGE_DIR) {
             assert_int_equal(s->aux, 0);
             l->page_count = (uint32_t)(s->length / HX_PAGE_DIR_ENTRY_LEN);
@@ -105,7 +105,8 @@ static int setup(void **state)
     uint8_t *d = af_malloc(big);
     tu_rng_fill(&rng, d, BIG_BLOCKS * BS);
     for (int i = 0; i < 3; i++) memcpy(d + (BIG_BLOCKS + i) * BS, d, BS);
-    for (size_t i = 0; i < 5000; i++) d[(BIG_BLOCKS + 3) * BS + i] = (uint8_t)("compressible text "[i % 18]);
+    for (size_t i = 0; i < 5000; i++)
+        d[(BIG_BLOCKS + 3) * BS + i] = (uint8_t)("compressible text "[i % 18]);
     char *p = tu_strf("%s/big.bin", g_src);
     tu_write_file(p, d, big);
     free(p);
@@ -184,8 +185,8 @@ static unsigned read_everything(hexz_reader *r, const char *path, const char *wh
 }
 
 typedef enum {
-    EXPECT_OPEN_FAILS,   /* header, section table, sections */
-    EXPECT_VERIFY_FAILS  /* pages and blocks: found on use */
+    EXPECT_OPEN_FAILS,  /* header, section table, sections */
+    EXPECT_VERIFY_FAILS /* pages and blocks: found on use */
 } expectation;
 
 /* Writes the fixture with byte `off` flipped to g_work and checks the outcome. If the damage is
@@ -207,7 +208,10 @@ static void work_copy_with_flip(uint64_t off)
 }
 
 /* For tests that write g_work themselves. */
-static void work_dirty(void) { g_work_pristine_but_for = -2; }
+static void work_dirty(void)
+{
+    g_work_pristine_but_for = -2;
+}
 
 static hexz_reader *check_flip(uint64_t off, expectation want, uint64_t bad_off, uint64_t bad_len,
                                const char *what)
@@ -223,13 +227,13 @@ static hexz_reader *check_flip(uint64_t off, expectation want, uint64_t bad_off,
         assert_null(r);
         assert_names_path(g_work, label);
         if (want == EXPECT_VERIFY_FAILS)
-            fail_msg("%s: expected open to succeed (lazy check), it failed: %s", label, hexz_last_error());
+            fail_msg("%s: expected open to succeed (lazy check), it failed: %s", label,
+                     hexz_last_error());
         return NULL;
     }
     if (want == EXPECT_OPEN_FAILS) fail_msg("%s: open succeeded on a damaged archive", label);
     rc = hexz_reader_verify(r, NULL, NULL);
-    if (rc != HEXZ_ECORRUPT)
-        fail_msg("%s: verify returned %d, not HEXZ_ECORRUPT", label, rc);
+    if (rc != HEXZ_ECORRUPT) fail_msg("%s: verify returned %d, not HEXZ_ECORRUPT", label, rc);
     assert_names_path(g_work, label);
     if (bad_len) {
         uint8_t *buf = af_malloc(bad_len);
@@ -255,13 +259,30 @@ static void test_header(void **state)
     const struct {
         uint64_t off;
         const char *what;
-    } spots[] = {{0, "magic"}, {3, "magic"}, {7, "magic"}, {8, "major version"},
-                 {9, "major version"}, {10, "minor version"}, {12, "header length"},
-                 {16, "required features"}, {23, "required features"}, {24, "optional features"},
-                 {32, "archive id"}, {47, "archive id"}, {48, "section table offset"},
-                 {55, "section table offset"}, {56, "section count"}, {60, "reserved"},
-                 {64, "root hash"}, {95, "root hash"}, {96, "file length"}, {103, "file length"},
-                 {104, "reserved"}, {119, "reserved"}, {120, "checksum"}, {127, "checksum"}};
+    } spots[] = {{0, "magic"},
+                 {3, "magic"},
+                 {7, "magic"},
+                 {8, "major version"},
+                 {9, "major version"},
+                 {10, "minor version"},
+                 {12, "header length"},
+                 {16, "required features"},
+                 {23, "required features"},
+                 {24, "optional features"},
+                 {32, "archive id"},
+                 {47, "archive id"},
+                 {48, "section table offset"},
+                 {55, "section table offset"},
+                 {56, "section count"},
+                 {60, "reserved"},
+                 {64, "root hash"},
+                 {95, "root hash"},
+                 {96, "file length"},
+                 {103, "file length"},
+                 {104, "reserved"},
+                 {119, "reserved"},
+                 {120, "checksum"},
+                 {127, "checksum"}};
     for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++) {
         check_flip(spots[i].off, EXPECT_OPEN_FAILS, 0, 0, spots[i].what);
         /* Only version and feature bytes may say "unsupported"; everything else is corrupt. */
@@ -288,7 +309,8 @@ static void test_section_table(void **state)
             char what[64];
             snprintf(what, sizeof what, "section table entry %u (type %u) +%u", i,
                      l->sections[i].type, fields[f]);
-            check_flip(l->header.section_table_offset + (uint64_t)i * HX_SECTION_ENTRY_LEN + fields[f],
+            check_flip(l->header.section_table_offset + (uint64_t)i * HX_SECTION_ENTRY_LEN +
+                           fields[f],
                        EXPECT_OPEN_FAILS, 0, 0, what);
         }
     }
@@ -318,7 +340,11 @@ static void test_index_pages(void **state)
         uint64_t first = ref->first_logical;
         uint64_t end = p + 1 < l->page_count ? l->pages[p + 1].first_logical : g_stream_len;
         /* The magic, the header, an entry's stored_offset, its content hash, the last byte. */
-        const uint64_t rel[] = {0, 9, 16, HX_PAGE_HEADER_LEN + 8, HX_PAGE_HEADER_LEN + 72 * 5 + 40,
+        const uint64_t rel[] = {0,
+                                9,
+                                16,
+                                HX_PAGE_HEADER_LEN + 8,
+                                HX_PAGE_HEADER_LEN + 72 * 5 + 40,
                                 ref->page_length - 1};
         for (size_t k = 0; k < sizeof rel / sizeof rel[0]; k++) {
             char what[64];
@@ -346,11 +372,13 @@ static void test_manifest_page(void **state)
     const layout *l = &g_layout;
     char *dest = tu_strf("%s/extract-out", g_dir);
     for (uint32_t p = 0; p < l->mpage_count; p++) {
-        const uint64_t rel[] = {0, 4, 8, 16, 16 + 40, l->mpage_length[p] / 2, l->mpage_length[p] - 1};
+        const uint64_t rel[] = {
+            0, 4, 8, 16, 16 + 40, l->mpage_length[p] / 2, l->mpage_length[p] - 1};
         for (size_t k = 0; k < sizeof rel / sizeof rel[0]; k++) {
             char what[64];
             snprintf(what, sizeof what, "manifest page %u +%llu", p, (unsigned long long)rel[k]);
-            hexz_reader *r = check_flip(l->mpage_offset[p] + rel[k], EXPECT_VERIFY_FAILS, 0, 0, what);
+            hexz_reader *r = check_flip(l->mpage_offset[p] + rel[k], EXPECT_VERIFY_FAILS, 0, 0,
+                                        what);
             /* The file count comes from the directory; the entries need the page. */
             assert_int_equal(hexz_reader_file_count(r), 4);
             hexz_file_info f;
@@ -375,7 +403,8 @@ static void test_blocks(void **state)
     AF_OK(hexz_reader_stream_info(r, 0, &si));
     /* First, middle, last of big.bin; block BIG_BLOCKS + 1 shares block 0's stored bytes; the
      * compressed text block; the very last block of the stream (notes.txt). */
-    const uint64_t which[] = {0, BIG_BLOCKS / 2, BIG_BLOCKS - 1, BIG_BLOCKS + 3, si.block_count - 1};
+    const uint64_t which[] = {0, BIG_BLOCKS / 2, BIG_BLOCKS - 1, BIG_BLOCKS + 3,
+                              si.block_count - 1};
     hexz_block_info infos[5];
     for (size_t k = 0; k < 5; k++) AF_OK(hexz_reader_block_at(r, 0, which[k], &infos[k]));
     hexz_block_info dup;
@@ -393,20 +422,22 @@ static void test_blocks(void **state)
         for (size_t s = 0; s < 3; s++) {
             char what[64];
             snprintf(what, sizeof what, "block %llu", (unsigned long long)which[k]);
-            r = check_flip(spots[s], EXPECT_VERIFY_FAILS, b->logical_offset, b->logical_length, what);
+            r = check_flip(spots[s], EXPECT_VERIFY_FAILS, b->logical_offset, b->logical_length,
+                           what);
             /* One byte of the block is enough to fail. */
             uint8_t one;
             size_t got;
-            assert_int_equal(hexz_reader_read_at(r, 0, &one, 1,
-                                                 b->logical_offset + b->logical_length - 1, &got),
-                             HEXZ_ECORRUPT);
+            assert_int_equal(
+                hexz_reader_read_at(r, 0, &one, 1, b->logical_offset + b->logical_length - 1, &got),
+                HEXZ_ECORRUPT);
             if (k == 0) {
                 /* The entry that shares the damaged bytes fails too. */
                 assert_int_equal(hexz_reader_read_at(r, 0, &one, 1, dup.logical_offset, &got),
                                  HEXZ_ECORRUPT);
             }
             /* A neighbouring intact block still reads correctly. */
-            uint64_t nb = b->logical_offset >= BS ? b->logical_offset - BS : b->logical_offset + BS * 2;
+            uint64_t nb = b->logical_offset >= BS ? b->logical_offset - BS
+                                                  : b->logical_offset + BS * 2;
             uint8_t buf[BS];
             AF_OK(hexz_reader_read_at(r, 0, buf, 100, nb, &got));
             af_assert_same(buf, g_stream + nb, got, "neighbouring block");
@@ -476,7 +507,8 @@ static flip_stats flip_every_byte(const char *archive, const char *work, uint8_t
             if (tu_file_size(dest) >= 0) fail_msg("byte %zu: extraction left a file behind", off);
             /* ...nor a temporary file: only the archive and the damaged copy are there. */
             char *parent = tu_strf("%.*s", (int)(strrchr(dest, '/') - dest), dest);
-            if (dir_entries(parent) != 2) fail_msg("byte %zu: extraction left a temporary file", off);
+            if (dir_entries(parent) != 2)
+                fail_msg("byte %zu: extraction left a temporary file", off);
             free(parent);
             read_everything(r, work, "tiny archive");
         }
@@ -518,7 +550,8 @@ static void test_every_byte_stream(void **state)
     g_stream_len = saved_len;
     long long size = tu_file_size(a);
     printf("[ info     ] %lld-byte archive, every byte ^0xFF: %u refused at open (%u unsupported), "
-           "%u by verify\n", size, s1.open_failed, s1.unsupported, s1.verify_failed);
+           "%u by verify\n",
+           size, s1.open_failed, s1.unsupported, s1.verify_failed);
     printf("[ info     ] every byte ^0x01: %u refused at open, %u by verify\n", s2.open_failed,
            s2.verify_failed);
     assert_int_equal(s1.open_failed + s1.verify_failed, size);
@@ -554,8 +587,9 @@ static void test_every_byte_tree(void **state)
     hexz_reader_free(r);
     flip_stats s = flip_every_byte(a, w, 0xFF, 0, NULL);
     long long size = tu_file_size(a);
-    printf("[ info     ] %lld-byte tree archive, every byte ^0xFF: %u refused at open, %u by verify\n",
-           size, s.open_failed, s.verify_failed);
+    printf(
+        "[ info     ] %lld-byte tree archive, every byte ^0xFF: %u refused at open, %u by verify\n",
+        size, s.open_failed, s.verify_failed);
     assert_int_equal(s.open_failed + s.verify_failed, size);
     free(a);
     free(w);
@@ -582,19 +616,29 @@ static void test_truncation(void **state)
 {
     (void)state;
     work_dirty();
-    const size_t lens[] = {0, 1, 7, 127, 128, 129, g_size / 2, g_size - 1, g_size - 64,
-                           g_size - 65, (size_t)g_layout.header.section_table_offset};
+    const size_t lens[] = {0,
+                           1,
+                           7,
+                           127,
+                           128,
+                           129,
+                           g_size / 2,
+                           g_size - 1,
+                           g_size - 64,
+                           g_size - 65,
+                           (size_t)g_layout.header.section_table_offset};
     const size_t n = sizeof lens / sizeof lens[0];
     for (size_t i = 0; i < n; i++) {
         tu_write_file(g_work, g_bytes, lens[i]);
         char what[64];
         snprintf(what, sizeof what, "truncated to %zu bytes", lens[i]);
-        expect_refused(g_work, HEXZ_ECORRUPT, lens[i] < 128 ? "not a hexz archive" : "truncated", what);
+        expect_refused(g_work, HEXZ_ECORRUPT, lens[i] < 128 ? "not a hexz archive" : "truncated",
+                       what);
     }
     /* Every 997th length, written by shortening one copy step by step from the end. */
     tu_write_file(g_work, g_bytes, g_size);
     unsigned count = 0;
-    for (size_t len = (g_size - 1) / 997 * 997; ; len -= 997) {
+    for (size_t len = (g_size - 1) / 997 * 997;; len -= 997) {
         assert_int_equal(truncate(g_work, (off_t)len), 0);
         char what[64];
         snprintf(what, sizeof what, "truncated to %zu bytes", len);
@@ -660,7 +704,8 @@ static void test_not_archives(void **state)
     /* A directory: an error, no crash. */
     hexz_reader *r = NULL;
     int rc = hexz_reader_open(&r, g_dir);
-    printf("[ info     ] opening a directory: %d (%s): %s\n", rc, hexz_strerror(rc), hexz_last_error());
+    printf("[ info     ] opening a directory: %d (%s): %s\n", rc, hexz_strerror(rc),
+           hexz_last_error());
     assert_true(rc < 0);
     assert_null(r);
     assert_names_path(g_dir, "directory");

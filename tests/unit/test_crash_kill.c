@@ -139,7 +139,8 @@ static long long child_tmpfile_size(pid_t pid)
         if (n <= 0) continue;
         target[n] = '\0';
         struct stat st;
-        if (strstr(target, "/#") && strstr(target, " (deleted)") && stat(link, &st) == 0 && st.st_size > size)
+        if (strstr(target, "/#") && strstr(target, " (deleted)") && stat(link, &st) == 0 &&
+            st.st_size > size)
             size = (long long)st.st_size;
     }
     closedir(d);
@@ -174,8 +175,8 @@ static char *temp_list(const char *dir, const char *base, int *count)
 
 /* Runs argv and kills it when its new temporary file reaches `kill_at` bytes (>= 0), or after
  * `delay` seconds (kill_at < 0). Returns 1 if the kill landed, 0 if the run finished first. */
-static int run_and_kill(const char *const argv[], const char *dir, const char *base, long long kill_at,
-                        double delay)
+static int run_and_kill(const char *const argv[], const char *dir, const char *base,
+                        long long kill_at, double delay)
 {
     int before;
     char *known = temp_list(dir, base, &before);
@@ -342,7 +343,8 @@ static void test_kill_pack_new_destination(void **state)
     double full = timed_run(argv);
     long long final_size = tu_file_size(c.dest);
     assert_true(final_size > 0);
-    printf("[ info     ] full pack of %zu MiB: %.2f s, archive %lld bytes\n", c.len >> 20, full, final_size);
+    printf("[ info     ] full pack of %zu MiB: %.2f s, archive %lld bytes\n", c.len >> 20, full,
+           final_size);
     for (int i = 0; i < SIZE_POINTS / 2; i++) {
         unlink(c.dest);
         long long at = final_size * i / (SIZE_POINTS / 2 - 1);
@@ -351,7 +353,8 @@ static void test_kill_pack_new_destination(void **state)
         c.survived += !k;
         check_destination(&c, 1);
     }
-    printf("[ info     ] new destination: %d kills, %d runs finished first; afterwards %d absent, %d complete\n",
+    printf("[ info     ] new destination: %d kills, %d runs finished first; afterwards %d absent, "
+           "%d complete\n",
            c.kills, c.survived, c.saw_none, c.saw_new);
     assert_true(c.kills >= SIZE_POINTS / 4); /* the test must really have killed something */
     const char *const allowed[] = {"input-v1.img", "input-v2.img", "snapshot.hxz", NULL};
@@ -393,7 +396,8 @@ static void test_kill_pack_over_existing(void **state)
             c.saw_new = 0;
         }
     }
-    printf("[ info     ] over an existing archive: %d points (%d by temp-file size, %d by random delay): "
+    printf("[ info     ] over an existing archive: %d points (%d by temp-file size, %d by random "
+           "delay): "
            "%d kills, %d runs finished first; old archive intact after %d\n",
            SIZE_POINTS + DELAY_POINTS, SIZE_POINTS, DELAY_POINTS, c.kills, c.survived, c.saw_old);
     assert_true(c.kills >= SIZE_POINTS / 2);
@@ -410,7 +414,8 @@ static void test_kill_pack_over_existing(void **state)
     assert_true(n == c.len && memcmp(in, c.new_data, n) == 0);
     free(in);
     assert_int_equal(check_strays(&c, allowed), temps); /* a good run adds no stray */
-    printf("[ info     ] %d temporary files left by killed runs (unnamed O_TMPFILE files vanish with the process; named ones, on file systems without it, stay)\n",
+    printf("[ info     ] %d temporary files left by killed runs (unnamed O_TMPFILE files vanish "
+           "with the process; named ones, on file systems without it, stay)\n",
            temps);
     teardown(&c);
 }
@@ -447,7 +452,8 @@ static void test_kill_extract(void **state)
         complete++;
         unlink(out);
     }
-    printf("[ info     ] extract: %d kills; afterwards %d absent, %d complete\n", kills, absent, complete);
+    printf("[ info     ] extract: %d kills; afterwards %d absent, %d complete\n", kills, absent,
+           complete);
     assert_true(kills >= SIZE_POINTS / 4);
     free(out);
     teardown(&c);
@@ -499,11 +505,18 @@ static void test_kill_sign(void **state)
         if (signature_state(c.dest, c.old_data, c.len, pub)) signed_after++;
         else unsigned_after++;
     }
-    printf("[ info     ] sign (%.2f s a run): %d kills, %d runs finished first; afterwards %d unsigned, "
-           "%d signed, never damaged\n", full, c.kills, c.survived, unsigned_after, signed_after);
+    printf("[ info     ] sign (%.2f s a run): %d kills, %d runs finished first; afterwards %d "
+           "unsigned, "
+           "%d signed, never damaged\n",
+           full, c.kills, c.survived, unsigned_after, signed_after);
     assert_true(c.kills >= SIZE_POINTS / 4);
-    const char *const allowed[] = {"input-v1.img", "input-v2.img", "snapshot.hxz", "snapshot.orig",
-                                   "key.key", "key.pub", NULL};
+    const char *const allowed[] = {"input-v1.img",
+                                   "input-v2.img",
+                                   "snapshot.hxz",
+                                   "snapshot.orig",
+                                   "key.key",
+                                   "key.pub",
+                                   NULL};
     check_strays(&c, allowed);
     free(orig);
     free(key);
@@ -537,7 +550,8 @@ static void test_atomic_output_respects_umask(void **state)
     assert_int_equal(stat(arc, &sa), 0);
     assert_int_equal(stat(out, &so), 0);
     printf("[ info     ] under umask 077: open(2) makes %04o, hexz pack %04o, hexz extract %04o\n",
-           (unsigned)(sp.st_mode & 07777), (unsigned)(sa.st_mode & 07777), (unsigned)(so.st_mode & 07777));
+           (unsigned)(sp.st_mode & 07777), (unsigned)(sa.st_mode & 07777),
+           (unsigned)(so.st_mode & 07777));
     unsigned pmode = (unsigned)(sp.st_mode & 07777), amode = (unsigned)(sa.st_mode & 07777),
              omode = (unsigned)(so.st_mode & 07777);
     tu_rmtree(dir);
@@ -548,8 +562,10 @@ static void test_atomic_output_respects_umask(void **state)
     free(plain);
     assert_int_equal(pmode, 0600);
     if (amode != pmode || omode != pmode)
-        fail_msg("the atomic writer ignores the umask (archive %04o, extracted file %04o, expected %04o): "
-                 "outfile.c applies a fixed 022", amode, omode, pmode);
+        fail_msg("the atomic writer ignores the umask (archive %04o, extracted file %04o, expected "
+                 "%04o): "
+                 "outfile.c applies a fixed 022",
+                 amode, omode, pmode);
 }
 
 int main(void)

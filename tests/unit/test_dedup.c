@@ -172,7 +172,8 @@ static uint64_t pack_twins(const char *tree, const char *archive, int dedup, con
     assert_int_equal(fc.size, len);
     assert_true(fa.offset != fb.offset && fb.offset != fc.offset);
     uint64_t na, nb, nc;
-    uint64_t *ba = file_blocks(r, &fa, &na), *bb = file_blocks(r, &fb, &nb), *bc = file_blocks(r, &fc, &nc);
+    uint64_t *ba = file_blocks(r, &fa, &na), *bb = file_blocks(r, &fb, &nb),
+             *bc = file_blocks(r, &fc, &nc);
     assert_true(na > 1);
     assert_int_equal(na, nb);
     assert_int_equal(na, nc);
@@ -288,7 +289,8 @@ static uint64_t new_blocks(hexz_reader *a, hexz_reader *b, uint64_t *total)
         hexz_block_info y;
         AF_OK(hexz_reader_block_at(b, 0, j, &y));
         int found = 0;
-        for (uint64_t i = 0; i < sa.block_count && !found; i++) found = !memcmp(ha[i], y.content_hash, 32);
+        for (uint64_t i = 0; i < sa.block_count && !found; i++)
+            found = !memcmp(ha[i], y.content_hash, 32);
         fresh += !found;
     }
     free(ha);

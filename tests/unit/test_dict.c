@@ -28,14 +28,15 @@ static void make_tree(const char *dir, unsigned files, uint64_t seed)
         unsigned recs = 2 + (unsigned)tu_rng_below(&rng, 10);
         n += (size_t)snprintf(buf + n, 8192 - n, "{\"version\": 3, \"records\": [\n");
         for (unsigned r = 0; r < recs; r++)
-            n += (size_t)snprintf(buf + n, 8192 - n,
-                                  "  {\"id\": %llu, \"customer\": \"customer-%04llu\", \"city\": \"%s\", "
-                                  "\"status\": \"%s\", \"amount\": %llu.%02llu, \"currency\": \"EUR\"},\n",
-                                  (unsigned long long)tu_rng_below(&rng, 1000000),
-                                  (unsigned long long)tu_rng_below(&rng, 10000), cities[tu_rng_below(&rng, 7)],
-                                  tu_rng_below(&rng, 3) ? "shipped" : "pending",
-                                  (unsigned long long)tu_rng_below(&rng, 5000),
-                                  (unsigned long long)tu_rng_below(&rng, 100));
+            n += (size_t)snprintf(
+                buf + n, 8192 - n,
+                "  {\"id\": %llu, \"customer\": \"customer-%04llu\", \"city\": \"%s\", "
+                "\"status\": \"%s\", \"amount\": %llu.%02llu, \"currency\": \"EUR\"},\n",
+                (unsigned long long)tu_rng_below(&rng, 1000000),
+                (unsigned long long)tu_rng_below(&rng, 10000), cities[tu_rng_below(&rng, 7)],
+                tu_rng_below(&rng, 3) ? "shipped" : "pending",
+                (unsigned long long)tu_rng_below(&rng, 5000),
+                (unsigned long long)tu_rng_below(&rng, 100));
         n += (size_t)snprintf(buf + n, 8192 - n, "]}\n");
         char *path = tu_strf("%s/d%u/rec-%05u.json", dir, i / 500, i);
         tu_write_file(path, buf, n);
@@ -44,8 +45,8 @@ static void make_tree(const char *dir, unsigned files, uint64_t seed)
     free(buf);
 }
 
-static long long pack_tree(const char *src, const char *out, const void *dict, size_t dict_len, unsigned threads,
-                           const char *password)
+static long long pack_tree(const char *src, const char *out, const void *dict, size_t dict_len,
+                           unsigned threads, const char *password)
 {
     hexz_write_options o;
     hexz_write_options_init(&o);
@@ -112,8 +113,10 @@ static void test_dictionary_helps_small_files(void **state)
     long long a = pack_tree(src, plain, NULL, 0, 1, NULL);
     long long b = pack_tree(src, with, dict, dict_len, 2, NULL);
     uint64_t sa = stored_bytes(plain), sb = stored_bytes(with);
-    printf("[ info     ] 3000 small files: zstd %lld bytes (blocks %llu), zstd + %zu-byte dictionary %lld bytes "
-           "(blocks %llu, %.0f%%)\n", a, (unsigned long long)sa, dict_len, b, (unsigned long long)sb, 100.0 * sb / sa);
+    printf("[ info     ] 3000 small files: zstd %lld bytes (blocks %llu), zstd + %zu-byte "
+           "dictionary %lld bytes "
+           "(blocks %llu, %.0f%%)\n",
+           a, (unsigned long long)sa, dict_len, b, (unsigned long long)sb, 100.0 * sb / sa);
     /* The blocks shrink by more than half; the whole archive (index, manifest and the
      * dictionary itself included) still comes out clearly smaller. */
     assert_true(sb < sa / 2);

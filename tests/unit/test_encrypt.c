@@ -31,7 +31,8 @@ static hexz_write_options enc_options(unsigned threads, hexz_kdf_strength kdf)
     return o;
 }
 
-static void write_archive(const char *path, const uint8_t *data, size_t len, const hexz_write_options *o)
+static void write_archive(const char *path, const uint8_t *data, size_t len,
+                          const hexz_write_options *o)
 {
     hexz_writer *w;
     assert_int_equal(hexz_writer_create(&w, path, o), 0);
@@ -40,7 +41,8 @@ static void write_archive(const char *path, const uint8_t *data, size_t len, con
     hexz_writer_free(w);
 }
 
-static void assert_reads_back(const char *path, const char *password, const uint8_t *data, size_t len)
+static void assert_reads_back(const char *path, const char *password, const uint8_t *data,
+                              size_t len)
 {
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_password(&r, path, password), 0);
@@ -125,11 +127,14 @@ static void test_no_plaintext_in_archive(void **state)
     hexz_writer *w;
     assert_int_equal(hexz_writer_create(&w, path, &o), 0);
     assert_int_equal(hexz_writer_add_dir(w, "Quarterly-Secrets-Dir", 0755, 1, 0), 0);
-    assert_int_equal(hexz_writer_begin_file(w, "Quarterly-Secrets-Dir/merger-plan-ACME.txt", 0644, 2, 0), 0);
+    assert_int_equal(
+        hexz_writer_begin_file(w, "Quarterly-Secrets-Dir/merger-plan-ACME.txt", 0644, 2, 0), 0);
     const char *text = "The merger with ACME closes on Friday. ";
     for (int i = 0; i < 1000; i++) assert_int_equal(hexz_writer_write(w, text, strlen(text)), 0);
     assert_int_equal(hexz_writer_end_file(w), 0);
-    assert_int_equal(hexz_writer_add_symlink(w, "link-to-plan", "Quarterly-Secrets-Dir/merger-plan-ACME.txt", 3, 0), 0);
+    assert_int_equal(hexz_writer_add_symlink(w, "link-to-plan",
+                                             "Quarterly-Secrets-Dir/merger-plan-ACME.txt", 3, 0),
+                     0);
     assert_int_equal(hexz_writer_finish(w), 0);
     hexz_writer_free(w);
     size_t n;
@@ -143,7 +148,8 @@ static void test_no_plaintext_in_archive(void **state)
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_password(&r, path, PASSWORD), 0);
     hexz_file_info *f = malloc(sizeof *f);
-    assert_int_equal(hexz_reader_file_lookup(r, "Quarterly-Secrets-Dir/merger-plan-ACME.txt", f), 0);
+    assert_int_equal(hexz_reader_file_lookup(r, "Quarterly-Secrets-Dir/merger-plan-ACME.txt", f),
+                     0);
     assert_int_equal(f->size, 1000 * strlen(text));
     free(f);
     assert_int_equal(hexz_reader_verify(r, NULL, NULL), 0);
@@ -209,7 +215,8 @@ static void test_change_password(void **state)
     assert_int_equal(hexz_keygen(pk, sk), 0);
     assert_int_equal(hexz_sign(path, sk, "before the change"), 0);
 
-    assert_int_equal(hexz_change_password(path, "not it", "new secret", HEXZ_KDF_MINIMAL), HEXZ_EPASSWORD);
+    assert_int_equal(hexz_change_password(path, "not it", "new secret", HEXZ_KDF_MINIMAL),
+                     HEXZ_EPASSWORD);
     assert_int_equal(hexz_change_password(path, PASSWORD, "new secret", HEXZ_KDF_MINIMAL), 0);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_password(&r, path, PASSWORD), HEXZ_EPASSWORD);

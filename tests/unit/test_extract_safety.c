@@ -69,8 +69,10 @@ static void write_tree(const char *archive, const spec *s, size_t n)
     o.threads = 1;
     AF_OK(hexz_writer_create(&w, archive, &o));
     for (size_t i = 0; i < n; i++) {
-        if (s[i].type == HEXZ_FILE_DIR) AF_OK(hexz_writer_add_dir(w, s[i].path, s[i].mode, 1000, 0));
-        if (s[i].type == HEXZ_FILE_SYMLINK) AF_OK(hexz_writer_add_symlink(w, s[i].path, s[i].content, 1000, 0));
+        if (s[i].type == HEXZ_FILE_DIR)
+            AF_OK(hexz_writer_add_dir(w, s[i].path, s[i].mode, 1000, 0));
+        if (s[i].type == HEXZ_FILE_SYMLINK)
+            AF_OK(hexz_writer_add_symlink(w, s[i].path, s[i].content, 1000, 0));
         if (s[i].type != HEXZ_FILE_REGULAR) continue;
         AF_OK(hexz_writer_begin_file(w, s[i].path, s[i].mode, 1000, 0));
         AF_OK(hexz_writer_write(w, s[i].content, strlen(s[i].content)));
@@ -149,7 +151,8 @@ static void test_dir_mode_not_set_through_swapped_link(void **state)
          * links: the directory outside keeps its mode, and the link is refused. */
         assert_int_equal(mode_of(outside) & 07777, 0700);
         assert_int_equal(rc, HEXZ_EIO);
-        char *want = tu_strf("%s/d: no longer a directory (replaced while extracting); mode and time not set", dest);
+        char *want = tu_strf(
+            "%s/d: no longer a directory (replaced while extracting); mode and time not set", dest);
         assert_string_equal(hexz_last_error(), want);
         free(want);
         tu_rmtree(dest);
@@ -293,8 +296,8 @@ static void test_force_replaces_every_kind(void **state)
     char *dir = tu_mkdtemp("xs-force");
     char *outside = mkdir_in(dir, "outside", 0700), *dest = mkdir_in(dir, "dest", 0755);
     char *a = tu_path(dir, "a.hxz");
-    const spec s[] = {{"d", HEXZ_FILE_DIR, 0755, NULL}, {"d/x", HEXZ_FILE_REGULAR, 0644, "dx"},
-                      {"e", HEXZ_FILE_REGULAR, 0644, "e"}, {"f", HEXZ_FILE_REGULAR, 0644, "f"},
+    const spec s[] = {{"d", HEXZ_FILE_DIR, 0755, NULL},      {"d/x", HEXZ_FILE_REGULAR, 0644, "dx"},
+                      {"e", HEXZ_FILE_REGULAR, 0644, "e"},   {"f", HEXZ_FILE_REGULAR, 0644, "f"},
                       {"l", HEXZ_FILE_SYMLINK, 0, "target"}, {"p/q", HEXZ_FILE_REGULAR, 0644, "q"}};
     write_tree(a, s, 6);
     char *d = tu_path(dest, "d"), *e = tu_path(dest, "e"), *f = tu_path(dest, "f");
@@ -408,7 +411,8 @@ static int check_modes(const char *archive, const char *dir, int root)
         char *dest = tu_strf("%s/modes-%d-%d", dir, root, same);
         int rc = extract_with(archive, dest, 0, same, NULL, NULL);
         if (rc) {
-            fprintf(stderr, "extract (same_permissions %d, root %d): %s\n", same, root, hexz_last_error());
+            fprintf(stderr, "extract (same_permissions %d, root %d): %s\n", same, root,
+                    hexz_last_error());
             bad++;
         }
         for (size_t i = 0; i < MODE_SPECS && !rc; i++) {
@@ -557,15 +561,18 @@ static void test_verify_checks_what_extract_checks(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("xs-verify");
-    const spec below_link[] = {{"l", HEXZ_FILE_SYMLINK, 0, "/tmp"}, {"l/x", HEXZ_FILE_REGULAR, 0644, "x"}};
+    const spec below_link[] = {{"l", HEXZ_FILE_SYMLINK, 0, "/tmp"},
+                               {"l/x", HEXZ_FILE_REGULAR, 0644, "x"}};
     expect_both_refuse(dir, below_link, 2, "manifest entry l/x lies below the symbolic link l");
-    const spec below_file[] = {{"f", HEXZ_FILE_REGULAR, 0644, "f"}, {"f/g/h", HEXZ_FILE_REGULAR, 0644, "h"}};
+    const spec below_file[] = {{"f", HEXZ_FILE_REGULAR, 0644, "f"},
+                               {"f/g/h", HEXZ_FILE_REGULAR, 0644, "h"}};
     expect_both_refuse(dir, below_file, 2, "manifest entry f/g/h lies below the regular file f");
     char name256[300], reason[400];
     memset(name256, 'n', 256);
     memcpy(name256 + 256, "/x", 3);
     snprintf(reason, sizeof reason, "manifest entry %s has a name longer than 255 bytes", name256);
-    const spec long_name[] = {{"d", HEXZ_FILE_DIR, 0755, NULL}, {name256, HEXZ_FILE_REGULAR, 0644, "x"}};
+    const spec long_name[] = {{"d", HEXZ_FILE_DIR, 0755, NULL},
+                              {name256, HEXZ_FILE_REGULAR, 0644, "x"}};
     expect_both_refuse(dir, long_name, 2, reason);
 
     /* The limits themselves pass both: a 255-byte name, siblings after a link's would-be
@@ -573,8 +580,10 @@ static void test_verify_checks_what_extract_checks(void **state)
     char name255[300];
     memset(name255, 'n', 255);
     name255[255] = '\0';
-    const spec fine[] = {{"l", HEXZ_FILE_SYMLINK, 0, "t"}, {"l-x", HEXZ_FILE_REGULAR, 0644, "1"},
-                         {"l.d/y", HEXZ_FILE_REGULAR, 0644, "2"}, {name255, HEXZ_FILE_REGULAR, 0644, "3"},
+    const spec fine[] = {{"l", HEXZ_FILE_SYMLINK, 0, "t"},
+                         {"l-x", HEXZ_FILE_REGULAR, 0644, "1"},
+                         {"l.d/y", HEXZ_FILE_REGULAR, 0644, "2"},
+                         {name255, HEXZ_FILE_REGULAR, 0644, "3"},
                          {"p/q/r", HEXZ_FILE_REGULAR, 0644, "4"}};
     char *a = tu_path(dir, "fine.hxz"), *dest = tu_path(dir, "fine-dest");
     write_tree(a, fine, 5);
@@ -624,8 +633,10 @@ static void test_sealed_manifest_page_too_short(void **state)
         int fd = open(a, O_WRONLY);
         assert_true(fd >= 0);
         uint8_t *orig = af_malloc(sealed_len);
-        assert_int_equal(pread(r->fd, orig, sealed_len, (off_t)m->page_offset), (ssize_t)sealed_len);
-        assert_int_equal(pwrite(fd, sealed, sealed_len, (off_t)m->page_offset), (ssize_t)sealed_len);
+        assert_int_equal(pread(r->fd, orig, sealed_len, (off_t)m->page_offset),
+                         (ssize_t)sealed_len);
+        assert_int_equal(pwrite(fd, sealed, sealed_len, (off_t)m->page_offset),
+                         (ssize_t)sealed_len);
         m->page_length = (uint32_t)sealed_len;
         hx_hash(sealed, sealed_len, m->hash);
         hexz_file_info f;

@@ -56,15 +56,27 @@ static void test_seek_matches_scan(void **state)
         assert_int_equal(hexz_reader_file_at(r, i, info), 0);
         paths[i] = strdup(info->path);
     }
-    const char *probes[] = {"", "a", "d00", "d00/", "d00/file-000.txt", "d00/file-0000", "d05",
-                            "d05.x", "d05/zzz", "d17/file-150.txt", "d29/file-199.txt", "e", "d29/~"};
+    const char *probes[] = {"",
+                            "a",
+                            "d00",
+                            "d00/",
+                            "d00/file-000.txt",
+                            "d00/file-0000",
+                            "d05",
+                            "d05.x",
+                            "d05/zzz",
+                            "d17/file-150.txt",
+                            "d29/file-199.txt",
+                            "e",
+                            "d29/~"};
     for (size_t k = 0; k < sizeof probes / sizeof probes[0]; k++) {
         uint64_t want = 0;
         while (want < n && manifest_cmp(paths[want], probes[k]) < 0) want++;
         uint64_t got = 99999;
         assert_int_equal(hexz_reader_file_seek(r, probes[k], &got), 0);
-        if (got != want) fail_msg("seek(%s) = %llu, want %llu", probes[k], (unsigned long long)got,
-                                  (unsigned long long)want);
+        if (got != want)
+            fail_msg("seek(%s) = %llu, want %llu", probes[k], (unsigned long long)got,
+                     (unsigned long long)want);
     }
     /* The cache size setting changes nothing visible but memory: reads stay right. */
     hexz_reader_set_cache_size(r, 0);

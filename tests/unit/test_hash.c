@@ -44,8 +44,8 @@ static void b3sum_file(const char *path, char hex[65])
 
 /* The input sizes the tool comparisons use: around BLAKE3's 1024-byte chunks and 64-byte blocks,
  * and large enough to use the SIMD kernels over many chunks. */
-static const size_t tool_sizes[] = {0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 3073, 65537,
-                                    1u << 20, 10u << 20};
+static const size_t tool_sizes[] = {0,    1,    63,   64,    65,       1023,     1024,
+                                    1025, 2048, 3073, 65537, 1u << 20, 10u << 20};
 #define NTOOL (sizeof tool_sizes / sizeof tool_sizes[0])
 
 /* Input i of the tool comparisons; the 10 MiB one is a text-like pattern, the rest random. */
@@ -78,7 +78,8 @@ static void test_blake3_vs_b3sum(void **state)
         uint8_t d[HX_HASH_LEN];
         hx_hash(buf, n, d);
         to_hex(d, sizeof d, got);
-        if (strcmp(want, got) != 0) fail_msg("BLAKE3 of %zu bytes: %s, b3sum says %s", n, got, want);
+        if (strcmp(want, got) != 0)
+            fail_msg("BLAKE3 of %zu bytes: %s, b3sum says %s", n, got, want);
         free(path);
         free(buf);
     }
@@ -186,8 +187,8 @@ static void test_xxh3_vs_xxhsum(void **state)
     tu_rng_seed(&rng, tu_test_seed() + 2);
     char *dir = tu_mkdtemp("xxh3");
     /* XXH3 switches algorithm at 16, 128 and 240 bytes: cover each range. */
-    static const size_t sizes[] = {0, 1, 3, 4, 8, 9, 16, 17, 128, 129, 240, 241, 1024, 100000,
-                                   1u << 20};
+    static const size_t sizes[] = {0,   1,   3,   4,   8,    9,      16,      17,
+                                   128, 129, 240, 241, 1024, 100000, 1u << 20};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t n = sizes[i];
         uint8_t *buf = xmalloc(n);
@@ -197,8 +198,8 @@ static void test_xxh3_vs_xxhsum(void **state)
         uint64_t want = xxhsum_file(path);
         uint64_t got = hx_checksum64(buf, n);
         if (got != want)
-            fail_msg("XXH3 of %zu bytes: %016llx, xxhsum says %016llx", n,
-                     (unsigned long long)got, (unsigned long long)want);
+            fail_msg("XXH3 of %zu bytes: %016llx, xxhsum says %016llx", n, (unsigned long long)got,
+                     (unsigned long long)want);
         free(path);
         free(buf);
     }

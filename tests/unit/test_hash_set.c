@@ -14,7 +14,7 @@
 #include "read/block_set.h"
 
 typedef struct {
-    uint32_t tag;     /* payload before the key: the key need not start the slot */
+    uint32_t tag; /* payload before the key: the key need not start the slot */
     uint64_t key;
     uint64_t payload;
 } test_slot;
@@ -158,8 +158,8 @@ static void test_block_set_front_end(void **state)
     hx_block_set s;
     hx_block_set_init(&s);
     for (uint64_t i = 0; i < 4000; i++) {
-        hx_block_entry e = {.stored_offset = 128 + i * 65536, .logical_length = 4096,
-                            .stored_length = (uint32_t)i};
+        hx_block_entry e = {
+            .stored_offset = 128 + i * 65536, .logical_length = 4096, .stored_length = (uint32_t)i};
         assert_null(hx_block_set_find(&s, e.stored_offset));
         assert_int_equal(hx_block_set_add(&s, &e), 0);
     }

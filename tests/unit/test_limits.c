@@ -56,7 +56,10 @@
 #ifdef HX_TEST_ASAN
 /* Under ASan, RLIMIT_AS cannot be used; cap single allocations instead (512 MiB, as below). */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "max_allocation_size_mb=512:allocator_may_return_null=1"; }
+const char *__asan_default_options(void)
+{
+    return "max_allocation_size_mb=512:allocator_may_return_null=1";
+}
 #endif
 
 #define CHILD_AS_LIMIT (512ull << 20)
@@ -103,7 +106,8 @@ static uint64_t arc_add(arc *a, const void *d, size_t n)
     return off;
 }
 
-static hx_section *arc_section(arc *a, uint32_t type, uint32_t flags, uint32_t aux, const void *d, size_t n)
+static hx_section *arc_section(arc *a, uint32_t type, uint32_t flags, uint32_t aux, const void *d,
+                               size_t n)
 {
     assert_true(a->nsec < 16);
     hx_section *s = &a->sec[a->nsec++];
@@ -145,28 +149,28 @@ static void arc_finish(arc *a, void (*tweak)(hx_header *h))
 
 /* What the standard archive claims; zero fields keep the true values. */
 typedef struct {
-    uint32_t blocks;              /* stored raw blocks of 4096 bytes in stream "main" (default 2) */
-    uint32_t max_size;            /* PARAMS */
-    uint32_t page_entries;        /* PARAMS */
-    uint64_t stream_size;         /* STREAMS */
-    uint64_t block_count;         /* STREAMS */
-    uint32_t page_count;          /* STREAMS */
-    uint32_t stream_count;        /* STREAMS count field */
-    uint32_t dir_entry_count;     /* the page directory entry */
-    uint32_t dir_page_length;     /* the page directory entry */
-    uint32_t page_header_count;   /* the index page header */
-    uint32_t entry_logical_length;/* the first block entry */
-    uint8_t entry_hole;           /* make the first block entry a hole */
-    int manifest;                 /* add a file tree of one file covering the stream */
-    uint64_t m_entry_count;       /* MANIFEST_DIR total */
-    uint32_t m_page_count;        /* MANIFEST_DIR page count */
-    uint32_t m_page_entries;      /* the manifest page record's entry_count */
-    uint32_t m_page_length;       /* the manifest page record's page_length */
-    uint32_t m_target_length;     /* make the entry a symlink with this target_length field */
-    int sec_index;                /* section whose length to override (1-based), and the length */
+    uint32_t blocks;            /* stored raw blocks of 4096 bytes in stream "main" (default 2) */
+    uint32_t max_size;          /* PARAMS */
+    uint32_t page_entries;      /* PARAMS */
+    uint64_t stream_size;       /* STREAMS */
+    uint64_t block_count;       /* STREAMS */
+    uint32_t page_count;        /* STREAMS */
+    uint32_t stream_count;      /* STREAMS count field */
+    uint32_t dir_entry_count;   /* the page directory entry */
+    uint32_t dir_page_length;   /* the page directory entry */
+    uint32_t page_header_count; /* the index page header */
+    uint32_t entry_logical_length; /* the first block entry */
+    uint8_t entry_hole;            /* make the first block entry a hole */
+    int manifest;                  /* add a file tree of one file covering the stream */
+    uint64_t m_entry_count;        /* MANIFEST_DIR total */
+    uint32_t m_page_count;         /* MANIFEST_DIR page count */
+    uint32_t m_page_entries;       /* the manifest page record's entry_count */
+    uint32_t m_page_length;        /* the manifest page record's page_length */
+    uint32_t m_target_length;      /* make the entry a symlink with this target_length field */
+    int sec_index;                 /* section whose length to override (1-based), and the length */
     uint64_t sec_length;
     uint32_t extra_type, extra_flags; /* an extra section of this type (0 = none) */
-    int extra_bad_hash;           /* ... whose recorded hash is wrong */
+    int extra_bad_hash;               /* ... whose recorded hash is wrong */
 } knobs;
 
 #define BLOCK 4096u
@@ -209,7 +213,8 @@ static void build(arc *a, const knobs *k, void (*tweak)(hx_header *h))
     assert_non_null(page);
     hx_page_header ph = {0, OR(k->page_header_count, n), 0, 0};
     hx_page_header_encode(&ph, page);
-    for (uint32_t i = 0; i < n; i++) hx_block_entry_encode(&e[i], page + HX_PAGE_HEADER_LEN + (size_t)i * HX_BLOCK_ENTRY_LEN);
+    for (uint32_t i = 0; i < n; i++)
+        hx_block_entry_encode(&e[i], page + HX_PAGE_HEADER_LEN + (size_t)i * HX_BLOCK_ENTRY_LEN);
     hx_page_ref ref = {0, 0, 0, (uint32_t)plen, n, {0}};
     ref.page_offset = arc_add(a, page, plen);
     hx_hash(page, plen, ref.page_hash);
@@ -229,10 +234,19 @@ static void build(arc *a, const knobs *k, void (*tweak)(hx_header *h))
             hx_put32(mpage + HX_MANIFEST_PAGE_HEADER_LEN + 20, k->m_target_length);
             hx_put64(mpage + HX_MANIFEST_PAGE_HEADER_LEN + 32, 0);
         }
-        mpage_off = arc_add(a, mpage, HX_MANIFEST_PAGE_HEADER_LEN + HX_MANIFEST_ENTRY_FIXED_LEN + 1);
+        mpage_off = arc_add(a, mpage,
+                            HX_MANIFEST_PAGE_HEADER_LEN + HX_MANIFEST_ENTRY_FIXED_LEN + 1);
     }
     /* Sections. */
-    hx_params prm = {1 /* fixed */, 1 /* none */, 0, BLOCK, 0, 0, OR(k->max_size, BLOCK), OR(k->page_entries, 1024), 0};
+    hx_params prm = {1 /* fixed */,
+                     1 /* none */,
+                     0,
+                     BLOCK,
+                     0,
+                     0,
+                     OR(k->max_size, BLOCK),
+                     OR(k->page_entries, 1024),
+                     0};
     uint8_t pb[HX_PARAMS_LEN];
     hx_params_encode(&prm, pb);
     arc_section(a, HX_SECTION_PARAMS, HX_SECTION_CRITICAL, 0, pb, sizeof pb);
@@ -255,7 +269,8 @@ static void build(arc *a, const knobs *k, void (*tweak)(hx_header *h))
         hx_put64(md, OR(k->m_entry_count, 1));
         hx_put32(md + 8, OR(k->m_page_count, 1));
         hx_put64(md + 12, mpage_off);
-        hx_put32(md + 20, OR(k->m_page_length, HX_MANIFEST_PAGE_HEADER_LEN + HX_MANIFEST_ENTRY_FIXED_LEN + 1));
+        hx_put32(md + 20, OR(k->m_page_length,
+                             HX_MANIFEST_PAGE_HEADER_LEN + HX_MANIFEST_ENTRY_FIXED_LEN + 1));
         hx_put32(md + 24, OR(k->m_page_entries, 1));
         hx_put64(md + 28, 0);
         hx_hash(mpage, HX_MANIFEST_PAGE_HEADER_LEN + HX_MANIFEST_ENTRY_FIXED_LEN + 1, md + 36);
@@ -281,11 +296,11 @@ static char *write_archive(const char *dir, const char *name, const arc *a)
 
 /* ---- checking refusals in a memory-capped child ---------------------------------------------- */
 
-#define CHILD_FAIL(...)                                                                          \
-    do {                                                                                         \
-        fprintf(stderr, "[ child    ] " __VA_ARGS__);                                            \
-        fprintf(stderr, " (last error: %s)\n", hexz_last_error());                               \
-        _exit(1);                                                                                \
+#define CHILD_FAIL(...)                                                                            \
+    do {                                                                                           \
+        fprintf(stderr, "[ child    ] " __VA_ARGS__);                                              \
+        fprintf(stderr, " (last error: %s)\n", hexz_last_error());                                 \
+        _exit(1);                                                                                  \
     } while (0)
 
 static void cap_memory(void)
@@ -313,7 +328,8 @@ _Noreturn static void child_expect_refusal(const char *path, const char *extract
         _exit(0);
     }
     if (where == AT_OPEN) CHILD_FAIL("open accepted the archive");
-    if ((rc = hexz_reader_verify(r, NULL, NULL)) != HEXZ_ECORRUPT) CHILD_FAIL("verify returned %d", rc);
+    if ((rc = hexz_reader_verify(r, NULL, NULL)) != HEXZ_ECORRUPT)
+        CHILD_FAIL("verify returned %d", rc);
     hexz_inspect_info ii;
     if ((rc = hexz_reader_inspect(r, &ii)) != HEXZ_ECORRUPT) CHILD_FAIL("inspect returned %d", rc);
     hexz_stream_info si;
@@ -332,11 +348,14 @@ _Noreturn static void child_expect_refusal(const char *path, const char *extract
     if (where == IN_MANIFEST) {
         hexz_file_info *fi = malloc(sizeof *fi);
         if (!fi) CHILD_FAIL("malloc");
-        if ((rc = hexz_reader_file_at(r, 0, fi)) != HEXZ_ECORRUPT) CHILD_FAIL("file_at(0) returned %d", rc);
-        if ((rc = hexz_reader_file_lookup(r, "f", fi)) != HEXZ_ECORRUPT) CHILD_FAIL("lookup returned %d", rc);
+        if ((rc = hexz_reader_file_at(r, 0, fi)) != HEXZ_ECORRUPT)
+            CHILD_FAIL("file_at(0) returned %d", rc);
+        if ((rc = hexz_reader_file_lookup(r, "f", fi)) != HEXZ_ECORRUPT)
+            CHILD_FAIL("lookup returned %d", rc);
         free(fi);
     }
-    if ((rc = hexz_extract(r, extract_to, NULL, NULL)) != HEXZ_ECORRUPT) CHILD_FAIL("extract returned %d", rc);
+    if ((rc = hexz_extract(r, extract_to, NULL, NULL)) != HEXZ_ECORRUPT)
+        CHILD_FAIL("extract returned %d", rc);
     hexz_reader_free(r);
     _exit(0);
 }
@@ -405,9 +424,19 @@ static void test_baseline_archive_is_valid(void **state)
     free(dir);
 }
 
-static void tweak_file_length(hx_header *h) { h->file_length = 1ull << 63; h->section_table_offset = h->file_length - 64 * h->section_count; }
-static void tweak_section_count(hx_header *h) { h->section_count = UINT32_MAX; }
-static void tweak_table_offset(hx_header *h) { h->section_table_offset = (1ull << 62) + 5; }
+static void tweak_file_length(hx_header *h)
+{
+    h->file_length = 1ull << 63;
+    h->section_table_offset = h->file_length - 64 * h->section_count;
+}
+static void tweak_section_count(hx_header *h)
+{
+    h->section_count = UINT32_MAX;
+}
+static void tweak_table_offset(hx_header *h)
+{
+    h->section_table_offset = (1ull << 62) + 5;
+}
 
 typedef struct {
     const char *name;
@@ -423,25 +452,63 @@ static void test_huge_claims_are_refused(void **state)
         /* The claims of the brief. */
         {"stream size 2^63", {.stream_size = 1ull << 63}, NULL, IN_INDEX},
         {"stream size 2^64-1", {.stream_size = UINT64_MAX}, NULL, IN_INDEX},
-        {"page directory claiming 2^31 pages", {.page_count = 1u << 31, .block_count = 1u << 31}, NULL, AT_OPEN},
-        {"page directory section of 2^31 entries", {.page_count = 1u << 31, .block_count = 1u << 31,
-                                                    .sec_index = 3, .sec_length = (1ull << 31) * 64}, NULL, AT_OPEN},
-        {"manifest claiming 2^40 entries", {.manifest = 1, .m_entry_count = 1ull << 40}, NULL, AT_OPEN},
-        {"manifest claiming 2^32-1 pages", {.manifest = 1, .m_page_count = UINT32_MAX,
-                                            .m_entry_count = 1ull << 40}, NULL, AT_OPEN},
-        {"manifest page claiming 65536 entries", {.manifest = 1, .m_page_entries = 65536,
-                                                  .m_entry_count = 65536}, NULL, IN_MANIFEST},
-        {"manifest page claiming 2^32-1 entries", {.manifest = 1, .m_page_entries = UINT32_MAX,
-                                                   .m_entry_count = UINT32_MAX}, NULL, AT_OPEN},
+        {"page directory claiming 2^31 pages",
+         {.page_count = 1u << 31, .block_count = 1u << 31},
+         NULL,
+         AT_OPEN},
+        {"page directory section of 2^31 entries",
+         {.page_count = 1u << 31,
+          .block_count = 1u << 31,
+          .sec_index = 3,
+          .sec_length = (1ull << 31) * 64},
+         NULL,
+         AT_OPEN},
+        {"manifest claiming 2^40 entries",
+         {.manifest = 1, .m_entry_count = 1ull << 40},
+         NULL,
+         AT_OPEN},
+        {"manifest claiming 2^32-1 pages",
+         {.manifest = 1, .m_page_count = UINT32_MAX, .m_entry_count = 1ull << 40},
+         NULL,
+         AT_OPEN},
+        {"manifest page claiming 65536 entries",
+         {.manifest = 1, .m_page_entries = 65536, .m_entry_count = 65536},
+         NULL,
+         IN_MANIFEST},
+        {"manifest page claiming 2^32-1 entries",
+         {.manifest = 1, .m_page_entries = UINT32_MAX, .m_entry_count = UINT32_MAX},
+         NULL,
+         AT_OPEN},
         {"manifest page of 4 GiB", {.manifest = 1, .m_page_length = UINT32_MAX}, NULL, AT_OPEN},
-        {"symlink target of 2^32-1 bytes", {.manifest = 1, .m_target_length = UINT32_MAX}, NULL, IN_MANIFEST},
-        {"block of 64 MiB + 1 (max 64 MiB)", {.max_size = 64u << 20, .entry_logical_length = (64u << 20) + 1}, NULL, IN_INDEX},
-        {"block of 2^32-1 bytes", {.max_size = 64u << 20, .entry_logical_length = UINT32_MAX}, NULL, IN_INDEX},
-        {"hole of 2^30 + 1", {.entry_hole = 1, .entry_logical_length = (1u << 30) + 1}, NULL, IN_INDEX},
+        {"symlink target of 2^32-1 bytes",
+         {.manifest = 1, .m_target_length = UINT32_MAX},
+         NULL,
+         IN_MANIFEST},
+        {"block of 64 MiB + 1 (max 64 MiB)",
+         {.max_size = 64u << 20, .entry_logical_length = (64u << 20) + 1},
+         NULL,
+         IN_INDEX},
+        {"block of 2^32-1 bytes",
+         {.max_size = 64u << 20, .entry_logical_length = UINT32_MAX},
+         NULL,
+         IN_INDEX},
+        {"hole of 2^30 + 1",
+         {.entry_hole = 1, .entry_logical_length = (1u << 30) + 1},
+         NULL,
+         IN_INDEX},
         {"max block size 64 MiB + 1", {.max_size = (64u << 20) + 1}, NULL, AT_OPEN},
-        {"section of 2^62 bytes (PARAMS)", {.sec_index = 1, .sec_length = 1ull << 62}, NULL, AT_OPEN},
-        {"section of 2^62 bytes (STREAMS)", {.sec_index = 2, .sec_length = 1ull << 62}, NULL, AT_OPEN},
-        {"section of 2^64-1 bytes (unknown type)", {.extra_type = 99, .sec_index = 4, .sec_length = UINT64_MAX}, NULL, AT_OPEN},
+        {"section of 2^62 bytes (PARAMS)",
+         {.sec_index = 1, .sec_length = 1ull << 62},
+         NULL,
+         AT_OPEN},
+        {"section of 2^62 bytes (STREAMS)",
+         {.sec_index = 2, .sec_length = 1ull << 62},
+         NULL,
+         AT_OPEN},
+        {"section of 2^64-1 bytes (unknown type)",
+         {.extra_type = 99, .sec_index = 4, .sec_length = UINT64_MAX},
+         NULL,
+         AT_OPEN},
         {"page directory entry of 10^9 entries", {.dir_entry_count = 1000000000u}, NULL, AT_OPEN},
         {"page header of 10^9 entries", {.page_header_count = 1000000000u}, NULL, IN_INDEX},
         {"page length 2^32-1", {.dir_page_length = UINT32_MAX}, NULL, AT_OPEN},
@@ -530,8 +597,8 @@ static void test_verify_work_is_bounded_by_file(void **state)
     int rc = hexz_reader_verify(r, watch_progress, &s);
     double dt = now_sec() - t0;
     printf("[ info     ] verify of %zu-byte file with %d overlapping blocks: rc %d after %.3f s, "
-           "decoded %llu stored bytes (%.1fx the file)\n", a.len, K, rc, dt,
-           (unsigned long long)s.max_out, (double)s.max_out / (double)a.len);
+           "decoded %llu stored bytes (%.1fx the file)\n",
+           a.len, K, rc, dt, (unsigned long long)s.max_out, (double)s.max_out / (double)a.len);
     hexz_reader_free(r);
     tu_rmtree(dir);
     free(dir);
@@ -542,9 +609,10 @@ static void test_verify_work_is_bounded_by_file(void **state)
     free(a.p);
     assert_true(rc == HEXZ_ECORRUPT || rc == HEXZ_ECANCELED);
     if (s.max_out > file_len)
-        fail_msg("verify decoded %llu stored bytes from a %zu-byte file: work is not bounded by the "
-                 "file (stored ranges are checked for overlap only after every block is decoded)",
-                 (unsigned long long)s.max_out, file_len);
+        fail_msg(
+            "verify decoded %llu stored bytes from a %zu-byte file: work is not bounded by the "
+            "file (stored ranges are checked for overlap only after every block is decoded)",
+            (unsigned long long)s.max_out, file_len);
     assert_int_equal(rc, HEXZ_ECORRUPT);
 }
 
@@ -562,7 +630,9 @@ static void test_verify_checks_unknown_sections(void **state)
         char *path = write_archive(dir, bad ? "unknown-bad" : "unknown-good", &a);
         hexz_reader *r;
         int rc = hexz_reader_open(&r, path);
-        if (rc) fail_msg("an unknown non-critical section must be skipped at open: %s", hexz_last_error());
+        if (rc)
+            fail_msg("an unknown non-critical section must be skipped at open: %s",
+                     hexz_last_error());
         rc = hexz_reader_verify(r, NULL, NULL);
         printf("[ info     ] verify with an unknown section whose hash is %s: %d %s\n",
                bad ? "wrong" : "right", rc, rc ? hexz_last_error() : "");
@@ -622,7 +692,10 @@ static void replace_section(const char *path, uint32_t type, const uint8_t *byte
     for (uint32_t i = 0; i < h.section_count; i++) {
         assert_true(a.nsec < 16);
         hx_section *s = &a.sec[a.nsec++];
-        assert_int_equal(hx_section_decode(s, img + h.section_table_offset + (size_t)i * HX_SECTION_ENTRY_LEN, path), 0);
+        assert_int_equal(
+            hx_section_decode(s, img + h.section_table_offset + (size_t)i * HX_SECTION_ENTRY_LEN,
+                              path),
+            0);
         if (s->type == type && !found) {
             found = 1;
             s->offset = off;
@@ -763,9 +836,11 @@ static void test_thin_base_url_stays_local(void **state)
             pid_t w = waitpid(pid, &status, WNOHANG);
             if (w == pid) break;
         }
-        printf("[ info     ] thin archive naming base %s, opened by %s: %d connection(s) so far, child %s %d\n",
+        printf("[ info     ] thin archive naming base %s, opened by %s: %d connection(s) so far, "
+               "child %s %d\n",
                url, how ? "bare name" : "full path", connections,
-               WIFEXITED(status) ? "exit" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+               WIFEXITED(status) ? "exit" : "signal",
+               WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
     close(ls);
     tu_rmtree(dir);
@@ -773,8 +848,10 @@ static void test_thin_base_url_stays_local(void **state)
     free(thin);
     free(url);
     if (connections)
-        fail_msg("opening a local archive connected to the URL its base path names (%d connection(s)); "
-                 "a base path must stay relative to the archive's directory", connections);
+        fail_msg(
+            "opening a local archive connected to the URL its base path names (%d connection(s)); "
+            "a base path must stay relative to the archive's directory",
+            connections);
 }
 
 /* ---- millions of tiny blocks ------------------------------------------------------------------ */
@@ -874,7 +951,8 @@ static void test_millions_of_tiny_blocks(void **state)
         size_t expect = size - off < len ? (size_t)(size - off) : len;
         assert_int_equal(n, expect);
         tiny_fill(want, off, n);
-        if (memcmp(got, want, n) != 0) fail_msg("random read at %llu differs", (unsigned long long)off);
+        if (memcmp(got, want, n) != 0)
+            fail_msg("random read at %llu differs", (unsigned long long)off);
     }
     double t_reads = now_sec() - t0;
     long long reads_read = r0 >= 0 ? rchar() - r0 : -1;
@@ -884,18 +962,20 @@ static void test_millions_of_tiny_blocks(void **state)
     hexz_reader_free(r);
 
     printf("[ info     ] %llu blocks of 64 bytes (%llu MiB): pack %.2f s, archive %lld bytes "
-           "(index %llu bytes)\n", (unsigned long long)blocks, (unsigned long long)(size >> 20),
-           t_pack, fsize, (unsigned long long)index_bytes);
+           "(index %llu bytes)\n",
+           (unsigned long long)blocks, (unsigned long long)(size >> 20), t_pack, fsize,
+           (unsigned long long)index_bytes);
     printf("[ info     ] open %.4f s reading %lld bytes; %d random reads %.3f s (%.1f us each) "
-           "reading %lld bytes (%.0f per read)\n", t_open, open_read, READS, t_reads,
-           t_reads * 1e6 / READS, reads_read, (double)reads_read / READS);
+           "reading %lld bytes (%.0f per read)\n",
+           t_open, open_read, READS, t_reads, t_reads * 1e6 / READS, reads_read,
+           (double)reads_read / READS);
     /* Open reads the header, the section table and the sections (the page directory is 64 bytes
      * per 1024 blocks), never the index pages themselves. */
     if (open_read >= 0) {
         uint64_t dir_bytes = (blocks + 1023) / 1024 * HX_PAGE_DIR_ENTRY_LEN;
         if ((uint64_t)open_read > dir_bytes + (1u << 20))
-            fail_msg("open read %lld bytes; the page directory is %llu bytes, the index %llu", open_read,
-                     (unsigned long long)dir_bytes, (unsigned long long)index_bytes);
+            fail_msg("open read %lld bytes; the page directory is %llu bytes, the index %llu",
+                     open_read, (unsigned long long)dir_bytes, (unsigned long long)index_bytes);
         /* Each random read touches at most a few pages (73 KiB each) and blocks. */
         assert_true(reads_read / READS < 4 * (HX_PAGE_HEADER_LEN + 1024 * HX_BLOCK_ENTRY_LEN));
     }

@@ -40,7 +40,8 @@ static hexz_write_options opts_for(hexz_chunking mode)
 }
 
 /* Writes d, but its zero runs (of at least `min_run` bytes) through write_zeros. */
-static void pack_with_zeros(const char *path, const uint8_t *d, size_t len, const hexz_write_options *o)
+static void pack_with_zeros(const char *path, const uint8_t *d, size_t len,
+                            const hexz_write_options *o)
 {
     hexz_writer *w;
     assert_int_equal(hexz_writer_create(&w, path, o), 0);
@@ -92,7 +93,8 @@ static void test_write_zeros_is_exact(void **state)
         for (unsigned threads = 1; threads <= 2; threads++) {
             hexz_write_options o = opts_for(modes[m]);
             o.threads = threads;
-            char *a = tu_strf("%s/a%d%u.hxz", dir, m, threads), *b = tu_strf("%s/b%d%u.hxz", dir, m, threads);
+            char *a = tu_strf("%s/a%d%u.hxz", dir, m, threads),
+                 *b = tu_strf("%s/b%d%u.hxz", dir, m, threads);
             pack_plain(a, d, len, &o);
             pack_with_zeros(b, d, len, &o);
             assert_same_files(a, b);
@@ -112,7 +114,8 @@ static void test_sparse_file_input(void **state)
     char *dir = tu_mkdtemp("sparsein");
     size_t len = 8u << 20;
     uint8_t *d = sparse_content(len, 5);
-    char *in = tu_strf("%s/in.img", dir), *a = tu_strf("%s/a.hxz", dir), *b = tu_strf("%s/b.hxz", dir);
+    char *in = tu_strf("%s/in.img", dir), *a = tu_strf("%s/a.hxz", dir),
+         *b = tu_strf("%s/b.hxz", dir);
     int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     assert_true(fd >= 0);
     for (size_t pos = 0; pos < len; pos += 4096) {
@@ -217,7 +220,8 @@ static void test_special_files_warned(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("special");
-    char *src = tu_strf("%s/src", dir), *fifo = tu_strf("%s/src/pipe", dir), *file = tu_strf("%s/src/f", dir);
+    char *src = tu_strf("%s/src", dir), *fifo = tu_strf("%s/src/pipe", dir),
+         *file = tu_strf("%s/src/f", dir);
     char *out = tu_strf("%s/a.hxz", dir);
     assert_int_equal(mkdir(src, 0755), 0);
     assert_int_equal(mkfifo(fifo, 0644), 0);

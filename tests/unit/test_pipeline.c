@@ -143,7 +143,8 @@ static void test_cancel_leaves_nothing(void **state)
     char *dir = tu_mkdtemp("cancel");
     size_t len = 32u << 20;
     uint8_t *data = mixed_data(len, 99);
-    char *in = tu_strf("%s/in.bin", dir), *out = tu_strf("%s/out/a.hxz", dir), *outdir = tu_strf("%s/out", dir);
+    char *in = tu_strf("%s/in.bin", dir), *out = tu_strf("%s/out/a.hxz", dir),
+         *outdir = tu_strf("%s/out", dir);
     tu_write_file(in, data, len);
     assert_int_equal(mkdir(outdir, 0755), 0);
     for (unsigned threads = 1; threads <= 3; threads++) {
@@ -256,8 +257,8 @@ static void test_memory_bounded(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     struct rusage ru;
     assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru), 0);
-    printf("[ info     ] peak RSS packing 16 GiB (sparse): %ld KiB, archive %lld bytes\n", ru.ru_maxrss,
-           tu_file_size(out));
+    printf("[ info     ] peak RSS packing 16 GiB (sparse): %ld KiB, archive %lld bytes\n",
+           ru.ru_maxrss, tu_file_size(out));
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) /* TSan's shadow memory too */
     assert_true(ru.ru_maxrss < 512 * 1024);
 #else

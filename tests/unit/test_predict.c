@@ -16,8 +16,9 @@ static uint8_t *mixed(size_t len, uint64_t seed)
     uint8_t *d = malloc(len);
     tu_rng rng;
     tu_rng_seed(&rng, seed);
-    static const char *words[] = {"error", "kernel", "block", "device", "mounted", "user", "GET", "/index.html",
-                                  "200", "timeout", "retry", "cache", "hexz", "snapshot"};
+    static const char *words[] = {"error", "kernel", "block",       "device",  "mounted",
+                                  "user",  "GET",    "/index.html", "200",     "timeout",
+                                  "retry", "cache",  "hexz",        "snapshot"};
     size_t pos = 0;
     while (pos < len) {
         size_t n = 65536 + tu_rng_below(&rng, 1u << 20);
@@ -67,7 +68,8 @@ static void test_predict_within_ten_percent(void **state)
         long long real = tu_file_size(out);
         double err = ((double)info.predictions[i].estimated_bytes - (double)real) / (double)real;
         printf("[ info     ] %s+%s: predicted %llu, packed %lld (%+.1f%%)\n",
-               o.chunking == HEXZ_CHUNK_CDC ? "cdc" : "fixed", o.codec == HEXZ_CODEC_LZ4 ? "lz4" : "zstd",
+               o.chunking == HEXZ_CHUNK_CDC ? "cdc" : "fixed",
+               o.codec == HEXZ_CODEC_LZ4 ? "lz4" : "zstd",
                (unsigned long long)info.predictions[i].estimated_bytes, real, 100 * err);
         assert_true(err < 0.10 && err > -0.10);
     }
@@ -119,7 +121,7 @@ static void test_diff_counts(void **state)
     add_file(w, "gone.bin", d + 32 * blk, 8 * blk);
     assert_int_equal(hexz_writer_finish(w), 0);
     hexz_writer_free(w);
-    d[16 * blk + 5] ^= 1;     /* one block of changed.bin differs */
+    d[16 * blk + 5] ^= 1; /* one block of changed.bin differs */
     assert_int_equal(hexz_writer_create(&w, b, &o), 0);
     add_file(w, "same.bin", d, 16 * blk);
     add_file(w, "changed.bin", d + 16 * blk, 16 * blk);

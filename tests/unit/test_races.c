@@ -29,10 +29,9 @@ typedef struct {
 static int on_progress(const hexz_progress *p, void *user)
 {
     progress_log *log = user;
-    if (log->calls > 0 &&
-        (p->bytes_in < log->last.bytes_in || p->bytes_out < log->last.bytes_out ||
-         p->blocks < log->last.blocks || p->dedup_hits < log->last.dedup_hits ||
-         p->dedup_bytes < log->last.dedup_bytes))
+    if (log->calls > 0 && (p->bytes_in < log->last.bytes_in || p->bytes_out < log->last.bytes_out ||
+                           p->blocks < log->last.blocks || p->dedup_hits < log->last.dedup_hits ||
+                           p->dedup_bytes < log->last.dedup_bytes))
         log->backwards = 1;
     log->last = *p;
     log->calls++;
@@ -139,7 +138,8 @@ static void test_set_threads_during_long_reads(void **state)
         long_reader lr[2] = {{.r = r, .size = size}, {.r = r, .size = size}};
         pthread_t th[3];
         assert_int_equal(pthread_create(&th[0], NULL, set_threads_loop, r), 0);
-        for (int t = 0; t < 2; t++) assert_int_equal(pthread_create(&th[1 + t], NULL, long_reads, &lr[t]), 0);
+        for (int t = 0; t < 2; t++)
+            assert_int_equal(pthread_create(&th[1 + t], NULL, long_reads, &lr[t]), 0);
         for (int t = 0; t < 3; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
         assert_int_equal(lr[0].errors + lr[1].errors, 0);
         hexz_reader_free(r);

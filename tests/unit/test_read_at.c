@@ -28,8 +28,8 @@ typedef struct {
     hexz_write_options opts;
 } config;
 
-static uint8_t *g_data;      /* the source bytes */
-static char *g_dir;          /* scratch directory holding the archives */
+static uint8_t *g_data; /* the source bytes */
+static char *g_dir;     /* scratch directory holding the archives */
 static config g_configs[3];
 static char *g_archives[3];
 
@@ -104,7 +104,8 @@ static void checked_read(hexz_reader *r, uint8_t *buf, size_t cap, uint64_t off,
     if (expect && memcmp(buf, g_data + off, expect) != 0) {
         size_t i = 0;
         while (buf[i] == g_data[off + i]) i++;
-        fail_msg("%s: read_at(%llu, %zu) wrong byte at +%zu", what, (unsigned long long)off, len, i);
+        fail_msg("%s: read_at(%llu, %zu) wrong byte at +%zu", what, (unsigned long long)off, len,
+                 i);
     }
     for (size_t i = got; i < len + 16; i++)
         if (buf[i] != CANARY)
@@ -244,9 +245,9 @@ typedef struct {
     uint64_t seed;
     int index;
     int do_verify;
-    int failures;       /* wrong bytes or counts */
-    int errors;         /* calls that failed */
-    int error_leaks;    /* another thread's error message seen */
+    int failures;    /* wrong bytes or counts */
+    int errors;      /* calls that failed */
+    int error_leaks; /* another thread's error message seen */
     char first_problem[256];
 } thread_arg;
 
@@ -283,7 +284,8 @@ static void *reader_thread(void *p)
             note(a, hexz_last_error());
             continue;
         }
-        size_t expect = off >= FILE_LEN ? 0 : (FILE_LEN - off < len ? (size_t)(FILE_LEN - off) : len);
+        size_t expect = off >= FILE_LEN ? 0
+                                        : (FILE_LEN - off < len ? (size_t)(FILE_LEN - off) : len);
         if (got != expect || (expect && memcmp(buf, g_data + off, expect) != 0)) {
             a->failures++;
             note(a, "wrong bytes or count");
@@ -317,8 +319,11 @@ static void test_concurrent_reads(void **state)
         pthread_t th[THREADS];
         thread_arg args[THREADS];
         for (int t = 0; t < THREADS; t++) {
-            args[t] = (thread_arg){.r = r, .b = &b, .seed = seed * 31 + (uint64_t)t * 7919 + (uint64_t)i,
-                                   .index = t, .do_verify = t == 0};
+            args[t] = (thread_arg){.r = r,
+                                   .b = &b,
+                                   .seed = seed * 31 + (uint64_t)t * 7919 + (uint64_t)i,
+                                   .index = t,
+                                   .do_verify = t == 0};
             assert_int_equal(pthread_create(&th[t], NULL, reader_thread, &args[t]), 0);
         }
         for (int t = 0; t < THREADS; t++) assert_int_equal(pthread_join(th[t], NULL), 0);
@@ -385,7 +390,8 @@ static void test_concurrent_eviction(void **state)
     pthread_t th[THREADS];
     evict_arg args[THREADS];
     for (int t = 0; t < THREADS; t++) {
-        args[t] = (evict_arg){.r = r, .data = data, .size = size, .seed = seed + 1000u * (uint64_t)t};
+        args[t] = (evict_arg){
+            .r = r, .data = data, .size = size, .seed = seed + 1000u * (uint64_t)t};
         assert_int_equal(pthread_create(&th[t], NULL, evict_thread, &args[t]), 0);
     }
     for (int t = 0; t < THREADS; t++) assert_int_equal(pthread_join(th[t], NULL), 0);

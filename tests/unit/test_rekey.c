@@ -27,7 +27,7 @@
 
 typedef struct {
     char *dir, *archive;
-    uint8_t *data;  /* the content of file "a" (and of stream "extra") */
+    uint8_t *data; /* the content of file "a" (and of stream "extra") */
 } fixture;
 
 /* An encrypted tree archive (interactive cost): file a, empty file e, dir d, symlink d/l, and a
@@ -41,7 +41,7 @@ static int setup(void **state)
     tu_rng rng;
     tu_rng_seed(&rng, 7);
     tu_rng_fill(&rng, f->data, DATA_LEN / 2);
-    memset(f->data + DATA_LEN / 2, 0, DATA_LEN / 4); /* a hole */
+    memset(f->data + DATA_LEN / 2, 0, DATA_LEN / 4);           /* a hole */
     memcpy(f->data + 3 * DATA_LEN / 4, f->data, DATA_LEN / 4); /* dedup */
     hexz_write_options o = HEXZ_WRITE_OPTIONS_INIT;
     o.password = OLD_PW;
@@ -85,7 +85,10 @@ static uint64_t record_offset(const uint8_t *img, size_t len)
     assert_int_equal(hx_header_decode(&h, img, "img"), 0);
     for (uint32_t i = 0; i < h.section_count; i++) {
         hx_section s;
-        assert_int_equal(hx_section_decode(&s, img + h.section_table_offset + (uint64_t)i * HX_SECTION_ENTRY_LEN, "img"), 0);
+        assert_int_equal(
+            hx_section_decode(&s, img + h.section_table_offset + (uint64_t)i * HX_SECTION_ENTRY_LEN,
+                              "img"),
+            0);
         if (s.type == HX_SECTION_ENCRYPTION) {
             assert_int_equal(s.length, HX_KEY_RECORD_LEN);
             return s.offset;
@@ -263,14 +266,16 @@ static void test_raised_cost_refused(void **state)
     hx_key_record_encode(&k, rec);
     put_record(f->archive, rec);
     hexz_reader *r;
-    char *want = tu_strf("%s: key derivation cost 1024 MiB x 16 passes exceeds the limit of 256 MiB x 3 passes",
-                         f->archive);
+    char *want = tu_strf(
+        "%s: key derivation cost 1024 MiB x 16 passes exceeds the limit of 256 MiB x 3 passes",
+        f->archive);
     assert_int_equal(hexz_reader_open_password(&r, f->archive, OLD_PW), HEXZ_EUNSUPPORTED);
     assert_string_equal(hexz_last_error(), want);
     /* Without a password too: no prompt should be offered for a record that would be refused. */
     assert_int_equal(hexz_reader_open(&r, f->archive), HEXZ_EUNSUPPORTED);
     assert_string_equal(hexz_last_error(), want);
-    assert_int_equal(hexz_change_password(f->archive, OLD_PW, NEW_PW, HEXZ_KDF_MINIMAL), HEXZ_EUNSUPPORTED);
+    assert_int_equal(hexz_change_password(f->archive, OLD_PW, NEW_PW, HEXZ_KDF_MINIMAL),
+                     HEXZ_EUNSUPPORTED);
     free(want);
     /* Only the memory raised to 512 MiB: still over the default. */
     k.opslimit = 2;
@@ -290,8 +295,9 @@ static void test_limits_from_options(void **state)
     oo.max_kdf_memory = 32ull << 20;
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_opts(&r, f->archive, &oo), HEXZ_EUNSUPPORTED);
-    char *want = tu_strf("%s: key derivation cost 64 MiB x 2 passes exceeds the limit of 32 MiB x 3 passes",
-                         f->archive);
+    char *want = tu_strf(
+        "%s: key derivation cost 64 MiB x 2 passes exceeds the limit of 32 MiB x 3 passes",
+        f->archive);
     assert_string_equal(hexz_last_error(), want);
     free(want);
     oo.max_kdf_memory = 0;
@@ -318,8 +324,10 @@ static void test_dictionary_kept(void **state)
 {
     fixture *f = *state;
     char dict[4096], text[8192];
-    for (size_t i = 0; i < sizeof dict; i++) dict[i] = "the quick brown fox jumps over a lazy dog; "[i % 43];
-    for (size_t i = 0; i < sizeof text; i++) text[i] = "a lazy dog; the quick brown fox jumps over "[(i * 7) % 43];
+    for (size_t i = 0; i < sizeof dict; i++)
+        dict[i] = "the quick brown fox jumps over a lazy dog; "[i % 43];
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = "a lazy dog; the quick brown fox jumps over "[(i * 7) % 43];
     char *path = tu_path(f->dir, "dict.hxz");
     hexz_write_options o = HEXZ_WRITE_OPTIONS_INIT;
     o.codec = HEXZ_CODEC_ZSTD;

@@ -48,8 +48,7 @@ static long long now_ms(void)
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0) {
-    }
+    while (nanosleep(&ts, &ts) != 0) {}
 }
 
 /* Starts argv with the given environment (NULL: ours), stdout/stderr to files (NULL:
@@ -116,7 +115,8 @@ static int free_port(void)
 static int port_open(int port)
 {
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     int ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0;
     if (s >= 0) close(s);
@@ -135,14 +135,17 @@ static int wait_port(pid_t pid, int port, long timeout_ms)
     return 0;
 }
 
-static int program_exists(const char *path) { return access(path, X_OK) == 0; }
+static int program_exists(const char *path)
+{
+    return access(path, X_OK) == 0;
+}
 
 /* ---- the fixture: archives and their sources -------------------------------------------------- */
 
 typedef struct {
-    char *dir;                /* scratch directory */
-    char *www;                /* nginx document root */
-    uint8_t *src;             /* the stream packed into a.hxz */
+    char *dir;    /* scratch directory */
+    char *www;    /* nginx document root */
+    uint8_t *src; /* the stream packed into a.hxz */
     char *archive, *tree_archive, *tree_src;
     uint64_t archive_size, blocks;
 } fixture;
@@ -226,19 +229,21 @@ static int group_teardown(void **state)
 {
     (void)state;
     tu_rmtree(fx.dir);
-    free(fx.dir), free(fx.www), free(fx.src), free(fx.archive), free(fx.tree_archive), free(fx.tree_src);
+    free(fx.dir), free(fx.www), free(fx.src), free(fx.archive), free(fx.tree_archive),
+        free(fx.tree_src);
     return 0;
 }
 
 /* The variables the remote backends read: each test starts from none of them. */
 static void env_reset(void)
 {
-    static const char *const names[] = {"HEXZ_HTTP_WINDOW", "HEXZ_HTTP_CACHE", "HEXZ_CACHE_DIR",
-                                        "HEXZ_HTTP_ATTEMPTS", "HEXZ_HTTP_TIMEOUT", "HEXZ_S3_ENDPOINT",
-                                        "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                        "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
-                                        "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
-                                        "all_proxy", "ALL_PROXY"};
+    static const char *const names[] = {
+        "HEXZ_HTTP_WINDOW",   "HEXZ_HTTP_CACHE",   "HEXZ_CACHE_DIR",
+        "HEXZ_HTTP_ATTEMPTS", "HEXZ_HTTP_TIMEOUT", "HEXZ_S3_ENDPOINT",
+        "AWS_ENDPOINT_URL",   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",  "AWS_REGION",        "AWS_DEFAULT_REGION",
+        "http_proxy",         "HTTP_PROXY",        "https_proxy",
+        "HTTPS_PROXY",        "all_proxy",         "ALL_PROXY"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) unsetenv(names[i]);
     setenv("NO_PROXY", "*", 1); /* loopback only, never through a proxy */
 }
@@ -308,7 +313,10 @@ static int nginx_start(nginx_srv *s)
     return 0;
 }
 
-static void nginx_stop(nginx_srv *s) { kill_child(&s->pid); }
+static void nginx_stop(nginx_srv *s)
+{
+    kill_child(&s->pid);
+}
 
 /* Lines of the access log for `uri` so far (see nginx_requests). */
 static int count_log_lines(const nginx_srv *s, const char *uri)
@@ -337,7 +345,10 @@ static int nginx_requests(const nginx_srv *s, const char *uri)
     return n;
 }
 
-static char *url_of(const char *path) { return tu_strf("http://127.0.0.1:%d%s", ngx.port, path); }
+static char *url_of(const char *path)
+{
+    return tu_strf("http://127.0.0.1:%d%s", ngx.port, path);
+}
 
 static int http_setup(void **state)
 {
@@ -346,7 +357,8 @@ static int http_setup(void **state)
     ngx.port = 0; /* a fresh port for each test */
     if (!nginx_start(&ngx)) {
         print_message("[  SKIP    ] nginx could not be started (%s): install nginx-light "
-                      "(scripts/install-deps.sh)\n", nginx_path());
+                      "(scripts/install-deps.sh)\n",
+                      nginx_path());
         ngx.port = 0;
     }
     return 0;
@@ -456,9 +468,10 @@ static void test_http_read(void **state)
     hexz_reader_free(r);
     int requests = nginx_requests(&ngx, "/a.hxz") - before;
     uint64_t windows = (fx.archive_size + (1u << 20) - 1) >> 20;
-    print_message("sequential read: %llu blocks, %llu-byte archive, %d requests (%llu windows + probe)\n",
-                  (unsigned long long)fx.blocks, (unsigned long long)fx.archive_size, requests,
-                  (unsigned long long)windows);
+    print_message(
+        "sequential read: %llu blocks, %llu-byte archive, %d requests (%llu windows + probe)\n",
+        (unsigned long long)fx.blocks, (unsigned long long)fx.archive_size, requests,
+        (unsigned long long)windows);
     assert_true(requests >= 2 && (uint64_t)requests <= windows + 1);
     assert_true(fx.blocks >= 4 * (uint64_t)requests);
     free(url);
@@ -475,7 +488,8 @@ static void test_http_small_windows_threads(void **state)
     read_sequential(r);
     int requests = nginx_requests(&ngx, "/a.hxz") - before;
     uint64_t windows = (fx.archive_size + 65535) / 65536;
-    print_message("64 KiB windows: %d requests for %llu windows\n", requests, (unsigned long long)windows);
+    print_message("64 KiB windows: %d requests for %llu windows\n", requests,
+                  (unsigned long long)windows);
     assert_true((uint64_t)requests <= windows + 1);
     hexz_reader_free(r);
 
@@ -566,9 +580,11 @@ static void test_http_cli(void **state)
     char *dest_remote = tu_strf("%s/x-remote", fx.dir), *dest_local = tu_strf("%s/x-local", fx.dir);
     assert_int_equal(tu_hexz(NULL, NULL, "extract", turl, "-o", dest_remote, NULL), 0);
     assert_int_equal(tu_hexz(NULL, NULL, "extract", fx.tree_archive, "-o", dest_local, NULL), 0);
-    const char *diff[] = {"/usr/bin/diff", "-r", "--no-dereference", dest_remote, fx.tree_src, NULL};
+    const char *diff[] = {"/usr/bin/diff", "-r",        "--no-dereference",
+                          dest_remote,     fx.tree_src, NULL};
     assert_int_equal(tu_run(NULL, NULL, diff), 0);
-    const char *diff2[] = {"/usr/bin/diff", "-r", "--no-dereference", dest_remote, dest_local, NULL};
+    const char *diff2[] = {"/usr/bin/diff", "-r",       "--no-dereference",
+                           dest_remote,     dest_local, NULL};
     assert_int_equal(tu_run(NULL, NULL, diff2), 0);
     tu_rmtree(dest_remote), tu_rmtree(dest_local);
     free(dest_remote), free(dest_local), free(out), free(url), free(turl);
@@ -829,8 +845,8 @@ static void test_http_stalled_server(void **state)
 
 /* ---- SigV4 against AWS's published examples ------------------------------------------------------ */
 
-static void check_sigv4(const hx_sigv4_input *in, const char *creq, const char *sts, const char *sig,
-                        const char *auth)
+static void check_sigv4(const hx_sigv4_input *in, const char *creq, const char *sts,
+                        const char *sig, const char *auth)
 {
     hx_sigv4_output o;
     assert_int_equal(hx_sigv4_sign(in, &o), 0);
@@ -845,23 +861,36 @@ static void test_sigv4_vectors(void **state)
 {
     (void)state;
     /* aws-sig-v4-test-suite, get-vanilla. */
-    const hx_sigv4_header vanilla[] = {{"host", "example.amazonaws.com"}, {"x-amz-date", "20150830T123600Z"}};
-    hx_sigv4_input in = {"GET", "/", "", vanilla, 2, HX_SIGV4_EMPTY_SHA256, "20150830T123600Z",
-                         "us-east-1", "service", "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
-    check_sigv4(&in,
-                "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n"
-                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
-                "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63",
-                "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-                "SignedHeaders=host;x-amz-date, "
-                "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    const hx_sigv4_header vanilla[] = {{"host", "example.amazonaws.com"},
+                                       {"x-amz-date", "20150830T123600Z"}};
+    hx_sigv4_input in = {"GET",
+                         "/",
+                         "",
+                         vanilla,
+                         2,
+                         HX_SIGV4_EMPTY_SHA256,
+                         "20150830T123600Z",
+                         "us-east-1",
+                         "service",
+                         "AKIDEXAMPLE",
+                         "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"};
+    check_sigv4(
+        &in,
+        "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n"
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
+        "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63",
+        "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date, "
+        "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 
     /* aws-sig-v4-test-suite, get-vanilla-with-session-token. */
     const hx_sigv4_header token[] = {
-        {"host", "example.amazonaws.com"}, {"x-amz-date", "20150830T123600Z"},
-        {"x-amz-security-token", "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"}};
+        {"host", "example.amazonaws.com"},
+        {"x-amz-date", "20150830T123600Z"},
+        {"x-amz-security-token",
+         "6e86291e8372ff2a2260956d9b8aae1d763fbf315fa00fa31553b73ebf194267"}};
     in.headers = token;
     in.header_count = 3;
     check_sigv4(&in, NULL, NULL, "07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8",
@@ -874,20 +903,29 @@ static void test_sigv4_vectors(void **state)
                                   {"range", "bytes=0-9"},
                                   {"x-amz-content-sha256", HX_SIGV4_EMPTY_SHA256},
                                   {"x-amz-date", "20130524T000000Z"}};
-    hx_sigv4_input s3in = {"GET", "/test.txt", "", s3, 4, HX_SIGV4_EMPTY_SHA256, "20130524T000000Z",
-                           "us-east-1", "s3", "AKIAIOSFODNN7EXAMPLE",
+    hx_sigv4_input s3in = {"GET",
+                           "/test.txt",
+                           "",
+                           s3,
+                           4,
+                           HX_SIGV4_EMPTY_SHA256,
+                           "20130524T000000Z",
+                           "us-east-1",
+                           "s3",
+                           "AKIAIOSFODNN7EXAMPLE",
                            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"};
-    check_sigv4(&s3in,
-                "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-                "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-                "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-                "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
-                "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972",
-                "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
-                "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
-                "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
-                "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+    check_sigv4(
+        &s3in,
+        "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+        "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+        "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+        "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972",
+        "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 }
 
 /* ---- S3 ------------------------------------------------------------------------------------------- */
@@ -919,15 +957,18 @@ static int s3_start(void)
     const char *sargv[] = {"/bin/bash", setup, dest, NULL};
     int st = wait_bounded(spawn(sargv, NULL, log, log), 330000);
     if (st != 0) {
-        print_message("[  SKIP    ] S3 server not installable (setup-s3rver.sh exit %d, see %s)\n", st, log);
+        print_message("[  SKIP    ] S3 server not installable (setup-s3rver.sh exit %d, see %s)\n",
+                      st, log);
         free(tests), free(dest), free(setup), free(log);
         return 0;
     }
     char *data = tu_strf("%s/s3data", fx.dir), *portfile = tu_strf("%s/s3.port", fx.dir);
     char *script = tu_strf("%s/tests/remote/s3_server.js", HEXZ_SOURCE_DIR);
-    char *nodepath = tu_strf("NODE_PATH=%s/node_modules", dest), *errlog = tu_strf("%s/s3.err", fx.dir);
+    char *nodepath = tu_strf("NODE_PATH=%s/node_modules", dest),
+         *errlog = tu_strf("%s/s3.err", fx.dir);
     char *envp[] = {nodepath, "PATH=/usr/local/bin:/usr/bin:/bin", NULL};
-    const char *node = program_exists("/usr/local/bin/node") ? "/usr/local/bin/node" : "/usr/bin/node";
+    const char *node = program_exists("/usr/local/bin/node") ? "/usr/local/bin/node"
+                                                             : "/usr/bin/node";
     const char *argv[] = {node, script, data, S3_BUCKET, portfile, NULL};
     unlink(portfile);
     s3.pid = program_exists(node) ? spawn(argv, envp, NULL, errlog) : -1;
@@ -1054,7 +1095,8 @@ static void test_s3_errors(void **state)
     s3_env("S3RVER", "not-the-secret");
     expect_open_error("s3://" S3_BUCKET "/dir/a.hxz", HEXZ_EIO, "SignatureDoesNotMatch");
     s3_env("S3RVER", "S3RVER");
-    expect_open_error("s3://" S3_BUCKET "/dir/nothing-here.hxz", HEXZ_ENOTFOUND, "not found (HTTP 404 NoSuchKey)");
+    expect_open_error("s3://" S3_BUCKET "/dir/nothing-here.hxz", HEXZ_ENOTFOUND,
+                      "not found (HTTP 404 NoSuchKey)");
     expect_open_error("s3://" S3_BUCKET, HEXZ_EINVAL, "expected s3://BUCKET/KEY");
     s3_env("S3RVER", NULL);
     expect_open_error("s3://" S3_BUCKET "/dir/a.hxz", HEXZ_EINVAL, "AWS_SECRET_ACCESS_KEY is not");

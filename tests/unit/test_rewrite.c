@@ -155,7 +155,8 @@ static void test_dangling_link_and_fifo_refused(void **state)
     hexz_writer *w;
     hexz_write_options o = HEXZ_WRITE_OPTIONS_INIT;
     assert_int_equal(hexz_writer_create(&w, dangling, &o), HEXZ_EINVAL);
-    char *want = tu_strf("%s: is a symbolic link to a missing file; not writing through it", dangling);
+    char *want = tu_strf("%s: is a symbolic link to a missing file; not writing through it",
+                         dangling);
     assert_string_equal(hexz_last_error(), want);
     free(want);
     char *fifo = tu_path(f->dir, "fifo.hxz");
@@ -191,9 +192,10 @@ static void test_foreign_link_in_sticky_dir_refused(void **state)
     hexz_writer *w;
     hexz_write_options o = HEXZ_WRITE_OPTIONS_INIT;
     assert_int_equal(hexz_writer_create(&w, planted, &o), HEXZ_EINVAL);
-    char *want = tu_strf("%s: is a symbolic link of another user in a sticky world-writable directory; not "
-                         "following it",
-                         planted);
+    char *want = tu_strf(
+        "%s: is a symbolic link of another user in a sticky world-writable directory; not "
+        "following it",
+        planted);
     assert_string_equal(hexz_last_error(), want);
     assert_int_equal(hexz_sign(planted, f->sk, NULL), HEXZ_EINVAL);
     tu_assert_file_content(f->archive, before, len);
@@ -215,9 +217,10 @@ static void test_hard_link_refused(void **state)
     assert_int_equal(link(f->archive, other), 0);
     size_t len0, len1;
     uint8_t *before = tu_read_file(f->archive, &len0);
-    char *want = tu_strf("%s: has 2 hard links; replacing it would leave the other names with the old "
-                         "version (remove them, or write to a new name)",
-                         f->archive);
+    char *want = tu_strf(
+        "%s: has 2 hard links; replacing it would leave the other names with the old "
+        "version (remove them, or write to a new name)",
+        f->archive);
     assert_int_equal(hexz_sign(f->archive, f->sk, NULL), HEXZ_EINVAL);
     assert_string_equal(hexz_last_error(), want);
     assert_int_equal(hexz_sign(f->link, f->sk, NULL), HEXZ_EINVAL);

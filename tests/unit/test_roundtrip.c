@@ -290,7 +290,7 @@ static void test_index_page_boundary(void **state)
         size_t len;
         uint64_t blocks, pages;
     } cases[] = {
-        {1023 * bs, 1023, 1}, {1024 * bs, 1024, 1}, {1025 * bs, 1025, 2},
+        {1023 * bs, 1023, 1},     {1024 * bs, 1024, 1},     {1025 * bs, 1025, 2},
         {1024 * bs + 1, 1025, 2}, {1024 * bs - 1, 1024, 1}, {2048 * bs, 2048, 2},
         {2049 * bs + 1, 2050, 3},
     };
@@ -308,7 +308,8 @@ static void test_index_page_boundary(void **state)
             size_t got;
             AF_OK(hexz_reader_read_at(r, 0, buf, sizeof buf, 1024 * bs - 4096, &got));
             assert_int_equal(got, cases[i].len - (1024 * bs - 4096) < sizeof buf
-                                      ? cases[i].len - (1024 * bs - 4096) : sizeof buf);
+                                      ? cases[i].len - (1024 * bs - 4096)
+                                      : sizeof buf);
             af_assert_same(buf, data + 1024 * bs - 4096, got, "page-straddling read");
             hexz_block_info b1, b2;
             AF_OK(hexz_reader_block_at(r, 0, 1023, &b1));
@@ -337,13 +338,16 @@ static void test_codecs(void **state)
     const struct {
         hexz_codec codec;
         int level;
-    } codecs[] = {{HEXZ_CODEC_NONE, 0}, {HEXZ_CODEC_LZ4, 0}, {HEXZ_CODEC_ZSTD, 0},
-                  {HEXZ_CODEC_ZSTD, 19}, {HEXZ_CODEC_ZSTD, -5}};
+    } codecs[] = {{HEXZ_CODEC_NONE, 0},
+                  {HEXZ_CODEC_LZ4, 0},
+                  {HEXZ_CODEC_ZSTD, 0},
+                  {HEXZ_CODEC_ZSTD, 19},
+                  {HEXZ_CODEC_ZSTD, -5}};
     for (size_t c = 0; c < sizeof codecs / sizeof codecs[0]; c++) {
         for (int chunking = 0; chunking < 2; chunking++) {
-            hexz_write_options o =
-                chunking ? af_cdc(16384, 65536, 262144, codecs[c].codec, codecs[c].level)
-                         : af_fixed(65536, codecs[c].codec, codecs[c].level);
+            hexz_write_options o = chunking ? af_cdc(16384, 65536, 262144, codecs[c].codec,
+                                                     codecs[c].level)
+                                            : af_fixed(65536, codecs[c].codec, codecs[c].level);
             /* Random data never shrinks: every block is stored raw whatever the codec. */
             roundtrip(dir, rnd, len, &o, 1);
             char *a = tu_strf("%s/w.hxz", dir);
@@ -676,7 +680,9 @@ static void sparse_check_range(hexz_reader *r, int fd, const region *rg, size_t 
                                size_t len)
 {
     uint8_t *want = af_malloc(len), *got = af_malloc(len);
-    size_t expect = off >= SPARSE_SIZE ? 0 : (SPARSE_SIZE - off < len ? (size_t)(SPARSE_SIZE - off) : len);
+    size_t expect = off >= SPARSE_SIZE
+                        ? 0
+                        : (SPARSE_SIZE - off < len ? (size_t)(SPARSE_SIZE - off) : len);
     sparse_expect(rg, n, off, want, expect);
     char what[96];
     snprintf(what, sizeof what, "sparse range [%llu, +%zu)", (unsigned long long)off, len);
@@ -730,7 +736,8 @@ static void test_sparse_4gib(void **state)
     assert_int_equal(ftruncate(fd, (off_t)SPARSE_SIZE), 0);
     for (size_t i = 0; i < nrg; i++) {
         rg[i].data = random_bytes(&rng, rg[i].len);
-        assert_int_equal(pwrite(fd, rg[i].data, rg[i].len, (off_t)rg[i].offset), (ssize_t)rg[i].len);
+        assert_int_equal(pwrite(fd, rg[i].data, rg[i].len, (off_t)rg[i].offset),
+                         (ssize_t)rg[i].len);
         data_bytes += rg[i].len;
     }
     close(fd);
@@ -777,9 +784,15 @@ static void test_sparse_4gib(void **state)
         sparse_check_range(r, -1, rg, nrg, rg[i].offset + rg[i].len - 1, 2);
         sparse_check_range(r, -1, rg, nrg, rg[i].offset + rg[i].len, 1u << 20);
     }
-    const uint64_t spots[] = {(1ull << 29), (1ull << 30) - 100, (1ull << 30), (3ull << 30) - 5,
-                              (2ull << 30) + (1u << 20), (4ull << 30) - (1u << 20), SPARSE_SIZE - 1,
-                              SPARSE_SIZE, SPARSE_SIZE + 4096};
+    const uint64_t spots[] = {(1ull << 29),
+                              (1ull << 30) - 100,
+                              (1ull << 30),
+                              (3ull << 30) - 5,
+                              (2ull << 30) + (1u << 20),
+                              (4ull << 30) - (1u << 20),
+                              SPARSE_SIZE - 1,
+                              SPARSE_SIZE,
+                              SPARSE_SIZE + 4096};
     for (size_t i = 0; i < sizeof spots / sizeof spots[0]; i++)
         sparse_check_range(r, -1, rg, nrg, spots[i], 1u << 20);
     /* One read spanning a hole into data and out again. */

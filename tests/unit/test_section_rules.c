@@ -41,8 +41,14 @@ typedef struct {
     size_t len;
 } image;
 
-static uint64_t table_off(const image *m) { return hx_get64(m->p + 48); }
-static uint32_t table_count(const image *m) { return hx_get32(m->p + 56); }
+static uint64_t table_off(const image *m)
+{
+    return hx_get64(m->p + 48);
+}
+static uint32_t table_count(const image *m)
+{
+    return hx_get32(m->p + 56);
+}
 static uint8_t *entry(const image *m, uint32_t i)
 {
     return m->p + table_off(m) + (size_t)i * HX_SECTION_ENTRY_LEN;
@@ -55,7 +61,10 @@ static image load(const char *path)
     return m;
 }
 
-static void save(const image *m, const char *path) { tu_write_file(path, m->p, m->len); }
+static void save(const image *m, const char *path)
+{
+    tu_write_file(path, m->p, m->len);
+}
 
 /* Index of the first table entry of `type`. */
 static uint32_t find_entry(const image *m, uint32_t type)
@@ -188,7 +197,8 @@ static void test_appended_outside_root_section_refused(void **state)
     append_section(&m, 99, HX_SECTION_OUTSIDE_ROOT, junk, sizeof junk);
     char *bad = tu_path(f->dir, "appended.hxz");
     save(&m, bad);
-    char *msg = tu_strf("%s: section of type 99 stands outside the root hash (only signatures may)", bad);
+    char *msg = tu_strf("%s: section of type 99 stands outside the root hash (only signatures may)",
+                        bad);
     expect_open_fails(bad, 0, HEXZ_ECORRUPT, msg);
     expect_open_fails(bad, 1, HEXZ_ECORRUPT, msg);
     char *line = tu_strf("hexz verify: %s\n", msg);
@@ -231,8 +241,8 @@ static void test_signature_type_changed_refused(void **state)
         memcpy(c.p, m.p, m.len);
         hx_put32(entry(&c, sig), type);
         save(&c, bad);
-        char *msg = tu_strf("%s: section of type %u stands outside the root hash (only signatures may)",
-                            bad, type);
+        char *msg = tu_strf(
+            "%s: section of type %u stands outside the root hash (only signatures may)", bad, type);
         expect_open_fails(bad, 0, HEXZ_ECORRUPT, msg);
         expect_open_fails(bad, 1, HEXZ_ECORRUPT, msg);
         free(msg);
@@ -241,7 +251,8 @@ static void test_signature_type_changed_refused(void **state)
     hx_put32(entry(&m, sig), 133);
     save(&m, bad);
     char *line = tu_strf("hexz verify: %s: section of type 133 stands outside the root hash (only "
-                         "signatures may)\n", bad);
+                         "signatures may)\n",
+                         bad);
     free(EXPECT(1, line, "verify", bad));
     char *out = EXPECT(1, line, "verify", bad, "-p", f->pub);
     assert_null(strstr(out, "good signature"));
@@ -257,7 +268,8 @@ static void test_signature_type_changed_refused(void **state)
 static void test_signature_flags_exact(void **state)
 {
     fixture *f = *state;
-    static const uint32_t flags[] = {0, HX_SECTION_CRITICAL, HX_SECTION_CRITICAL | HX_SECTION_OUTSIDE_ROOT};
+    static const uint32_t flags[] = {0, HX_SECTION_CRITICAL,
+                                     HX_SECTION_CRITICAL | HX_SECTION_OUTSIDE_ROOT};
     char *bad = tu_path(f->dir, "flags.hxz");
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
         image m = load(f->signed_hxz);
@@ -376,8 +388,9 @@ static void test_every_file_bit_fails_library_verify(void **state)
                 rc = hexz_reader_verify(r, NULL, NULL);
                 hexz_reader_free(r);
             }
-            if (rc == 0) fail_msg("bit %d of byte %llu flipped, and verify says OK", bit,
-                                  (unsigned long long)off);
+            if (rc == 0)
+                fail_msg("bit %d of byte %llu flipped, and verify says OK", bit,
+                         (unsigned long long)off);
         }
         assert_int_equal(pwrite(fd, &m.p[off], 1, (off_t)off), 1);
     }

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static void child_pass(void **state) { (void)state; }
+static void child_pass(void **state)
+{
+    (void)state;
+}
 static void child_skip(void **state)
 {
     (void)state;

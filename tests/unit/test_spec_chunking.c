@@ -142,8 +142,9 @@ static uint8_t *make_data(size_t len, uint64_t seed)
 }
 
 static const spec_params cases[] = {
-    {0, 4096, 0, 0, 0},       {0, 100, 0, 0, 0},          {1, 0, 64, 256, 1024},
-    {1, 0, 64, 64, 64},       {1, 0, 300, 512, 700},     {1, 0, 256, 256, 4096},
+    {0, 4096, 0, 0, 0},        {0, 100, 0, 0, 0},
+    {1, 0, 64, 256, 1024},     {1, 0, 64, 64, 64},
+    {1, 0, 300, 512, 700},     {1, 0, 256, 256, 4096},
     {1, 0, 2048, 8192, 32768}, {1, 0, 16384, 65536, 262144},
 };
 
@@ -157,7 +158,8 @@ static void test_spec_chunker_matches_library(void **state)
         const spec_params *s = &cases[c];
         if (!s->cdc) continue; /* fixed cuts are checked through the writer below */
         hx_chunker ch;
-        assert_int_equal(hx_chunker_init_cdc(&ch, (uint32_t)s->min, (uint32_t)s->avg, (uint32_t)s->max), 0);
+        assert_int_equal(
+            hx_chunker_init_cdc(&ch, (uint32_t)s->min, (uint32_t)s->avg, (uint32_t)s->max), 0);
         size_t chunks = 0;
         for (size_t pos = 0; pos < len; chunks++) {
             size_t want = spec_chunk(s, d + pos, len - pos);
@@ -206,7 +208,8 @@ static int all_zero(const uint8_t *p, size_t n)
 }
 
 /* The entries §15 predicts for one piece p[0..n) starting at stream offset `base`. */
-static void predict_piece(want_list *w, const spec_params *s, const uint8_t *p, size_t n, uint64_t base)
+static void predict_piece(want_list *w, const spec_params *s, const uint8_t *p, size_t n,
+                          uint64_t base)
 {
     for (size_t pos = 0; pos < n;) {
         size_t c = spec_chunk(s, p + pos, n - pos);
@@ -235,8 +238,9 @@ static void expect_entries(const char *archive, const want_list *w, size_t c)
     assert_int_equal(hexz_reader_open(&r, archive), 0);
     hexz_stream_info si;
     assert_int_equal(hexz_reader_stream_info(r, 0, &si), 0);
-    if (si.block_count != w->n) fail_msg("case %zu: %llu entries, FORMAT.md predicts %zu", c,
-                                         (unsigned long long)si.block_count, w->n);
+    if (si.block_count != w->n)
+        fail_msg("case %zu: %llu entries, FORMAT.md predicts %zu", c,
+                 (unsigned long long)si.block_count, w->n);
     for (size_t i = 0; i < w->n; i++) {
         hexz_block_info b;
         assert_int_equal(hexz_reader_block_at(r, 0, i, &b), 0);
@@ -294,7 +298,7 @@ static void test_tree_files_are_pieces(void **state)
     char *archive = tu_path(dir, "t.hxz");
     size_t sizes[] = {5000, 0, 3000, 777, 70000, 1, 65536};
     uint8_t *d = make_data(200000, 13);
-    memset(d + 4000, 0, 4000);   /* the first file ends in zeros, the third is all zeros */
+    memset(d + 4000, 0, 4000); /* the first file ends in zeros, the third is all zeros */
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         hexz_write_options o = options_of(&cases[c]);
         hexz_writer *wr;

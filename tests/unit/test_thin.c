@@ -39,7 +39,8 @@ static uint8_t *edit_image(const uint8_t *img, size_t *len_out, unsigned version
     return v;
 }
 
-static void pack(const char *path, const uint8_t *data, size_t len, const char *base, hexz_chunking mode)
+static void pack(const char *path, const uint8_t *data, size_t len, const char *base,
+                 hexz_chunking mode)
 {
     hexz_write_options o;
     hexz_write_options_init(&o);
@@ -56,7 +57,8 @@ static void pack(const char *path, const uint8_t *data, size_t len, const char *
     hexz_writer_free(w);
 }
 
-static void assert_content(const char *path, const hexz_open_options *oo, const uint8_t *data, size_t len)
+static void assert_content(const char *path, const hexz_open_options *oo, const uint8_t *data,
+                           size_t len)
 {
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_opts(&r, path, oo), 0);
@@ -97,14 +99,16 @@ static int teardown(void **state)
 static void test_thin_is_small_and_exact(void **state)
 {
     fixture *f = *state;
-    char *v1 = tu_strf("%s/v1.hxz", f->dir), *v2 = tu_strf("%s/v2.hxz", f->dir), *full = tu_strf("%s/full.hxz", f->dir);
+    char *v1 = tu_strf("%s/v1.hxz", f->dir), *v2 = tu_strf("%s/v2.hxz", f->dir),
+         *full = tu_strf("%s/full.hxz", f->dir);
     size_t len;
     uint8_t *new_img = edit_image(f->v0, &len, 1);
     pack(v1, f->v0, IMAGE_SIZE, NULL, HEXZ_CHUNK_CDC);
     pack(v2, new_img, len, v1, HEXZ_CHUNK_CDC);
     pack(full, new_img, len, NULL, HEXZ_CHUNK_CDC);
     long long thin = tu_file_size(v2), whole = tu_file_size(full);
-    printf("[ info     ] full %lld bytes, thin %lld bytes (%.1f%%)\n", whole, thin, 100.0 * thin / whole);
+    printf("[ info     ] full %lld bytes, thin %lld bytes (%.1f%%)\n", whole, thin,
+           100.0 * thin / whole);
     assert_true(thin * 10 < whole);
     assert_content(v2, NULL, new_img, len);
 
@@ -141,7 +145,8 @@ static void test_cdc_beats_fixed_on_shifted_insert(void **state)
         free(base);
         free(thin);
     }
-    printf("[ info     ] thin after a shifted insert: fixed %lld bytes, cdc %lld bytes\n", sizes[0], sizes[1]);
+    printf("[ info     ] thin after a shifted insert: fixed %lld bytes, cdc %lld bytes\n", sizes[0],
+           sizes[1]);
     assert_true(sizes[1] * 4 < sizes[0]);
     free(new_img);
 }
@@ -216,7 +221,8 @@ static void test_replaced_base_refused(void **state)
 static void test_flatten(void **state)
 {
     fixture *f = *state;
-    char *v1 = tu_strf("%s/f1.hxz", f->dir), *v2 = tu_strf("%s/f2.hxz", f->dir), *flat = tu_strf("%s/flat.hxz", f->dir);
+    char *v1 = tu_strf("%s/f1.hxz", f->dir), *v2 = tu_strf("%s/f2.hxz", f->dir),
+         *flat = tu_strf("%s/flat.hxz", f->dir);
     size_t len;
     uint8_t *new_img = edit_image(f->v0, &len, 2);
     pack(v1, f->v0, IMAGE_SIZE, NULL, HEXZ_CHUNK_CDC);

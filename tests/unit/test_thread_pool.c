@@ -94,7 +94,10 @@ static void test_one_thread_runs_in_order(void **state)
     free(args);
 }
 
-static void count_job(void *arg) { __atomic_fetch_add((int *)arg, 1, __ATOMIC_RELAXED); }
+static void count_job(void *arg)
+{
+    __atomic_fetch_add((int *)arg, 1, __ATOMIC_RELAXED);
+}
 
 static void test_try_submit_when_full(void **state)
 {

@@ -48,11 +48,11 @@ typedef enum { T_FILE, T_DIR, T_LINK } etype;
 typedef struct {
     const char *path;
     etype type;
-    unsigned mode;       /* files and dirs */
-    size_t size;         /* files: content length */
-    int content;         /* files: 0 random, 1 text, 2 zeros in the middle */
-    const char *target;  /* symlinks */
-    int64_t sec;         /* mtime */
+    unsigned mode;      /* files and dirs */
+    size_t size;        /* files: content length */
+    int content;        /* files: 0 random, 1 text, 2 zeros in the middle */
+    const char *target; /* symlinks */
+    int64_t sec;        /* mtime */
     long nsec;
 } spec;
 
@@ -79,8 +79,12 @@ static const spec tree_spec[] = {
     {"links/dangling", T_LINK, 0, 0, 0, "does/not/exist", 1600000019, 19},
     {"links/todir", T_LINK, 0, 0, 0, "../dir1", 1600000020, 20},
     {"na\xc3\xafve-\xe6\x97\xa5\xe6\x9c\xac.txt", T_FILE, 0644, 42, 1, NULL, 1600000021, 21},
-    {"donn\xc3\xa9" "es", T_DIR, 0755, 0, 0, NULL, 1600000022, 22},
-    {"donn\xc3\xa9" "es/\xe2\x98\x83 snow man", T_FILE, 0644, 7, 1, NULL, 1600000023, 23},
+    {"donn\xc3\xa9"
+     "es",
+     T_DIR, 0755, 0, 0, NULL, 1600000022, 22},
+    {"donn\xc3\xa9"
+     "es/\xe2\x98\x83 snow man",
+     T_FILE, 0644, 7, 1, NULL, 1600000023, 23},
     {"old", T_FILE, 0644, 3, 1, NULL, -31536000, 250000000}, /* 1969 */
     {"z", T_FILE, 0644, 70000, 0, NULL, 2000000000, 999},
 };
@@ -94,7 +98,8 @@ static uint8_t *spec_content(const spec *s, uint64_t seed)
     if (s->content == 0) {
         tu_rng_fill(&rng, d, s->size);
     } else if (s->content == 1) {
-        for (size_t i = 0; i < s->size; i++) d[i] = (uint8_t)("lorem ipsum dolor sit amet\n"[i % 27]);
+        for (size_t i = 0; i < s->size; i++)
+            d[i] = (uint8_t)("lorem ipsum dolor sit amet\n"[i % 27]);
     } else {
         tu_rng_fill(&rng, d, s->size);
         memset(d + s->size / 4, 0, s->size / 2);
@@ -199,7 +204,8 @@ static void test_tree_roundtrip(void **state)
     (void)state;
     uint64_t seed = tu_test_seed();
     char *dir = tu_mkdtemp("tree");
-    char *src = tu_strf("%s/src", dir), *a = tu_strf("%s/t.hxz", dir), *out = tu_strf("%s/out", dir);
+    char *src = tu_strf("%s/src", dir), *a = tu_strf("%s/t.hxz", dir),
+         *out = tu_strf("%s/out", dir);
     assert_int_equal(mkdir(src, 0755), 0);
     build_tree(src, seed);
     /* The source holds what the spec says (so the comparisons below mean something). */
@@ -288,13 +294,25 @@ static void test_tree_roundtrip(void **state)
         assert_true(found);
     }
     /* Paths that are not there. */
-    const char *missing[] = {"", "nope", "a/", "a/b/c", "dir1/dir", "dir1/dir2/dir3/", "A",
-                             "zz", "links/rel/x", "naive-\xe6\x97\xa5\xe6\x9c\xac.txt", "/a",
-                             "./a", "0", "dir1//file.txt"};
+    const char *missing[] = {"",
+                             "nope",
+                             "a/",
+                             "a/b/c",
+                             "dir1/dir",
+                             "dir1/dir2/dir3/",
+                             "A",
+                             "zz",
+                             "links/rel/x",
+                             "naive-\xe6\x97\xa5\xe6\x9c\xac.txt",
+                             "/a",
+                             "./a",
+                             "0",
+                             "dir1//file.txt"};
     for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
         memset(&f, 0, sizeof f);
         int rc = hexz_reader_file_lookup(r, missing[i], &f);
-        if (rc != HEXZ_ENOTFOUND) fail_msg("lookup of '%s' gave %d, not HEXZ_ENOTFOUND", missing[i], rc);
+        if (rc != HEXZ_ENOTFOUND)
+            fail_msg("lookup of '%s' gave %d, not HEXZ_ENOTFOUND", missing[i], rc);
     }
     hexz_inspect_info info = af_inspect(r);
     assert_int_equal(info.files, 13);
@@ -441,7 +459,8 @@ static void test_many_files(void **state)
     for (uint64_t i = 0; i < total; i++) {
         AF_OK(hexz_reader_file_at(r, i, &f));
         if (i > 0 && manifest_cmp(prev, f.path) >= 0)
-            fail_msg("manifest order broken at %llu: '%s' then '%s'", (unsigned long long)i, prev, f.path);
+            fail_msg("manifest order broken at %llu: '%s' then '%s'", (unsigned long long)i, prev,
+                     f.path);
         snprintf(prev, sizeof prev, "%s", f.path);
     }
     af_verify_ok(r);
@@ -474,7 +493,8 @@ static void test_extract_stays_inside(void **state)
     hexz_writer_free(w);
     hexz_reader *r = af_open(a);
     int rc = hexz_extract(r, dest, NULL, NULL);
-    printf("[ info     ] extracting a file under a symlink: %d (%s)\n", rc, rc ? hexz_last_error() : "ok");
+    printf("[ info     ] extracting a file under a symlink: %d (%s)\n", rc,
+           rc ? hexz_last_error() : "ok");
     char *evil = tu_strf("%s/evil", outside);
     struct stat st;
     assert_int_not_equal(lstat(evil, &st), 0);
@@ -566,7 +586,8 @@ static void test_empty_tree(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("tree-empty");
-    char *src = tu_strf("%s/src", dir), *a = tu_strf("%s/e.hxz", dir), *dest = tu_strf("%s/dest", dir);
+    char *src = tu_strf("%s/src", dir), *a = tu_strf("%s/e.hxz", dir),
+         *dest = tu_strf("%s/dest", dir);
     assert_int_equal(mkdir(src, 0755), 0);
     AF_OK(hexz_pack_path(src, a, NULL));
     hexz_reader *r = af_open(a);
@@ -593,12 +614,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         /* The trees with empty directories last, so that a sanitizer abort while packing
          * them (qsort of a NULL array of 0 entries has been one) does not hide the rest. */
-        cmocka_unit_test(test_archive_inside_tree),
-        cmocka_unit_test(test_many_files),
-        cmocka_unit_test(test_extract_stays_inside),
-        cmocka_unit_test(test_extract_missing_parents),
-        cmocka_unit_test(test_tree_roundtrip),
-        cmocka_unit_test(test_empty_tree),
+        cmocka_unit_test(test_archive_inside_tree),  cmocka_unit_test(test_many_files),
+        cmocka_unit_test(test_extract_stays_inside), cmocka_unit_test(test_extract_missing_parents),
+        cmocka_unit_test(test_tree_roundtrip),       cmocka_unit_test(test_empty_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
