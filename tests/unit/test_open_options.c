@@ -3,7 +3,8 @@
  * older header (version 1 or 2, the struct as it was then, without the newer fields) still
  * opens archives, a newer version than the library's is refused, and so are remote options of
  * an unknown version. Each older struct is allocated at exactly its old size, so reading a
- * field past it is caught under AddressSanitizer.
+ * field past it is caught under AddressSanitizer. Also: hexz_sign() and
+ * hexz_change_password_opts(), which take no remote settings, refuse a URL before opening it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -101,29 +102,44 @@ static void test_version_3(void **state)
     open_and_read(NULL);
 }
 
+/* Opening with `oo` fails with HEXZ_EINVAL and a message containing `want`. */
+static void expect_refused(const hexz_open_options *oo, const char *want)
+{
+    hexz_reader *r = NULL;
+    assert_int_equal(hexz_reader_open_opts(&r, archive, oo), HEXZ_EINVAL);
+    tu_assert_contains(hexz_last_error(), want);
+    assert_null(r);
+}
+
 static void test_versions_refused(void **state)
 {
     (void)state;
-    hexz_reader *r = NULL;
     hexz_open_options oo = HEXZ_OPEN_OPTIONS_INIT;
     oo.version = HEXZ_OPEN_OPTIONS_VERSION + 1;
-    assert_int_equal(hexz_reader_open_opts(&r, archive, &oo), HEXZ_EINVAL);
-    tu_assert_contains(hexz_last_error(), "open options version 4 is not 1..3");
-    assert_null(r);
+    expect_refused(&oo, "open options version 4 is not 1..3");
     oo.version = 0;
-    assert_int_equal(hexz_reader_open_opts(&r, archive, &oo), HEXZ_EINVAL);
-    assert_null(r);
+    expect_refused(&oo, "open options version 0 is not 1..3");
 
     hexz_remote_options ro = HEXZ_REMOTE_OPTIONS_INIT;
     oo = (hexz_open_options)HEXZ_OPEN_OPTIONS_INIT;
     oo.remote = &ro;
     ro.version = HEXZ_REMOTE_OPTIONS_VERSION + 1;
-    assert_int_equal(hexz_reader_open_opts(&r, archive, &oo), HEXZ_EINVAL);
-    tu_assert_contains(hexz_last_error(), "remote options version 2 is not 1..1");
-    assert_null(r);
+    expect_refused(&oo, "remote options version 2 is not 1..1");
     ro.version = 0;
-    assert_int_equal(hexz_reader_open_opts(&r, archive, &oo), HEXZ_EINVAL);
-    assert_null(r);
+    expect_refused(&oo, "remote options version 0 is not 1..1");
+}
+
+/* The rewriting calls take no remote settings: a URL is refused before any request is made
+ * (nothing listens on port 1). */
+static void test_rewrite_refuses_url(void **state)
+{
+    (void)state;
+    const char *url = "http://127.0.0.1:1/a.hxz";
+    uint8_t sk[HEXZ_SECRET_KEY_LEN] = {0};
+    assert_int_equal(hexz_sign(url, sk, NULL), HEXZ_EINVAL);
+    tu_assert_contains(hexz_last_error(), "only a local archive can be rewritten");
+    assert_int_equal(hexz_change_password_opts(url, "old", "new", NULL), HEXZ_EINVAL);
+    tu_assert_contains(hexz_last_error(), "only a local archive can be rewritten");
 }
 
 int main(void)
@@ -132,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_older_versions),
         cmocka_unit_test(test_version_3),
         cmocka_unit_test(test_versions_refused),
+        cmocka_unit_test(test_rewrite_refuses_url),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
