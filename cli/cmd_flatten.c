@@ -13,6 +13,7 @@
 #include "opt.h"
 #include "password.h"
 #include "progress.h"
+#include "remote_env.h"
 
 #define THREADS_MAX 1024
 
@@ -123,6 +124,7 @@ static int flatten_with_progress(flatten_args *a, uint64_t total)
     a->wo.progress_user = &prog;
     hexz_open_options oo = HEXZ_OPEN_OPTIONS_INIT;
     oo.base_dir = cli_base_dir(a->base_dir);
+    oo.remote = cli_remote_env();
     int rc = hexz_flatten(a->archive, &oo, a->output, &a->wo);
     cli_progress_end(&prog, rc == 0);
     if (rc == HEXZ_EEXIST && !a->force) return report_exists(a->output);

@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "remote_env.h"
+
 #define OPEN_ATTEMPTS 3
 
 static volatile sig_atomic_t prompt_signal;
@@ -331,6 +333,7 @@ static int open_with(hexz_reader **out, const char *path, const char *password, 
     oo.base_dir = how->base_dir;
     oo.max_kdf_memory = how->max_kdf_memory;
     oo.max_kdf_ops = how->max_kdf_ops;
+    oo.remote = cli_remote_env();
     return hexz_reader_open_opts(out, path, &oo);
 }
 

@@ -305,6 +305,33 @@ int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, con
 /* Sets this thread's hexz_last_error() message and returns `code`: for backends. */
 int hexz_error_set(int code, const char *message);
 
+/* The settings of the remote backends (http://, https://, s3://; docs/REMOTE.md), given by the
+ * caller: the library reads no environment variables. `setting` is asked for a setting by
+ * name and returns its value, or NULL (or "") when it is unset; the value is borrowed and must
+ * stay valid until the open that asked for it returns (settings are read only while opening).
+ * Opens in several threads may call it at once. The names asked for:
+ *   HEXZ_HTTP_WINDOW    bytes per request: a power of two, 4K..64M (K/M/G suffix; default 1M)
+ *   HEXZ_HTTP_CACHE     bytes of fetched windows kept in memory (default 64M; 0: none)
+ *   HEXZ_CACHE_DIR      a directory for a disk cache of fetched windows (default: none)
+ *   HEXZ_HTTP_ATTEMPTS  tries per request (default 4, 1..16)
+ *   HEXZ_HTTP_TIMEOUT   seconds without progress before a try is given up (default 15)
+ *   HEXZ_S3_ENDPOINT, AWS_ENDPOINT_URL            an S3-compatible endpoint (default AWS)
+ *   AWS_REGION, AWS_DEFAULT_REGION                the region (default us-east-1)
+ *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   credentials for SigV4
+ * NULL options or a NULL `setting` mean every default and no credentials (unsigned requests).
+ * The hexz tool answers these lookups from its environment. */
+typedef struct {
+    unsigned version; /* HEXZ_REMOTE_OPTIONS_VERSION */
+    const char *(*setting)(void *user, const char *name);
+    void *user; /* passed to setting */
+} hexz_remote_options;
+
+#define HEXZ_REMOTE_OPTIONS_VERSION 1
+#define HEXZ_REMOTE_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        HEXZ_REMOTE_OPTIONS_VERSION, NULL, NULL                                                    \
+    }
+
 typedef struct {
     unsigned version;     /* HEXZ_OPEN_OPTIONS_VERSION */
     const char *password; /* for an encrypted archive, or NULL */
@@ -319,6 +346,9 @@ typedef struct {
      * HEXZ_EUNSUPPORTED before anything is derived. 0 means the default. */
     uint64_t max_kdf_memory; /* bytes; default HEXZ_KDF_MEMORY_LIMIT (256 MiB) */
     uint64_t max_kdf_ops;    /* passes; default HEXZ_KDF_OPS_LIMIT (3) */
+    /* Version 3: the settings of the remote backends (NULL: defaults, no credentials), for
+     * this archive and every base of its chain. Borrowed: used only while the open runs. */
+    const hexz_remote_options *remote;
 } hexz_open_options;
 
 /* The default ceilings of the key derivation a reader accepts: libsodium's MODERATE level,
@@ -326,11 +356,12 @@ typedef struct {
 #define HEXZ_KDF_MEMORY_LIMIT (256ull << 20)
 #define HEXZ_KDF_OPS_LIMIT 3ull
 
-/* Version 1 (without the KDF limits) is still accepted. */
-#define HEXZ_OPEN_OPTIONS_VERSION 2
+/* Versions 1 (without the KDF limits) and 2 (without remote) are still accepted: only the
+ * fields of the version given are read. */
+#define HEXZ_OPEN_OPTIONS_VERSION 3
 #define HEXZ_OPEN_OPTIONS_INIT                                                                     \
     {                                                                                              \
-        HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0, 0, 0                                             \
+        HEXZ_OPEN_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, NULL                                       \
     }
 
 /* Opens with options (NULL: as hexz_reader_open). A thin archive's chain of bases is opened

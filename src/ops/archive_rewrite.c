@@ -10,11 +10,21 @@
 #include "common/error.h"
 #include "ops/archive_rewrite.h"
 #include "read/reader.h"
+#include "store/store.h"
+
+static int not_local(const char *archive)
+{
+    return hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
+}
+
+int hx_rewrite_check_local(const char *archive)
+{
+    return hx_store_is_url(archive) ? not_local(archive) : 0;
+}
 
 int hx_rewrite_archive(hexz_reader *r, const char *archive, hx_rewrite_fn fn, void *user)
 {
-    if (hx_reader_fd(r) < 0)
-        return hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
+    if (hx_reader_fd(r) < 0) return not_local(archive);
     hx_outfile out;
     memset(&out, 0, sizeof out);
     out.fd = -1;

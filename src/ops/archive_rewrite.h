@@ -21,6 +21,11 @@
  * write or patch sections, then end with hx_rewrite_tail. */
 typedef int (*hx_rewrite_fn)(hexz_reader *r, hx_outfile *out, void *user);
 
+/* HEXZ_EINVAL if `archive` is a URL ("only a local archive can be rewritten"), else 0: checked
+ * before opening, so a rewrite of a remote archive makes no request (the rewriting calls take no
+ * remote settings). */
+int hx_rewrite_check_local(const char *archive);
+
 /* Rewrites `archive` (opened as `r`, a local file) through fn: checks that r is local, opens the
  * copy beside it, checks that r is the file being replaced, runs fn, and commits. 0 or a HEXZ_E*
  * code (last error set); on failure the archive is untouched. */

@@ -153,6 +153,7 @@ int hexz_change_password_opts(const char *archive, const char *old_password,
     hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
     if (opts) o = *opts;
     if (!*new_password) return hx_error(HEXZ_EINVAL, "%s: the new password is empty", archive);
+    if (hx_rewrite_check_local(archive)) return HEXZ_EINVAL;
     hexz_reader *r;
     hx_open_ctx ctx = {
         .password = old_password, .max_kdf_memory = o.max_kdf_memory, .max_kdf_ops = o.max_kdf_ops};

@@ -87,9 +87,11 @@ int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN]
               const char *trusted_comment)
 {
     if (!archive || !secret_key) return hx_error(HEXZ_EINVAL, "hexz_sign: NULL argument");
+    int rc = hx_rewrite_check_local(archive);
+    if (rc) return rc;
     hexz_reader *r;
     hx_open_ctx ctx = {.structure_only = 1};
-    int rc = hx_reader_open_ex(&r, archive, &ctx);
+    rc = hx_reader_open_ex(&r, archive, &ctx);
     if (rc) return rc;
     signature_bytes sig = {NULL, 0};
     uint8_t *bytes = NULL;

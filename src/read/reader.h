@@ -35,16 +35,17 @@ typedef struct {
 } hx_manifest_page;
 
 /* reader_open.c */
-/* How to open: the password, where else to look for bases, and how deep in a chain of bases
- * this archive is (with the ids of the archives above it, to refuse cycles). With
- * structure_only set, an archive stops after the header, the section table (checked against
- * the root hash) and the signatures, if it is encrypted and no password was given, and its
- * base is not opened: enough to sign it or check a signature. */
+/* How to open: the password, where else to look for bases, the remote settings, and how deep
+ * in a chain of bases this archive is (with the ids of the archives above it, to refuse
+ * cycles). With structure_only set, an archive stops after the header, the section table
+ * (checked against the root hash) and the signatures, if it is encrypted and no password was
+ * given, and its base is not opened: enough to sign it or check a signature. */
 typedef struct {
     const char *password;
     const char *base_dir;
     int structure_only;
     uint64_t max_kdf_memory, max_kdf_ops; /* 0: the defaults (hx_key_record_check_cost) */
+    const hexz_remote_options *remote;    /* remote backends' settings (NULL: defaults) */
     int depth;
     const uint8_t (*above)[HX_ARCHIVE_ID_LEN]; /* ids of the `depth` archives above this one */
     const char

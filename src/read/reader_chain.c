@@ -123,6 +123,7 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
             rc = hx_error(HEXZ_ECORRUPT, "%s: its chain of bases loops back to archive %s", r->path,
                           id);
     hx_open_ctx child = {.base_dir = ctx->base_dir,
+                         .remote = ctx->remote,
                          .depth = ctx->depth + 1,
                          .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above,
                          .top = top};

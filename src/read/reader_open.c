@@ -433,7 +433,12 @@ int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_o
             ctx.max_kdf_memory = opts->max_kdf_memory;
             ctx.max_kdf_ops = opts->max_kdf_ops;
         }
+        if (opts->version >= 3) ctx.remote = opts->remote;
     }
+    if (ctx.remote &&
+        (ctx.remote->version < 1 || ctx.remote->version > HEXZ_REMOTE_OPTIONS_VERSION))
+        return hx_error(HEXZ_EINVAL, "%s: remote options version %u is not 1..%u",
+                        path ? path : "(null)", ctx.remote->version, HEXZ_REMOTE_OPTIONS_VERSION);
     return hx_reader_open_ex(out, path, &ctx);
 }
 
@@ -449,7 +454,7 @@ int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *c
     if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_reader_open: NULL argument");
     hexz_backend b;
     int fd;
-    int rc = hx_store_open(&b, path, &fd);
+    int rc = hx_store_open_with(&b, path, &fd, ctx->remote);
     if (rc) {
         *missing = rc == HEXZ_ENOTFOUND;
         return rc;

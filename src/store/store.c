@@ -1,10 +1,9 @@
 /*
- * store.c - choosing a backend for a location by its scheme, and the settings the remote
- * backends read (hx_remote_settings): the environment is consulted here and nowhere else.
+ * store.c - choosing a backend for a location by its scheme, and looking up the settings the
+ * remote backends read (hx_remote_settings: the caller's, never the environment).
  */
 #include "store/store.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
@@ -18,23 +17,10 @@ int hx_store_is_url(const char *location)
     return 1;
 }
 
-static const char *env_lookup(void *user, const char *name)
-{
-    (void)user;
-    return getenv(name);
-}
-
-const hx_remote_settings hx_remote_settings_env = {env_lookup, NULL};
-
 const char *hx_remote_setting(const hx_remote_settings *s, const char *name)
 {
-    const char *v = s && s->lookup ? s->lookup(s->user, name) : NULL;
+    const char *v = s && s->setting ? s->setting(s->user, name) : NULL;
     return v && *v ? v : NULL;
-}
-
-int hx_store_open(hexz_backend *out, const char *location, int *fd_out)
-{
-    return hx_store_open_with(out, location, fd_out, &hx_remote_settings_env);
 }
 
 int hx_store_open_with(hexz_backend *out, const char *location, int *fd_out,

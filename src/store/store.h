@@ -10,18 +10,10 @@
 
 #include "hexz.h"
 
-/* The settings of the remote backends, looked up by name: the names and meanings of
- * docs/REMOTE.md (HEXZ_HTTP_WINDOW, HEXZ_HTTP_CACHE, HEXZ_CACHE_DIR, HEXZ_HTTP_ATTEMPTS,
- * HEXZ_HTTP_TIMEOUT, HEXZ_S3_ENDPOINT, AWS_*). lookup returns the value, or NULL when unset;
- * borrowed, valid until the open that asked for it returns. The backends read every setting
- * through hx_remote_setting(), never from the environment themselves. */
-typedef struct {
-    const char *(*lookup)(void *user, const char *name);
-    void *user;
-} hx_remote_settings;
-
-/* The settings in the process environment (getenv): what hx_store_open() uses. */
-extern const hx_remote_settings hx_remote_settings_env;
+/* The settings of the remote backends: the caller's hexz_remote_options (include/hexz.h,
+ * which lists the names; docs/REMOTE.md). The backends read every setting through
+ * hx_remote_setting(); the library reads no environment variables. */
+typedef hexz_remote_options hx_remote_settings;
 
 /* The value of setting `name`, or NULL if it is unset or empty (or `s` is NULL). */
 const char *hx_remote_setting(const hx_remote_settings *s, const char *name);
@@ -31,9 +23,6 @@ const char *hx_remote_setting(const hx_remote_settings *s, const char *name);
  * Remote backends take their settings from `settings` (NULL: all defaults, no credentials). */
 int hx_store_open_with(hexz_backend *out, const char *location, int *fd_out,
                        const hx_remote_settings *settings);
-
-/* hx_store_open_with() with the settings of the environment (hx_remote_settings_env). */
-int hx_store_open(hexz_backend *out, const char *location, int *fd_out);
 
 /* Is `location` a URL (scheme://...) rather than a local path? */
 int hx_store_is_url(const char *location);

@@ -12,6 +12,8 @@
  * upload with libcurl's own SigV4 signer and read back through s3://. The SigV4 signer is also
  * checked byte for byte against AWS's published examples. A test whose server cannot be started
  * is skipped with a message. Every child is killed in teardown and every wait has a deadline.
+ * The library is given its settings as hexz_remote_options (it reads no environment
+ * variables, which test_http_env_ignored checks); the CLI children read the environment.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -234,7 +236,44 @@ static int group_teardown(void **state)
     return 0;
 }
 
-/* The variables the remote backends read: each test starts from none of them. */
+/* The settings given to the library (hexz_remote_options): each test starts from none. The
+ * library reads no environment variables; the CLI children get theirs from the environment. */
+#define SETTINGS_MAX 16
+
+static struct {
+    const char *name;
+    char *value;
+} settings[SETTINGS_MAX];
+
+static const char *setting_lookup(void *user, const char *name)
+{
+    (void)user;
+    for (int i = 0; i < SETTINGS_MAX && settings[i].name; i++)
+        if (strcmp(settings[i].name, name) == 0) return settings[i].value;
+    return NULL;
+}
+
+static const hexz_remote_options remote_opts = {HEXZ_REMOTE_OPTIONS_VERSION, setting_lookup, NULL};
+
+/* Sets (value NULL: unsets) the setting `name` for the library's next opens. */
+static void setting_set(const char *name, const char *value)
+{
+    int i = 0;
+    while (i < SETTINGS_MAX - 1 && settings[i].name && strcmp(settings[i].name, name) != 0) i++;
+    free(settings[i].value);
+    settings[i].name = name;
+    settings[i].value = value ? strdup(value) : NULL;
+}
+
+/* Opens `location` with the settings above. */
+static int open_remote(hexz_reader **r, const char *location)
+{
+    hexz_open_options oo = HEXZ_OPEN_OPTIONS_INIT;
+    oo.remote = &remote_opts;
+    return hexz_reader_open_opts(r, location, &oo);
+}
+
+/* The variables the CLI reads: each test starts from none of them, and from no settings. */
 static void env_reset(void)
 {
     static const char *const names[] = {
@@ -246,6 +285,11 @@ static void env_reset(void)
         "HTTPS_PROXY",        "all_proxy",         "ALL_PROXY"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) unsetenv(names[i]);
     setenv("NO_PROXY", "*", 1); /* loopback only, never through a proxy */
+    for (int i = 0; i < SETTINGS_MAX; i++) {
+        free(settings[i].value);
+        settings[i].name = NULL;
+        settings[i].value = NULL;
+    }
 }
 
 /* ---- nginx ------------------------------------------------------------------------------------ */
@@ -382,7 +426,7 @@ static int http_teardown(void **state)
 static hexz_reader *open_ok(const char *location)
 {
     hexz_reader *r = NULL;
-    int rc = hexz_reader_open(&r, location);
+    int rc = open_remote(&r, location);
     if (rc) print_message("open %s: %s\n", location, hexz_last_error());
     assert_int_equal(rc, 0);
     return r;
@@ -481,7 +525,7 @@ static void test_http_small_windows_threads(void **state)
 {
     (void)state;
     REQUIRE_NGINX();
-    setenv("HEXZ_HTTP_WINDOW", "64K", 1);
+    setting_set("HEXZ_HTTP_WINDOW", "64K");
     char *url = url_of("/a.hxz");
     int before = nginx_requests(&ngx, "/a.hxz");
     hexz_reader *r = open_ok(url);
@@ -494,7 +538,7 @@ static void test_http_small_windows_threads(void **state)
     hexz_reader_free(r);
 
     /* No memory cache at all, many threads on one reader: still exact bytes. */
-    setenv("HEXZ_HTTP_CACHE", "0", 1);
+    setting_set("HEXZ_HTTP_CACHE", "0");
     r = open_ok(url);
     reader_job jobs[6];
     pthread_t th[6];
@@ -596,7 +640,7 @@ static void expect_open_error(const char *location, int code, const char *what)
 {
     hexz_reader *r = NULL;
     long long t0 = now_ms();
-    int rc = hexz_reader_open(&r, location);
+    int rc = open_remote(&r, location);
     const char *msg = hexz_last_error();
     print_message("%s -> %s (%lld ms)\n", location, msg, now_ms() - t0);
     assert_int_equal(rc, code);
@@ -629,12 +673,41 @@ static void test_http_errors(void **state)
     assert_non_null(strstr(err, "not found"));
     free(err);
 
-    setenv("HEXZ_HTTP_WINDOW", "1000", 1);
+    setting_set("HEXZ_HTTP_WINDOW", "1000");
     char *url = url_of("/a.hxz");
     hexz_reader *r = NULL;
-    assert_int_equal(hexz_reader_open(&r, url), HEXZ_EINVAL);
+    assert_int_equal(open_remote(&r, url), HEXZ_EINVAL);
     assert_non_null(strstr(hexz_last_error(), "HEXZ_HTTP_WINDOW"));
     free(url), free(missing), free(norange), free(busy);
+}
+
+/* The library reads no environment variables: settings in the environment change nothing
+ * (not even an invalid window), while the same setting given as an option does. */
+static void test_http_env_ignored(void **state)
+{
+    (void)state;
+    REQUIRE_NGINX();
+    char *busy = url_of("/busy/a.hxz"), *url = url_of("/a.hxz");
+    setenv("HEXZ_HTTP_ATTEMPTS", "2", 1);
+    setenv("HEXZ_HTTP_WINDOW", "1000", 1);
+    hexz_reader *r = NULL;
+    int before = nginx_requests(&ngx, "/busy/a.hxz");
+    assert_int_equal(hexz_reader_open(&r, busy), HEXZ_EIO);
+    assert_non_null(strstr(hexz_last_error(), "gave up after 4 attempts"));
+    assert_int_equal(nginx_requests(&ngx, "/busy/a.hxz") - before, 4);
+    assert_int_equal(hexz_reader_open(&r, url), 0);
+    hexz_reader_free(r);
+    r = NULL;
+
+    setting_set("HEXZ_HTTP_ATTEMPTS", "2");
+    assert_int_equal(open_remote(&r, busy), HEXZ_EIO);
+    assert_non_null(strstr(hexz_last_error(), "gave up after 2 attempts"));
+    assert_int_equal(nginx_requests(&ngx, "/busy/a.hxz") - before, 6);
+    setting_set("HEXZ_HTTP_WINDOW", "1000");
+    assert_int_equal(open_remote(&r, url), HEXZ_EINVAL);
+    assert_non_null(strstr(hexz_last_error(), "HEXZ_HTTP_WINDOW"));
+    env_reset();
+    free(busy), free(url);
 }
 
 /* ---- HTTP: the disk cache and change detection ---------------------------------------------------- */
@@ -659,7 +732,7 @@ static void test_http_disk_cache(void **state)
     (void)state;
     REQUIRE_NGINX();
     char *cache = tu_strf("%s/cache", fx.dir), *url = url_of("/a.hxz");
-    setenv("HEXZ_CACHE_DIR", cache, 1);
+    setting_set("HEXZ_CACHE_DIR", cache);
     hexz_reader *r = open_ok(url);
     read_all_and_compare(r);
     assert_int_equal(hexz_reader_verify(r, NULL, NULL), 0);
@@ -683,7 +756,7 @@ static void test_http_changed(void **state)
 {
     (void)state;
     REQUIRE_NGINX();
-    setenv("HEXZ_HTTP_WINDOW", "64K", 1);
+    setting_set("HEXZ_HTTP_WINDOW", "64K");
     char *url = url_of("/a.hxz");
     hexz_reader *r = open_ok(url);
     uint8_t buf[4096];
@@ -742,7 +815,7 @@ static void test_http_server_killed(void **state)
 {
     (void)state;
     REQUIRE_NGINX();
-    setenv("HEXZ_HTTP_WINDOW", "64K", 1);
+    setting_set("HEXZ_HTTP_WINDOW", "64K");
     char *url = url_of("/a.hxz"), *slow = url_of("/slow/a.hxz");
 
     /* Between reads: the next uncached read fails promptly, naming the URL. */
@@ -761,7 +834,7 @@ static void test_http_server_killed(void **state)
 
     /* During a read: a thread streaming from a throttled location sees its server killed. */
     assert_true(nginx_start(&ngx));
-    unsetenv("HEXZ_HTTP_WINDOW");
+    setting_set("HEXZ_HTTP_WINDOW", NULL);
     r = open_ok(slow);
     j = (read_job){r, 0, SRC_SIZE, 0, "", 0};
     pthread_t th;
@@ -797,8 +870,8 @@ static void test_http_retry_recovers(void **state)
 {
     (void)state;
     REQUIRE_NGINX();
-    setenv("HEXZ_HTTP_WINDOW", "64K", 1);
-    setenv("HEXZ_HTTP_ATTEMPTS", "6", 1); /* retries at 0.1, 0.3, 0.7, 1.5, 3.1 s */
+    setting_set("HEXZ_HTTP_WINDOW", "64K");
+    setting_set("HEXZ_HTTP_ATTEMPTS", "6"); /* retries at 0.1, 0.3, 0.7, 1.5, 3.1 s */
     char *url = url_of("/a.hxz");
     hexz_reader *r = open_ok(url);
     nginx_stop(&ngx);
@@ -828,11 +901,11 @@ static void test_http_stalled_server(void **state)
     socklen_t alen = sizeof a;
     getsockname(s, (struct sockaddr *)&a, &alen);
     char *url = tu_strf("http://127.0.0.1:%d/a.hxz", ntohs(a.sin_port));
-    setenv("HEXZ_HTTP_TIMEOUT", "1", 1);
-    setenv("HEXZ_HTTP_ATTEMPTS", "2", 1);
+    setting_set("HEXZ_HTTP_TIMEOUT", "1");
+    setting_set("HEXZ_HTTP_ATTEMPTS", "2");
     long long t0 = now_ms();
     hexz_reader *r = NULL;
-    int rc = hexz_reader_open(&r, url);
+    int rc = open_remote(&r, url);
     long long took = now_ms() - t0;
     print_message("stalled server: %s (%lld ms)\n", hexz_last_error(), took);
     assert_int_equal(rc, HEXZ_EIO);
@@ -1038,14 +1111,21 @@ static long s3_put(const char *file, const char *key_path)
     return status;
 }
 
+/* An S3 setting for the library's opens and, as a variable, for the CLI's. */
+static void s3_set(const char *name, const char *value)
+{
+    setting_set(name, value);
+    setenv(name, value, 1);
+}
+
 static void s3_env(const char *id, const char *secret)
 {
     env_reset();
     char *endpoint = tu_strf("http://127.0.0.1:%d", s3.port);
-    setenv("HEXZ_S3_ENDPOINT", endpoint, 1);
-    setenv("AWS_REGION", "us-east-1", 1);
-    if (id) setenv("AWS_ACCESS_KEY_ID", id, 1);
-    if (secret) setenv("AWS_SECRET_ACCESS_KEY", secret, 1);
+    s3_set("HEXZ_S3_ENDPOINT", endpoint);
+    s3_set("AWS_REGION", "us-east-1");
+    if (id) s3_set("AWS_ACCESS_KEY_ID", id);
+    if (secret) s3_set("AWS_SECRET_ACCESS_KEY", secret);
     free(endpoint);
 }
 
@@ -1076,7 +1156,7 @@ static void test_s3(void **state)
     cli_same_output("ls", "s3://" S3_BUCKET "/dir/t b+c.hxz", fx.tree_archive);
 
     /* A session token is signed too. */
-    setenv("AWS_SESSION_TOKEN", "token-for-the-test", 1);
+    setting_set("AWS_SESSION_TOKEN", "token-for-the-test");
     r = open_ok(url);
     read_sequential(r);
     hexz_reader_free(r);
@@ -1111,6 +1191,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_small_windows_threads, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_cli, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_errors, http_setup, http_teardown),
+        cmocka_unit_test_setup_teardown(test_http_env_ignored, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_disk_cache, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_changed, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_http_server_killed, http_setup, http_teardown),
