@@ -3,11 +3,11 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
-# `make tsan-check` runs the tests that use threads under ThreadSanitizer: the pack pipeline
-# and the racing pairs of test_races, concurrent reads with the caches and prefetch
+# `make tsan-check` runs the tests that use threads under ThreadSanitizer: the thread pool, the
+# pack pipeline and the racing pairs of test_races, concurrent reads with the caches and prefetch
 # (test_read_at, test_thin), the remote reader and its disk cache (test_remote), option
 # handling with workers (test_pack_options) and FUSE (test_mount, its hexz mount under TSan).
-TSAN_TESTS ?= test_pipeline test_races test_read_at test_thin test_remote test_pack_options test_mount
+TSAN_TESTS ?= test_thread_pool test_pipeline test_races test_read_at test_thin test_remote test_pack_options test_mount
 empty :=
 space := $(empty) $(empty)
 JOBS ?= $(shell nproc)

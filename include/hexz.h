@@ -465,7 +465,8 @@ typedef struct {
  * opts->keep_key only the key record is rewritten (see above). Either way signatures are
  * dropped (they covered the old bytes), and the archive is replaced atomically as the rewriting
  * verbs do (a symlink is followed and stays a link; owner and mode are kept; a file with other
- * hard links is refused). `opts` may be NULL for defaults. Thread-safe. */
+ * hard links is refused). `archive` must be a local file: a URL is refused with HEXZ_EINVAL
+ * before anything is read. `opts` may be NULL for defaults. Thread-safe. */
 int hexz_change_password_opts(const char *archive, const char *old_password,
                               const char *new_password, const hexz_passwd_options *opts);
 
@@ -630,8 +631,9 @@ void hexz_key_id(const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN], uint8_t id[HEXZ_
  * bytes; stored and signed). Existing signatures are kept; an archive that already carries
  * 256 (the most a reader accepts) is refused with HEXZ_EINVAL and left untouched. The archive
  * is rewritten beside itself and renamed into place atomically, as hexz_change_password_opts()
- * describes (symlinks followed, owner and mode kept, hard links refused). It is not verified
- * first (see hexz_reader_verify). Not safe against concurrent writers of the same archive. */
+ * describes (symlinks followed, owner and mode kept, hard links refused); a URL is refused with
+ * HEXZ_EINVAL before anything is read. It is not verified first (see hexz_reader_verify). Not safe
+ * against concurrent writers of the same archive. */
 int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN],
               const char *trusted_comment);
 
