@@ -161,8 +161,6 @@ int hexz_change_password_opts(const char *archive, const char *old_password,
     if (rc) return rc;
     if (!hexz_reader_is_encrypted(r) || !find_record(r))
         rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);
-    if (!rc && hx_reader_fd(r) < 0)
-        rc = hx_error(HEXZ_EINVAL, "%s: only a local archive can be rewritten", archive);
     if (!rc)
         rc = o.keep_key ? keep_key(r, archive, old_password, new_password, o.kdf)
                         : reencrypt(r, archive, new_password, &o);
