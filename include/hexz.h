@@ -31,10 +31,10 @@ extern "C" {
 
 /* The library's version: equal to the project() version in CMakeLists.txt (the test_exports
  * test checks it). HEXZ_VERSION_NUMBER is MAJOR * 10000 + MINOR * 100 + PATCH. */
-#define HEXZ_VERSION_MAJOR 0
-#define HEXZ_VERSION_MINOR 1
+#define HEXZ_VERSION_MAJOR 1
+#define HEXZ_VERSION_MINOR 0
 #define HEXZ_VERSION_PATCH 0
-#define HEXZ_VERSION_STRING "0.1.0"
+#define HEXZ_VERSION_STRING "1.0.0"
 #define HEXZ_VERSION_NUMBER                                                                        \
     (HEXZ_VERSION_MAJOR * 10000 + HEXZ_VERSION_MINOR * 100 + HEXZ_VERSION_PATCH)
 
@@ -69,7 +69,7 @@ const char *hexz_strerror(int code);
  * Borrowed: valid until the next hexz call on this thread. Thread-safe (per-thread storage). */
 const char *hexz_last_error(void);
 
-/* The library's version string, e.g. "0.1.0". Thread-safe. */
+/* The library's version string, e.g. "1.0.0". Thread-safe. */
 const char *hexz_version(void);
 
 /* HEXZ_VERSION_NUMBER of the library actually linked (which may be newer than the header a
