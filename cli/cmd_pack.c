@@ -291,7 +291,7 @@ static int pack_checked(pack_args *a)
     void *dict = NULL;
     int rc = train_dictionary(a, &dict);
     if (rc == CLI_OK) rc = pack_with_progress(a);
-    free(dict);
+    hexz_free(dict);
     cli_password_free(password);
     return rc;
 }

@@ -8,8 +8,21 @@
  *  - Results come back through out-parameters, which are written only on success.
  *  - Handles are opaque. Every *_open / *_create has a matching *_free, and *_free(NULL) is a
  * no-op.
- *  - Option structs begin with a version field and are initialised with their _INIT macro; new
- *    fields are only ever appended.
+ *  - Memory the library allocates for the caller is released with hexz_free() (handles with
+ *    their own *_free).
+ *  - Versioned structs (the ABI rules, docs/ABI.md): every struct passed by pointer begins with
+ *    `unsigned version`, and new fields are only ever appended, each under a new version.
+ *    Option structs (read by the library): initialise with the _INIT macro or *_init(); the
+ *    library accepts any version from 1 to its own and reads only the fields that version
+ *    defines (the rest take their defaults), so a program built against an older header keeps
+ *    working with a newer library; a newer version than the library's is HEXZ_EUNSUPPORTED.
+ *    Info structs (filled by the library): set `version` (the _INIT macro) before the call; the
+ *    library fills the fields of that version, or of its own if that is older, and writes back
+ *    the version it filled; 0 is HEXZ_EINVAL. Structs the library hands to callbacks
+ *    (hexz_progress, hexz_diff_counts) carry the version the library filled.
+ *  - Calls and structs inside `#ifdef HEXZ_STATIC_LINKING_ONLY` are experimental: they are
+ *    exported, but may change in any minor release; a program using them must run with the
+ *    exact version it was built against.
  *  - Strings are UTF-8 or raw bytes as the file system gave them, NUL-terminated.
  *  - The library has no global mutable state. The only per-thread state is the last error message.
  */
@@ -72,6 +85,10 @@ const char *hexz_last_error(void);
 /* The library's version string, e.g. "1.0.0". Thread-safe. */
 const char *hexz_version(void);
 
+/* Releases memory the library allocated for the caller (e.g. hexz_train_dictionary's output).
+ * NULL is a no-op. Thread-safe. */
+void hexz_free(void *p);
+
 /* HEXZ_VERSION_NUMBER of the library actually linked (which may be newer than the header a
  * program was built with). Thread-safe. */
 unsigned hexz_version_number(void);
@@ -92,6 +109,7 @@ typedef enum {
 /* ---- Progress and cancellation -------------------------------------------------------------- */
 
 typedef struct {
+    unsigned version;     /* HEXZ_PROGRESS_VERSION: the fields the library filled */
     uint64_t bytes_in;    /* logical bytes consumed so far */
     uint64_t bytes_total; /* expected logical bytes, 0 when unknown */
     uint64_t bytes_out;   /* bytes written to the destination so far */
@@ -100,6 +118,8 @@ typedef struct {
     uint64_t dedup_bytes; /* logical bytes of those blocks */
     uint64_t base_bytes;  /* thin archives: logical bytes stored as references to the base */
 } hexz_progress;
+
+#define HEXZ_PROGRESS_VERSION 1
 
 /* Packing calls the callback a last time when the archive is complete: bytes_in is then the
  * archive's logical size and bytes_out its file size, so a caller has the final figures
@@ -165,8 +185,8 @@ void hexz_write_options_init(hexz_write_options *opts);
 
 /* Trains a zstd dictionary of at most `max_size` bytes (0: 110 KiB) on samples of `input` (a
  * file, or the files of a directory tree: slices spread over them, all-zero ones skipped).
- * *out is malloc'd (free() it); *out_len gets its size. HEXZ_EINVAL if there is too little
- * material to train on. Thread-safe. */
+ * *out is allocated by the library: release it with hexz_free(); *out_len gets its size.
+ * HEXZ_EINVAL if there is too little material to train on. Thread-safe. */
 int hexz_train_dictionary(const char *input, size_t max_size, void **out, size_t *out_len);
 
 /* Copies the chunking settings (mode and sizes) of the archive `base` into *opts, so that a

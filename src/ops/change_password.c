@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "crypto/aead.h"
 #include "ops/archive_copy.h"
 #include "ops/archive_rewrite.h"
@@ -147,17 +148,17 @@ int hexz_change_password_opts(const char *archive, const char *old_password,
 {
     if (!archive || !old_password || !new_password)
         return hx_error(HEXZ_EINVAL, "hexz_change_password: NULL argument");
-    if (opts && opts->version != HEXZ_PASSWD_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "%s: password options version %u is not %u", archive,
-                        opts->version, HEXZ_PASSWD_OPTIONS_VERSION);
+    static const size_t ends[] = {sizeof(hexz_passwd_options)}; /* common/versioned.h */
     hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
-    if (opts) o = *opts;
+    int rc = hx_options_take(&o, opts, ends, HEXZ_PASSWD_OPTIONS_VERSION, archive,
+                             "password options");
+    if (rc) return rc;
     if (!*new_password) return hx_error(HEXZ_EINVAL, "%s: the new password is empty", archive);
     if (hx_rewrite_check_local(archive)) return HEXZ_EINVAL;
     hexz_reader *r;
     hx_open_ctx ctx = {
         .password = old_password, .max_kdf_memory = o.max_kdf_memory, .max_kdf_ops = o.max_kdf_ops};
-    int rc = hx_reader_open_ex(&r, archive, &ctx);
+    rc = hx_reader_open_ex(&r, archive, &ctx);
     if (rc) return rc;
     if (!hexz_reader_is_encrypted(r) || !find_record(r))
         rc = hx_error(HEXZ_EINVAL, "%s: archive is not encrypted", archive);

@@ -26,6 +26,7 @@
 
 #include "common/error.h"
 #include "common/umask.h"
+#include "common/versioned.h"
 #include "ops/extract_impl.h"
 #include "read/reader.h"
 #include "read/tree_rules.h"
@@ -330,20 +331,24 @@ static int extract_tree(extract_ctx *x)
     return rc;
 }
 
-static const hexz_extract_options *options_or_default(const hexz_extract_options *o,
-                                                      hexz_extract_options *def)
+/* Where each version of hexz_extract_options ends (common/versioned.h). */
+static const size_t extract_options_ends[] = {sizeof(hexz_extract_options)};
+
+int hx_extract_options_take(hexz_extract_options *dst, const hexz_extract_options *src,
+                            const char *name)
 {
-    hexz_extract_options_init(def);
-    return o ? o : def;
+    hexz_extract_options_init(dst);
+    return hx_options_take(dst, src, extract_options_ends, HEXZ_EXTRACT_OPTIONS_VERSION, name,
+                           "extract options");
 }
 
 int hexz_extract_opts(hexz_reader *r, const char *dest, const hexz_extract_options *opts)
 {
-    hexz_extract_options def;
-    const hexz_extract_options *o = options_or_default(opts, &def);
     if (!r || !dest) return hx_error(HEXZ_EINVAL, "hexz_extract: NULL argument");
-    if (o->version != HEXZ_EXTRACT_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "hexz_extract: unknown options version %u", o->version);
+    hexz_extract_options taken;
+    int rc = hx_extract_options_take(&taken, opts, "hexz_extract");
+    if (rc) return rc;
+    const hexz_extract_options *o = &taken;
     if (!hexz_reader_has_file_tree(r)) return hx_extract_stream(r, dest, o);
     /* Messages name DEST/path: without the trailing slashes of "restored/". */
     char *shown = strdup(dest);
@@ -353,7 +358,7 @@ int hexz_extract_opts(hexz_reader *r, const char *dest, const hexz_extract_optio
     /* Like bsdtar: without same_permissions no setuid, setgid or sticky bit, and the umask
      * unless root. */
     if (!o->same_permissions) x.clear = 07000 | (geteuid() == 0 ? 0 : hx_process_umask());
-    int rc = extract_tree(&x);
+    rc = extract_tree(&x);
     free(shown);
     return rc;
 }

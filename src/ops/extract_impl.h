@@ -23,6 +23,11 @@
  * (HEXZ_EEXIST if it exists and o->force is not set). Returns a HEXZ_ code, message set. */
 int hx_extract_stream(hexz_reader *r, const char *dest, const hexz_extract_options *o);
 
+/* A caller's extract options as this library reads them (common/versioned.h): defaults, then
+ * the fields src's version defines; src NULL gives the defaults. */
+int hx_extract_options_take(hexz_extract_options *dst, const hexz_extract_options *src,
+                            const char *name);
+
 /* Opens the directory rel[0..len) below `root` ("" is root itself) one component at a time
  * with O_NOFOLLOW | O_DIRECTORY. With `create`, missing components are made (0755 under the
  * umask); with `create` and `force`, a non-directory in the way is removed and replaced by a

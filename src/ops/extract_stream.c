@@ -82,16 +82,15 @@ int hx_extract_stream(hexz_reader *r, const char *dest, const hexz_extract_optio
 
 int hexz_extract_to_fd(hexz_reader *r, int fd, const hexz_extract_options *opts)
 {
-    hexz_extract_options def;
-    hexz_extract_options_init(&def);
-    const hexz_extract_options *o = opts ? opts : &def;
     if (!r || fd < 0) return hx_error(HEXZ_EINVAL, "hexz_extract_to_fd: bad argument");
-    if (o->version != HEXZ_EXTRACT_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "hexz_extract_to_fd: unknown options version %u", o->version);
+    hexz_extract_options taken;
+    int rc = hx_extract_options_take(&taken, opts, "hexz_extract_to_fd");
+    if (rc) return rc;
+    const hexz_extract_options *o = &taken;
     if (hexz_reader_has_file_tree(r))
         return hx_error(HEXZ_EINVAL, "%s: cannot write a tree to a descriptor", hx_reader_path(r));
     unsigned stream;
-    int rc = hexz_reader_find_stream(r, "main", &stream);
+    rc = hexz_reader_find_stream(r, "main", &stream);
     if (rc) return rc;
     stream_sink sink = {.fd = fd, .name = "standard output", .o = o};
     sink.progress.bytes_total = hx_reader_stream_desc(r, stream)->size;

@@ -11,17 +11,18 @@
 
 #include "common/error.h"
 #include "ops/archive_copy.h"
+#include "pack/writer.h"
 
 int hexz_flatten(const char *src, const hexz_open_options *open_opts, const char *dest,
                  const hexz_write_options *write_opts)
 {
     if (!src || !dest) return hx_error(HEXZ_EINVAL, "hexz_flatten: NULL argument");
-    hexz_reader *r;
-    int rc = hexz_reader_open_opts(&r, src, open_opts);
-    if (rc) return rc;
     hexz_write_options o;
-    if (write_opts) o = *write_opts;
-    else hexz_write_options_init(&o);
+    int rc = hx_write_options_take(&o, write_opts, dest);
+    if (rc) return rc;
+    hexz_reader *r;
+    rc = hexz_reader_open_opts(&r, src, open_opts);
+    if (rc) return rc;
     hx_copy_chunking(r, &o);
     o.base = NULL;
     hexz_writer *w = NULL;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "pack/writer.h"
 
 #define READ_CHUNK (1u << 20)
@@ -366,15 +367,16 @@ static int check_input(const char *input, struct stat *st)
 int hexz_pack(const char *input, const char *output, const hexz_write_options *opts,
               const hexz_pack_options *pack_opts)
 {
-    static const hexz_pack_options defaults = HEXZ_PACK_OPTIONS_INIT;
+    static const size_t ends[] = {sizeof(hexz_pack_options)}; /* common/versioned.h */
     if (!input || !output) return hx_error(HEXZ_EINVAL, "hexz_pack: NULL argument");
-    if (pack_opts && pack_opts->version != HEXZ_PACK_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "%s: pack options version %u is not %u", output,
-                        pack_opts->version, HEXZ_PACK_OPTIONS_VERSION);
-    struct stat st;
-    int rc = check_input(input, &st);
+    hexz_pack_options po = HEXZ_PACK_OPTIONS_INIT;
+    int rc = hx_options_take(&po, pack_opts, ends, HEXZ_PACK_OPTIONS_VERSION, output,
+                             "pack options");
     if (rc) return rc;
-    pack_ctx c = {.po = pack_opts ? pack_opts : &defaults};
+    struct stat st;
+    rc = check_input(input, &st);
+    if (rc) return rc;
+    pack_ctx c = {.po = &po};
     rc = hexz_writer_create(&c.w, output, opts);
     if (rc) return rc;
     struct stat tmp;

@@ -20,8 +20,10 @@
 #include "codec/codec.h"
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/versioned.h"
 #include "format/format.h"
 #include "pack/dedup_table.h"
+#include "pack/writer.h"
 
 #define SMALL_INPUT (64ull << 20) /* below this, every distinct chunk is compressed */
 #define SAMPLE_STRIDE_CHUNKS 4    /* otherwise one chunk per 4 average chunks of distinct bytes */
@@ -185,8 +187,8 @@ int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict
 {
     if (!input || !out) return hx_error(HEXZ_EINVAL, "hexz_predict: NULL argument");
     hexz_write_options o;
-    if (opts) o = *opts;
-    else hexz_write_options_init(&o);
+    int rc = hx_write_options_take(&o, opts, input);
+    if (rc) return rc;
     /* O_NONBLOCK: a fifo must not hold open(2) for ever; it is refused below. */
     int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
@@ -194,7 +196,6 @@ int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     struct stat st;
-    int rc = 0;
     if (fstat(fd, &st) != 0) rc = hx_error_errno(HEXZ_EIO, errno, "%s", input);
     else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
         rc = hx_error(HEXZ_EINVAL, "%s: predict reads a file or a block device", input);

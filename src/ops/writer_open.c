@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "ops/archive_copy.h"
 #include "pack/writer.h"
 #include "read/reader.h"
@@ -139,10 +140,13 @@ static int setup_base(hexz_writer *w, const char *base_path)
 int hexz_writer_create(hexz_writer **out, const char *path, const hexz_write_options *opts)
 {
     if (!out || !path) return hx_error(HEXZ_EINVAL, "hexz_writer_create: NULL argument");
-    hexz_writer *w;
-    int rc = hx_writer_create(&w, path, opts);
+    hexz_write_options o;
+    int rc = hx_write_options_take(&o, opts, path);
     if (rc) return rc;
-    if (opts && opts->base) rc = setup_base(w, opts->base);
+    hexz_writer *w;
+    rc = hx_writer_create(&w, path, &o);
+    if (rc) return rc;
+    if (o.base) rc = setup_base(w, o.base);
     if (!rc) rc = hx_writer_start(w);
     if (rc) {
         hexz_writer_free(w);
@@ -156,6 +160,7 @@ int hexz_base_chunking(const char *base, hexz_write_options *opts)
 {
     if (!base || !opts) return hx_error(HEXZ_EINVAL, "hexz_base_chunking: NULL argument");
     int rc = check_base_path(base);
+    if (!rc) rc = hx_info_check(opts, base, "write options");
     if (rc) return rc;
     hexz_reader *b;
     hx_open_ctx ctx = {.structure_only = 1};

@@ -14,6 +14,7 @@
 
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/versioned.h"
 #include "crypto/sign.h"
 #include "pack/pipeline.h"
 #include "pack/writer_impl.h"
@@ -36,11 +37,18 @@ static int init_chunker(hexz_writer *w, const char *path)
     return 0;
 }
 
+/* Where each version of hexz_write_options ends (common/versioned.h). */
+static const size_t write_options_ends[] = {sizeof(hexz_write_options)};
+
+int hx_write_options_take(hexz_write_options *dst, const hexz_write_options *src, const char *name)
+{
+    hexz_write_options_init(dst);
+    return hx_options_take(dst, src, write_options_ends, HEXZ_WRITE_OPTIONS_VERSION, name,
+                           "write options");
+}
+
 static int check_options(const hexz_write_options *o, const char *path)
 {
-    if (o->version != HEXZ_WRITE_OPTIONS_VERSION)
-        return hx_error(HEXZ_EINVAL, "%s: write options version %u is not %u", path, o->version,
-                        HEXZ_WRITE_OPTIONS_VERSION);
     if (o->codec != HEXZ_CODEC_NONE && o->codec != HEXZ_CODEC_LZ4 && o->codec != HEXZ_CODEC_ZSTD)
         return hx_error(HEXZ_EINVAL, "%s: unknown codec %d", path, (int)o->codec);
     return 0;
@@ -132,11 +140,10 @@ int hx_writer_create(hexz_writer **out, const char *path, const hexz_write_optio
     w->out.fd = -1;
     w->current = -1;
     w->page_entries = HX_PAGE_ENTRIES_DEFAULT;
-    if (opts) w->opts = *opts;
-    else hexz_write_options_init(&w->opts);
+    int rc = hx_write_options_take(&w->opts, opts, path);
     w->opts.base = NULL; /* opened by the caller (ops/writer_open.c), not kept */
     hx_dedup_init(&w->dedup);
-    int rc = check_options(&w->opts, path);
+    if (!rc) rc = check_options(&w->opts, path);
     if (!rc) rc = init_chunker(w, path);
     if (!rc) {
         rc = hx_codec_ctx_create(&w->codec, (int)w->opts.codec, w->opts.level);

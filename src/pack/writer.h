@@ -15,6 +15,10 @@
 #include "hexz.h"
 
 /* writer.c */
+/* A caller's write options as this library reads them: `dst` gets the defaults, then the
+ * fields src's version defines (src NULL: the defaults only). Refuses version 0 and versions
+ * newer than HEXZ_WRITE_OPTIONS_VERSION, naming `name`. */
+int hx_write_options_take(hexz_write_options *dst, const hexz_write_options *src, const char *name);
 /* The first half of hexz_writer_create(): checks the options, sets up chunking, the codec, the
  * dictionary, the output file, the archive id and encryption. opts->base is ignored (ops opens
  * the base and records it with hx_writer_set_base). On failure the writer is freed and *out

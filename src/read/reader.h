@@ -54,6 +54,12 @@ typedef struct {
 
 int hx_reader_open_ex(hexz_reader **out, const char *path, const hx_open_ctx *ctx);
 
+/* A caller's hexz_open_options (NULL: defaults) as this library reads them (common/versioned.h:
+ * versions 1..HEXZ_OPEN_OPTIONS_VERSION), into *ctx; the remote settings they point at are
+ * taken into *remote, which must live as long as ctx. Errors name `name`. */
+int hx_open_options_take(hx_open_ctx *ctx, hexz_remote_options *remote,
+                         const hexz_open_options *opts, const char *name);
+
 /* reader_chain.c */
 /* Follows base references from `e` to the stored block that holds its bytes: *owner is the
  * archive (r or a base) whose stored bytes *out describes. A hole or stored entry resolves to

@@ -17,6 +17,7 @@
 
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/versioned.h"
 #include "read/prefetch.h"
 #include "read/reader_impl.h"
 #include "store/store.h"
@@ -419,26 +420,42 @@ int hexz_reader_open_password(hexz_reader **out, const char *path, const char *p
     return hx_reader_open_ex(out, path, &ctx);
 }
 
+/* Where each version of the open and remote options ends (common/versioned.h). */
+static const size_t open_options_ends[] = {HX_FIELD_END(hexz_open_options, signatures_only),
+                                           HX_FIELD_END(hexz_open_options, max_kdf_ops),
+                                           sizeof(hexz_open_options)};
+static const size_t remote_options_ends[] = {sizeof(hexz_remote_options)};
+
+int hx_open_options_take(hx_open_ctx *ctx, hexz_remote_options *remote,
+                         const hexz_open_options *opts, const char *name)
+{
+    hexz_open_options o = HEXZ_OPEN_OPTIONS_INIT;
+    int rc = hx_options_take(&o, opts, open_options_ends, HEXZ_OPEN_OPTIONS_VERSION, name,
+                             "open options");
+    if (rc) return rc;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->password = o.password;
+    ctx->base_dir = o.base_dir;
+    ctx->structure_only = o.signatures_only;
+    ctx->max_kdf_memory = o.max_kdf_memory;
+    ctx->max_kdf_ops = o.max_kdf_ops;
+    if (o.remote) {
+        hexz_remote_options def = HEXZ_REMOTE_OPTIONS_INIT;
+        *remote = def;
+        rc = hx_options_take(remote, o.remote, remote_options_ends, HEXZ_REMOTE_OPTIONS_VERSION,
+                             name, "remote options");
+        if (rc) return rc;
+        ctx->remote = remote;
+    }
+    return 0;
+}
+
 int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_options *opts)
 {
-    if (opts && (opts->version < 1 || opts->version > HEXZ_OPEN_OPTIONS_VERSION))
-        return hx_error(HEXZ_EINVAL, "%s: open options version %u is not 1..%u",
-                        path ? path : "(null)", opts->version, HEXZ_OPEN_OPTIONS_VERSION);
-    hx_open_ctx ctx = {0};
-    if (opts) {
-        ctx.password = opts->password;
-        ctx.base_dir = opts->base_dir;
-        ctx.structure_only = opts->signatures_only;
-        if (opts->version >= 2) {
-            ctx.max_kdf_memory = opts->max_kdf_memory;
-            ctx.max_kdf_ops = opts->max_kdf_ops;
-        }
-        if (opts->version >= 3) ctx.remote = opts->remote;
-    }
-    if (ctx.remote &&
-        (ctx.remote->version < 1 || ctx.remote->version > HEXZ_REMOTE_OPTIONS_VERSION))
-        return hx_error(HEXZ_EINVAL, "%s: remote options version %u is not 1..%u",
-                        path ? path : "(null)", ctx.remote->version, HEXZ_REMOTE_OPTIONS_VERSION);
+    hx_open_ctx ctx;
+    hexz_remote_options remote;
+    int rc = hx_open_options_take(&ctx, &remote, opts, path ? path : "(null)");
+    if (rc) return rc;
     return hx_reader_open_ex(out, path, &ctx);
 }
 

@@ -181,7 +181,7 @@ int main(int argc, char **argv)
     po.extra_streams = job.streams;
     po.extra_stream_count = job.stream_count;
     rc = hexz_pack(input, output, &job.wo, &po);
-    free(dict);
+    hexz_free(dict);
     if (rc) return fail(output, rc);
 
     if (job.sign_key) {

@@ -130,7 +130,7 @@ static void test_dictionary_helps_small_files(void **state)
     hexz_reader_free(r);
     pack_tree(src, enc, dict, dict_len, 2, "pw");
     assert_tree_reads_back(enc, src, "pw");
-    free(dict);
+    hexz_free(dict);
     free(plain);
     free(with);
     free(enc);

@@ -245,6 +245,10 @@ static void test_bad_passwd_options(void **state)
     fixture *f = *state;
     hexz_passwd_options o = HEXZ_PASSWD_OPTIONS_INIT;
     o.version = 99;
+    assert_int_equal(hexz_change_password_opts(f->archive, OLD_PW, NEW_PW, &o), HEXZ_EUNSUPPORTED);
+    tu_assert_contains(hexz_last_error(),
+                       "password options version 99 is newer than this library's (1)");
+    o.version = 0;
     assert_int_equal(hexz_change_password_opts(f->archive, OLD_PW, NEW_PW, &o), HEXZ_EINVAL);
     assert_int_equal(hexz_change_password_opts(f->archive, OLD_PW, "", NULL), HEXZ_EINVAL);
     assert_int_equal(hexz_change_password_opts(f->archive, "wrong", NEW_PW, NULL), HEXZ_EPASSWORD);
