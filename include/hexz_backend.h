@@ -79,8 +79,8 @@ int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, con
  * base_dir (a local directory where bases are looked for after open_sibling), signatures_only
  * and the KDF limits; opts->remote is not used (a backend's bases come from the backend or the
  * local base directory). opts may be NULL (the defaults). Thread-safe. */
-int hexz_reader_open_backend_opts(hexz_reader **out, const hexz_backend *backend,
-                                  const char *name, const hexz_open_options *opts);
+int hexz_reader_open_backend_opts(hexz_reader **out, const hexz_backend *backend, const char *name,
+                                  const hexz_open_options *opts);
 
 /* Sets this thread's hexz_last_error() message to `message` (copied; may be NULL for none) and
  * returns `code`: for backends to report errors the way the library does. Thread-safe. */

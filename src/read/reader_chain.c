@@ -116,6 +116,9 @@ static int open_sibling(hexz_reader **out, const hexz_reader *r, const hx_open_c
     int rc = r->backend.open_sibling(r->backend.ctx, r->base_ref.path, &b);
     if (rc == HEXZ_ENOTFOUND) return rc;
     *missing = 0;
+    if (rc > 0) /* not a HEXZ_E* code: still a failure, never taken for success */
+        return hx_error(HEXZ_EIO, "%s: open_sibling of its backend returned %d for base %s",
+                        r->path, rc, r->base_ref.path);
     if (rc) return rc;
     char *name = beside(r->path, r->base_ref.path);
     if (!name) {

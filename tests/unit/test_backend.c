@@ -91,8 +91,8 @@ static int mem_open_sibling(void *ctx, const char *name, hexz_backend *out)
 
 typedef struct {
     char *dir;
-    uint8_t *img[3];   /* a, b (a edited), c (b edited) */
-    uint8_t *file[4];  /* a.hxz, b.hxz (thin on a), c.hxz (thin on b), other.hxz (not a) */
+    uint8_t *img[3];  /* a, b (a edited), c (b edited) */
+    uint8_t *file[4]; /* a.hxz, b.hxz (thin on a), c.hxz (thin on b), other.hxz (not a) */
     size_t file_len[4];
 } fixture;
 
