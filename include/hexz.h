@@ -298,32 +298,7 @@ int hexz_reader_open(hexz_reader **out, const char *path);
  * HEXZ_EUNSUPPORTED (hexz_reader_open_opts() can raise them). Thread-safe. */
 int hexz_reader_open_password(hexz_reader **out, const char *path, const char *password);
 
-/* ---- Storage backends ----------------------------------------------------------------------- */
-
-/* Where a reader gets its bytes. hexz_reader_open*() build one from their `path`: a local file,
- * or an `http://`, `https://` or `s3://bucket/key` URL (see docs/REMOTE.md). A program may
- * supply its own. */
-typedef struct {
-    unsigned version; /* HEXZ_BACKEND_VERSION */
-    void *ctx;        /* passed to the functions below */
-    uint64_t size;    /* total bytes of the archive */
-    /* Reads exactly `len` bytes at `offset` into `buf`; returns 0, or a HEXZ_E* code after
-     * calling hexz_error_set() with a message naming the source. Called from many threads at
-     * once. */
-    int (*read_at)(void *ctx, void *buf, size_t len, uint64_t offset);
-    /* Releases ctx; called once by hexz_reader_free() (or when open fails). May be NULL. */
-    void (*close)(void *ctx);
-} hexz_backend;
-
-#define HEXZ_BACKEND_VERSION 1
-
-/* Opens an archive read through `backend` (copied; the reader owns ctx from now on, even when
- * this fails). `name` names the archive in messages. Thread-safe. */
-int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
-                             const char *password);
-
-/* Sets this thread's hexz_last_error() message and returns `code`: for backends. */
-int hexz_error_set(int code, const char *message);
+/* Custom storage backends: see hexz_backend.h. */
 
 /* The settings of the remote backends (http://, https://, s3://; docs/REMOTE.md), given by the
  * caller: the library reads no environment variables. `setting` is asked for a setting by

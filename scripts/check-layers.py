@@ -9,13 +9,13 @@ none of them, such as blake3.h, is a third-party header and is not checked) and 
 per violation, then exits 1; with none it prints nothing and exits 0 (2 on a usage error).
 
 The rule (README.md, "Layers"): a file in src/X may include headers of X itself, of folders at a
-lower level, and include/hexz.h; never a header of another folder at its own level or above.
+lower level, and the public headers (include/hexz.h, include/hexz_backend.h); never a header of another folder at its own level or above.
   level 0  common
   level 1  hash
   level 2  codec chunk crypto format store
   level 3  pack read
   level 4  ops
-cli/ includes only include/hexz.h and cli/'s own headers. A folder of src/ missing from the table
+cli/ includes only the public headers and cli/'s own headers. A folder of src/ missing from the table
 is a violation of its own (give it a level here). Cycles are reported too: between folders (any
 include from one folder of src/ into another is an edge), and between the files of one folder:
 headers that include each other in a circle (a.h -> b.h -> a.h), and sources that call each
@@ -79,6 +79,10 @@ def resolve(root, rel, name):
     return None
 
 
+# The installed headers: any file may include them.
+PUBLIC_HEADERS = ("include/hexz.h", "include/hexz_backend.h")
+
+
 def folder_of(rel):
     """'src/pack/x.c' -> 'pack'; 'cli/x.c' -> 'cli'; 'include/hexz.h' -> 'include'."""
     parts = rel.split("/")
@@ -91,10 +95,10 @@ def layer_violation(src_folder, dst_rel):
     """Why including dst_rel from a file of src_folder breaks the rule, or None."""
     dst_folder = folder_of(dst_rel)
     if src_folder == "cli":
-        if dst_folder == "cli" or dst_rel == "include/hexz.h":
+        if dst_folder == "cli" or dst_rel in PUBLIC_HEADERS:
             return None
         return "cli includes only include/hexz.h and its own headers"
-    if dst_rel == "include/hexz.h" or dst_folder == src_folder:
+    if dst_rel in PUBLIC_HEADERS or dst_folder == src_folder:
         return None
     if src_folder not in LEVELS:
         return "src/%s is not in the layer table (give it a level in scripts/check-layers.py)" % src_folder

@@ -5,6 +5,7 @@
  * each other's errors and the library keeps no shared mutable state.
  */
 #include "common/error.h"
+#include "hexz_backend.h" /* hexz_error_set */
 
 #include <errno.h>
 #include <stdarg.h>

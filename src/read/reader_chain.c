@@ -3,15 +3,19 @@
  * base reference to the stored bytes it names (docs/FORMAT.md §13).
  *
  * A base is found by the path recorded in the thin archive, relative to the thin archive's own
- * location (a directory or a URL), then in the caller's base directory. It must carry the
- * archive id and root hash the thin archive recorded: a base that was replaced or modified is
- * refused, never read. A local base must be a regular file, which is checked before it is
- * opened. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its own ancestor
+ * location (a directory or a URL), then in the caller's base directory. For an archive read
+ * through a caller's backend (hexz_backend.h) the recorded path goes to the backend's
+ * open_sibling instead, never to the file system or the network; the base directory comes
+ * after it as before, and a base opened through open_sibling finds its own base the same way. It
+ * must carry the archive id and root hash the thin archive recorded: a base that was replaced or
+ * modified is refused, never read. A local base must be a regular file, which is checked before it
+ * is opened. Chains are followed to HX_BASE_DEPTH_MAX levels; an archive that is its own ancestor
  * is refused. A reference whose target is missing or disagrees is an error, never
  * zeros.
  *
  * Calls reader_pages.c (a base's index pages) and nothing else in read/: a base is opened with
- * the opener hx_open_base() is given (reader_open.c's hx_reader_try_open).
+ * the openers hx_open_base() is given (reader_open.c's hx_reader_try_open and
+ * hx_reader_open_backend).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -99,7 +103,35 @@ static int open_first(hexz_reader **out, const hexz_reader *r, char *const *plac
     return rc == 1 ? HEXZ_ENOTFOUND : rc;
 }
 
-int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
+/* Asks the backend of r (a caller's) for the object its base path names, and opens it. *missing
+ * is set, with HEXZ_ENOTFOUND, if the backend has no such object or no open_sibling at all;
+ * any other failure is final. The base is named in messages by its path beside r's name. */
+static int open_sibling(hexz_reader **out, const hexz_reader *r, const hx_open_ctx *child,
+                        hx_open_backend_fn open_backend, int *missing)
+{
+    *missing = 1;
+    if (!r->backend.open_sibling) return HEXZ_ENOTFOUND;
+    hexz_backend b;
+    memset(&b, 0, sizeof b);
+    int rc = r->backend.open_sibling(r->backend.ctx, r->base_ref.path, &b);
+    if (rc == HEXZ_ENOTFOUND) return rc;
+    *missing = 0;
+    if (rc > 0) /* not a HEXZ_E* code: still a failure, never taken for success */
+        return hx_error(HEXZ_EIO, "%s: open_sibling of its backend returned %d for base %s",
+                        r->path, rc, r->base_ref.path);
+    if (rc) return rc;
+    char *name = beside(r->path, r->base_ref.path);
+    if (!name) {
+        if (b.version >= 1 && b.close) b.close(b.ctx);
+        return hx_error(HEXZ_ENOMEM, "%s: out of memory", r->path);
+    }
+    rc = open_backend(out, &b, name, child);
+    free(name);
+    return rc;
+}
+
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open,
+                 hx_open_backend_fn open_backend)
 {
     if (!r->thin) return 0;
     char id[2 * HX_ARCHIVE_ID_LEN + 1];
@@ -128,7 +160,8 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
                          .above = (const uint8_t(*)[HX_ARCHIVE_ID_LEN])above,
                          .top = top};
     const char *slash = strrchr(r->base_ref.path, '/');
-    char *places[3] = {beside(r->path, r->base_ref.path), NULL, NULL};
+    /* A caller's backend is asked for the base instead: its name is only a label. */
+    char *places[3] = {r->custom ? NULL : beside(r->path, r->base_ref.path), NULL, NULL};
     /* The recorded path is relative to where the thin archive is: a local archive never makes
      * a network request because of what its bytes say, and a remote one stays remote. */
     if (places[0] && hx_store_is_url(places[0]) != hx_store_is_url(r->path)) {
@@ -140,10 +173,16 @@ int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open)
         if (slash) places[2] = in_dir(ctx->base_dir, slash + 1);
     }
     int missing = 0;
-    if (!rc) rc = open_first(&r->base, r, places, 3, &child, open, &missing);
+    if (!rc && r->custom) rc = open_sibling(&r->base, r, &child, open_backend, &missing);
+    if ((!rc && !r->base) || (rc && missing))
+        rc = open_first(&r->base, r, places, 3, &child, open, &missing);
+    /* Without open_sibling the base could not be looked for beside the archive at all. */
+    const char *no_sibling = r->custom && !r->backend.open_sibling
+                                 ? " (its backend has no open_sibling)"
+                                 : "";
     if (rc && missing)
-        rc = hx_error(HEXZ_ENOTFOUND, "%s: base archive %s (id %s) not found%s%s%s", r->path,
-                      r->base_ref.path, id, ctx->base_dir ? " (nor in " : "",
+        rc = hx_error(HEXZ_ENOTFOUND, "%s: base archive %s (id %s) not found%s%s%s%s", r->path,
+                      r->base_ref.path, id, no_sibling, ctx->base_dir ? " (nor in " : "",
                       ctx->base_dir ? ctx->base_dir : "", ctx->base_dir ? ")" : "");
     for (int i = 0; i < 3; i++) free(places[i]);
     free(above);

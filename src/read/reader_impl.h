@@ -12,8 +12,9 @@
  *   prefetch.c        read-ahead threads (prefetch.h); cache.c the caches (cache.h)
  *
  * Which file calls which: a DAG, each row calling only files on rows below it. Opening a base
- * is the one recursion: reader_chain.c opens it with the function reader_open.c hands it
- * (hx_open_base(r, ctx, hx_reader_try_open)), never by calling reader_open.c itself.
+ * is the one recursion: reader_chain.c opens it with the functions reader_open.c hands it
+ * (hx_open_base(r, ctx, hx_reader_try_open, hx_reader_open_backend)), never by calling
+ * reader_open.c itself.
  *
  *   verify.c          -> reader_chain, reader_manifest, reader_pages, reader_io, tree_rules,
  *                        block_set
@@ -43,7 +44,7 @@
 #include "crypto/aead.h"
 #include "crypto/sign.h"
 #include "format/format.h"
-#include "hexz.h"
+#include "hexz_backend.h"
 #include "read/cache.h"
 #include "read/reader.h"    /* the internal API ops/ uses */
 #include "read/reader_io.h" /* hx_pread_exact, hx_reader_unseal */
@@ -75,6 +76,7 @@ struct hexz_reader {
     char *path;
     hexz_backend backend; /* where the bytes come from; ctx owned, closed on free */
     int fd;               /* the local file's descriptor (owned by the backend), or -1 */
+    int custom;           /* the backend is the caller's: bases come from its open_sibling */
     uint64_t file_size;
     hx_header header;
     hx_params params;
@@ -109,15 +111,24 @@ struct hexz_reader {
 /* The same, telling apart "nothing at `path`" (*missing set) from any other failure, such as a
  * base further down the chain that is missing. */
 int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *ctx, int *missing);
+/* Opens through a caller's backend (checked and copied by its version; closed on failure),
+ * `name` naming it in messages. */
+int hx_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
+                           const hx_open_ctx *ctx);
 
 /* reader_chain.c */
-/* How reader_chain.c opens a base: hx_reader_try_open, passed in by reader_open.c so that the
- * chain file never calls back into the open file. */
+/* How reader_chain.c opens a base: hx_reader_try_open by path, hx_reader_open_backend through
+ * a sibling backend, passed in by reader_open.c so that the chain file never calls back into
+ * the open file. */
 typedef int (*hx_open_fn)(hexz_reader **out, const char *path, const hx_open_ctx *ctx,
                           int *missing);
-/* Opens the base of a thin archive (looked up next to it, then in ctx->base_dir) with `open`,
- * checking its id and root hash against the BASES record, the depth limit and cycles. */
-int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open);
+typedef int (*hx_open_backend_fn)(hexz_reader **out, const hexz_backend *backend, const char *name,
+                                  const hx_open_ctx *ctx);
+/* Opens the base of a thin archive (looked up next to it, through the backend's open_sibling
+ * for a reader on a caller's backend, then in ctx->base_dir), checking its id and root hash
+ * against the BASES record, the depth limit and cycles. */
+int hx_open_base(hexz_reader *r, const hx_open_ctx *ctx, hx_open_fn open,
+                 hx_open_backend_fn open_backend);
 /* hx_resolve_entry: reader.h */
 
 /* reader_pages.c */

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -402,7 +403,7 @@ static int init_runtime(hexz_reader *r)
 }
 
 static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, const char *path,
-                     const hx_open_ctx *ctx);
+                     const hx_open_ctx *ctx, int custom);
 
 int hexz_reader_open(hexz_reader **out, const char *path)
 {
@@ -476,27 +477,68 @@ int hx_reader_try_open(hexz_reader **out, const char *path, const hx_open_ctx *c
         *missing = rc == HEXZ_ENOTFOUND;
         return rc;
     }
-    return open_with(out, &b, fd, path, ctx);
+    return open_with(out, &b, fd, path, ctx, 0);
 }
 
-int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
-                             const char *password)
+/* Copies the caller's backend into *dst, reading only the members its version defines (the
+ * caller's struct may be an older, smaller one), after checking it. On failure the backend is
+ * closed, as the open functions promise: its ctx is ours from the call on. Version 0 is
+ * closed too, through the members every version has. */
+static int take_backend(hexz_backend *dst, const hexz_backend *src, const char *name)
+{
+    int rc = 0;
+    if (src->version < 1)
+        rc = hx_error(HEXZ_EINVAL, "%s: backend version %u is not 1..%u", name, src->version,
+                      HEXZ_BACKEND_VERSION);
+    else if (src->version > HEXZ_BACKEND_VERSION)
+        rc = hx_error(HEXZ_EUNSUPPORTED, "%s: backend version %u is newer than this library's (%u)",
+                      name, src->version, HEXZ_BACKEND_VERSION);
+    else if (!src->read_at) rc = hx_error(HEXZ_EINVAL, "%s: backend has no read_at", name);
+    if (rc) {
+        if (src->close) src->close(src->ctx);
+        return rc;
+    }
+    memset(dst, 0, sizeof *dst);
+    memcpy(dst, src, src->version == 1 ? HX_FIELD_END(hexz_backend, close) : sizeof *dst);
+    return 0;
+}
+
+int hx_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
+                           const hx_open_ctx *ctx)
+{
+    hexz_backend b;
+    int rc = take_backend(&b, backend, name);
+    return rc ? rc : open_with(out, &b, -1, name, ctx, 1);
+}
+
+int hexz_reader_open_backend_opts(hexz_reader **out, const hexz_backend *backend, const char *name,
+                                  const hexz_open_options *opts)
 {
     if (!out || !backend || !name) {
         if (backend && backend->close) backend->close(backend->ctx);
         return hx_error(HEXZ_EINVAL, "hexz_reader_open_backend: NULL argument");
     }
-    if (backend->version != HEXZ_BACKEND_VERSION || !backend->read_at) {
+    hx_open_ctx ctx;
+    hexz_remote_options remote;
+    int rc = hx_open_options_take(&ctx, &remote, opts, name);
+    if (rc) {
         if (backend->close) backend->close(backend->ctx);
-        return hx_error(HEXZ_EINVAL, "%s: backend version %u is not %u", name, backend->version,
-                        HEXZ_BACKEND_VERSION);
+        return rc;
     }
-    hx_open_ctx ctx = {.password = password};
-    return open_with(out, backend, -1, name, &ctx);
+    return hx_reader_open_backend(out, backend, name, &ctx);
 }
 
+int hexz_reader_open_backend(hexz_reader **out, const hexz_backend *backend, const char *name,
+                             const char *password)
+{
+    hexz_open_options o = {.version = 1, .password = password};
+    return hexz_reader_open_backend_opts(out, backend, name, &o);
+}
+
+/* `custom`: the backend is the caller's (hexz_backend.h), so bases are found through its
+ * open_sibling rather than by path. */
 static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, const char *path,
-                     const hx_open_ctx *ctx)
+                     const hx_open_ctx *ctx, int custom)
 {
     hexz_reader *r = calloc(1, sizeof *r);
     if (!r) {
@@ -505,6 +547,7 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
     }
     r->backend = *backend;
     r->fd = fd;
+    r->custom = custom;
     r->depth = ctx->depth;
     r->path = strdup(path);
     int rc = r->path ? 0 : hx_error(HEXZ_ENOMEM, "%s: out of memory", path);
@@ -518,7 +561,8 @@ static int open_with(hexz_reader **out, const hexz_backend *backend, int fd, con
     } else {
         if (!rc) rc = setup_encryption(r, ctx);
         if (!rc) rc = read_sections(r);
-        if (!rc && !ctx->structure_only) rc = hx_open_base(r, ctx, hx_reader_try_open);
+        if (!rc && !ctx->structure_only)
+            rc = hx_open_base(r, ctx, hx_reader_try_open, hx_reader_open_backend);
     }
     if (rc) {
         hexz_reader_free(r);

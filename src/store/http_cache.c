@@ -411,6 +411,6 @@ int hx_http_cache_backend(hexz_backend *out, hx_http *http, const hx_remote_sett
         return rc;
     }
     r->disk_dir = disk_dir_for(r, settings);
-    *out = (hexz_backend){HEXZ_BACKEND_VERSION, r, r->size, remote_read_at, remote_close};
+    *out = (hexz_backend){HEXZ_BACKEND_VERSION, r, r->size, remote_read_at, remote_close, NULL};
     return 0;
 }

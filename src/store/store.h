@@ -1,6 +1,7 @@
 /*
  * store.h - opening the bytes of an archive from a location: a local file, or a URL handled by
- * a remote backend. Every backend is a hexz_backend (include/hexz.h); the reader sees only that.
+ * a remote backend. Every backend is a hexz_backend (include/hexz_backend.h); the reader sees only
+ * that.
  *
  * Remote backends live in their own files (store_http.c, store_s3.c) and register here by
  * scheme, so this file never needs an #ifdef.
@@ -8,7 +9,7 @@
 #ifndef HX_STORE_H
 #define HX_STORE_H
 
-#include "hexz.h"
+#include "hexz_backend.h" /* hexz_backend; includes hexz.h */
 
 /* The settings of the remote backends: the caller's hexz_remote_options (include/hexz.h,
  * which lists the names; docs/REMOTE.md). The backends read every setting through

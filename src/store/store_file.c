@@ -100,7 +100,7 @@ int hx_store_file_open(hexz_backend *out, const char *path, int *fd_out)
         off_t end = lseek(f->fd, 0, SEEK_END);
         size = end > 0 ? (uint64_t)end : 0;
     }
-    *out = (hexz_backend){HEXZ_BACKEND_VERSION, f, size, file_read_at, file_close};
+    *out = (hexz_backend){HEXZ_BACKEND_VERSION, f, size, file_read_at, file_close, NULL};
     if (fd_out) *fd_out = f->fd;
     return 0;
 }
