@@ -48,7 +48,7 @@ if [ ! -f "${changes[0]}" ]; then
   exit 1
 fi
 echo "build-deb: lintian --fail-on error ${changes[0]##*/}" >&2
-lintian --fail-on error --info "${changes[0]}"
+lintian --fail-on error "${changes[0]}"
 
 mkdir -p "$outdir"
 cp "$tmp"/*.deb "$tmp"/*.changes "$tmp"/*.buildinfo "$outdir"/
