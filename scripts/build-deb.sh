@@ -14,11 +14,11 @@
 # (warnings are shown). The last line names OUTDIR; the .debs, .changes and .buildinfo are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-outdir=${1:-build-deb}
 if [ $# -gt 1 ]; then
   echo "usage: scripts/build-deb.sh [OUTDIR]" >&2
   exit 2
 fi
+outdir=${1:-build-deb}
 
 bash scripts/install-deps.sh
 

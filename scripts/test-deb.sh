@@ -15,11 +15,11 @@
 # same archive back. The packages are purged at the end, also after a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=$(realpath "${1:-build-deb}")
 if [ $# -gt 1 ]; then
   echo "usage: scripts/test-deb.sh [DIR]" >&2
   exit 2
 fi
+dir=$(realpath -m "${1:-build-deb}")
 pkgs=(libhexz1 libhexz-dev hexz)
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
