@@ -60,3 +60,16 @@ minimal-check: deps
 		$(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(MINIMAL_BUILD) -j $(JOBS)
 	@cd $(MINIMAL_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=/staging]`: builds, then `cmake --install` into
+# DESTDIR/PREFIX: libhexz.so.1 and libhexz.a, include/hexz.h, hexz.pc, the CMake package
+# (hexz::hexz), the hexz tool and the rest of CMakeLists.txt's install rules. PREFIX (made
+# absolute) is also given at configure time: it decides the library directory (GNUInstallDirs:
+# lib, or lib/<multiarch> for /usr) and whether the tool needs its $ORIGIN-relative RPATH.
+PREFIX ?= /usr/local
+DESTDIR ?=
+.PHONY: install
+install: deps
+	@cmake -S . -B $(BUILD) -DHEXZ_WERROR=ON -DCMAKE_INSTALL_PREFIX="$(abspath $(PREFIX))" $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(abspath $(PREFIX))"

@@ -15,6 +15,8 @@ packages=(
   valgrind              # scripts/memcheck.sh (CI)
   clang libclang-rt-14-dev  # fuzz/run-fuzzers.sh: libFuzzer (CI, make fuzz)
   clang-format clang-tidy   # scripts/format.sh, scripts/check-format.sh (CI); .clang-tidy
+  debhelper lintian         # scripts/build-deb.sh: dpkg-buildpackage of debian/ (dpkg-dev comes
+                            # with build-essential; Rules-Requires-Root: no needs no fakeroot)
 )
 # bench/bench_remote.sh also compares with qemu-utils, qemu-block-extra and casync if present:
 # they are not installed here (apt-get install them by hand to run that comparison).
