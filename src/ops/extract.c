@@ -59,6 +59,7 @@ void hexz_extract_options_init(hexz_extract_options *o)
 
 static int canceled(extract_ctx *x)
 {
+    x->progress.version = HEXZ_PROGRESS_VERSION;
     if (!x->o.progress || !x->o.progress(&x->progress, x->o.user)) return 0;
     return hx_error(HEXZ_ECANCELED, "%s: extract canceled", x->dest);
 }

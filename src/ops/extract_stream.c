@@ -52,6 +52,7 @@ static int stream_extent(const uint8_t *data, uint64_t len, void *user)
     s->progress.bytes_out += data || !s->out ? len : 0;
     if (rc || !s->o->progress || s->progress.bytes_in < s->next_report) return rc;
     s->next_report = s->progress.bytes_in + REPORT_BYTES;
+    s->progress.version = HEXZ_PROGRESS_VERSION;
     return s->o->progress(&s->progress, s->o->user)
                ? hx_error(HEXZ_ECANCELED, "%s: extract canceled", s->name)
                : 0;

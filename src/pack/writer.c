@@ -194,7 +194,9 @@ static int report_progress(hexz_writer *w)
     /* Field by field: the committer (the pipeline's writer thread) updates bytes_out, blocks
      * and the dedup counters atomically while this thread reads them, so a plain copy of the
      * struct would race with it. bytes_in and bytes_total are this thread's own. */
-    hexz_progress now = {.bytes_in = w->progress.bytes_in, .bytes_total = w->progress.bytes_total};
+    hexz_progress now = {.version = HEXZ_PROGRESS_VERSION,
+                         .bytes_in = w->progress.bytes_in,
+                         .bytes_total = w->progress.bytes_total};
     now.bytes_out = __atomic_load_n(&w->progress.bytes_out, __ATOMIC_RELAXED);
     now.blocks = __atomic_load_n(&w->progress.blocks, __ATOMIC_RELAXED);
     now.dedup_hits = __atomic_load_n(&w->progress.dedup_hits, __ATOMIC_RELAXED);
@@ -521,6 +523,7 @@ int hexz_writer_finish(hexz_writer *w)
     if (!rc) rc = hx_outfile_commit(&w->out);
     if (!rc && w->opts.progress) {
         w->progress.bytes_out = w->out.pos;
+        w->progress.version = HEXZ_PROGRESS_VERSION;
         w->opts.progress(&w->progress, w->opts.progress_user);
     }
     w->finished = 1;

@@ -50,6 +50,7 @@ static int report(verify_state *v)
 {
     if (!v->fn || v->progress.bytes_in < v->next_report) return 0;
     v->next_report = v->progress.bytes_in + (16u << 20);
+    v->progress.version = HEXZ_PROGRESS_VERSION;
     if (v->fn(&v->progress, v->user))
         return hx_error(HEXZ_ECANCELED, "%s: verify canceled", v->r->path);
     return 0;
@@ -209,6 +210,7 @@ int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user)
     if (!rc) rc = verify_tiling(&v);
     /* Checking a thin archive checks the chain it stands on. */
     if (!rc && r->base) rc = hexz_reader_verify(r->base, NULL, NULL);
+    v.progress.version = HEXZ_PROGRESS_VERSION;
     if (!rc && progress) progress(&v.progress, user);
     hx_block_set_free(&v.seen);
     free(v.ranges);

@@ -25,6 +25,7 @@ typedef struct {
 static int log_progress(const hexz_progress *p, void *user)
 {
     progress_log *l = user;
+    assert_int_equal(p->version, HEXZ_PROGRESS_VERSION);
     l->last = *p;
     l->calls++;
     return 0;

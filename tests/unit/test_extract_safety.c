@@ -494,6 +494,7 @@ static void make_big_tree(const char *archive, uint8_t **big_out)
 
 static int cancel_inside_big(const hexz_progress *p, void *user)
 {
+    assert_int_equal(p->version, HEXZ_PROGRESS_VERSION);
     (void)user;
     return p->bytes_in > 6; /* past "a": inside "big" */
 }
