@@ -341,7 +341,7 @@ static hexz_reader *open_reader(const options *o, unsigned *stream, uint64_t *si
         rc = hexz_reader_find_stream(r, o->stream, stream);
         if (rc) die(o->stream, rc);
     }
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     rc = hexz_reader_stream_info(r, *stream, &si);
     if (rc) die("stream info", rc);
     *size = si.size;

@@ -81,7 +81,7 @@ int main(int argc, char **argv)
     hexz_reader *r;
     if (hexz_reader_open(&r, argv[2]) != 0) return fail("open");
     printf("open_ms=%.1f ", (now_s() - t0) * 1000);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     if (hexz_reader_stream_info(r, 0, &si) != 0) return fail("stream");
     int rc = strcmp(argv[1], "seq") == 0
                  ? run_seq(r, si.size)

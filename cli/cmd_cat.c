@@ -107,7 +107,7 @@ static int stream_source(hexz_reader *r, const cat_args *a, cat_source *src)
     const char *name = a->stream ? a->stream : "main";
     int rc = find_stream(r, a, name, &src->stream);
     if (rc != CLI_OK) return rc;
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     rc = hexz_reader_stream_info(r, src->stream, &si);
     if (rc < 0) return cli_lib_error("cat", rc, a->archive);
     src->base = 0;

@@ -192,6 +192,7 @@ static void print_json(const diff_args *a, const diff_result *d)
 
 static int compare(hexz_reader *ra, hexz_reader *rb, const diff_args *a, diff_result *d)
 {
+    d->total.version = HEXZ_DIFF_COUNTS_VERSION;
     int rc = hexz_diff(ra, rb, &d->total, on_item, d);
     if (rc < 0) return cli_lib_error("diff", rc, a->a);
     if (d->out_of_memory) return cli_lib_error("diff", HEXZ_ENOMEM, a->a);

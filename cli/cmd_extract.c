@@ -45,7 +45,7 @@ static int parse_extract(extract_args *a, int argc, char **argv)
 static uint64_t content_size(hexz_reader *r)
 {
     unsigned stream;
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     if (hexz_reader_find_stream(r, "main", &stream) < 0) return 0;
     return hexz_reader_stream_info(r, stream, &si) < 0 ? 0 : si.size;
 }

@@ -95,7 +95,7 @@ static int check_source(const flatten_args *a, uint64_t *total)
     }
     *total = 0;
     for (unsigned i = 0; i < hexz_reader_stream_count(r); i++) {
-        hexz_stream_info si;
+        hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
         if (hexz_reader_stream_info(r, i, &si) == 0) *total += si.size;
     }
     hexz_reader_free(r);

@@ -360,6 +360,7 @@ static int gather_signatures(hexz_reader *r, inspect_data *d)
     d->signatures = calloc(n ? n : 1, sizeof *d->signatures);
     if (!d->signatures) return cli_lib_error("inspect", HEXZ_ENOMEM, d->archive);
     for (unsigned i = 0; i < n; i++) {
+        d->signatures[i].version = HEXZ_SIGNATURE_INFO_VERSION;
         int rc = hexz_reader_signature_at(r, i, &d->signatures[i]);
         if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
     }
@@ -373,6 +374,7 @@ static int gather_chain(hexz_reader *r, inspect_data *d)
     d->bases = calloc(n ? n : 1, sizeof *d->bases);
     if (!d->bases) return cli_lib_error("inspect", HEXZ_ENOMEM, d->archive);
     for (unsigned k = 1; k <= n; k++) {
+        d->bases[k - 1].version = HEXZ_BASE_INFO_VERSION;
         int rc = hexz_reader_base_info(r, k, &d->bases[k - 1]);
         if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
     }
@@ -382,6 +384,7 @@ static int gather_chain(hexz_reader *r, inspect_data *d)
 
 static int gather(hexz_reader *r, inspect_data *d)
 {
+    d->info.version = HEXZ_INSPECT_INFO_VERSION;
     int rc = hexz_reader_inspect(r, &d->info);
     if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
     cli_hex(d->info.archive_id, sizeof d->info.archive_id, d->id_hex);
@@ -390,6 +393,7 @@ static int gather(hexz_reader *r, inspect_data *d)
     d->streams = calloc(n ? n : 1, sizeof *d->streams);
     if (!d->streams) return cli_lib_error("inspect", HEXZ_ENOMEM, d->archive);
     for (unsigned i = 0; i < n; i++) {
+        d->streams[i].version = HEXZ_STREAM_INFO_VERSION;
         rc = hexz_reader_stream_info(r, i, &d->streams[i]);
         if (rc < 0) return cli_lib_error("inspect", rc, d->archive);
     }
@@ -408,11 +412,11 @@ static int run_inspect(const cli_command *self, int argc, char **argv)
     hexz_reader *r;
     if (cli_open_archive("inspect", a.archive, &a.open, &r, NULL) != CLI_OK) return CLI_FAIL;
     rc = gather(r, &d);
-    hexz_reader_free(r);
-    if (rc == CLI_OK) {
+    if (rc == CLI_OK) { /* before freeing the reader: the bases' paths are borrowed from it */
         if (a.json) print_json(&d);
         else print_human(&d);
     }
+    hexz_reader_free(r);
     free(d.streams);
     free(d.signatures);
     free(d.bases);

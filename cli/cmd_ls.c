@@ -110,7 +110,7 @@ static int list_streams(hexz_reader *r, const ls_args *a, json_writer *w)
         json_begin_array(w);
     }
     for (unsigned i = 0; i < count; i++) {
-        hexz_stream_info si;
+        hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
         int rc = hexz_reader_stream_info(r, i, &si);
         if (rc < 0) return cli_lib_error("ls", rc, a->archive);
         if (w) {

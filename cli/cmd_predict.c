@@ -199,7 +199,7 @@ static int run_predict(const cli_command *self, int argc, char **argv)
     hexz_write_options_init(&a.wo);
     int rc = parse_predict(&a, argc, argv);
     if (rc >= 0) return rc;
-    hexz_predict_info info;
+    hexz_predict_info info = HEXZ_PREDICT_INFO_INIT;
     rc = hexz_predict(a.input, &a.wo, &info);
     if (rc < 0) return cli_lib_error("predict", rc, a.input);
     unsigned best = info.recommended < 4 ? info.recommended : 0;

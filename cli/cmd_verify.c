@@ -87,7 +87,7 @@ static int list_signatures(hexz_reader *r, const char *archive)
 {
     unsigned n = hexz_reader_signature_count(r);
     for (unsigned i = 0; i < n; i++) {
-        hexz_signature_info si;
+        hexz_signature_info si = HEXZ_SIGNATURE_INFO_INIT;
         int rc = hexz_reader_signature_at(r, i, &si);
         if (rc < 0) return cli_lib_error("verify", rc, archive);
         char id[2 * HEXZ_KEY_ID_LEN + 1];
@@ -103,6 +103,7 @@ static int check_signatures(hexz_reader *r, const verify_args *a, const char *ar
                             hexz_signature_info *si)
 {
     for (int i = 0; i < a->key_count; i++) {
+        si[i].version = HEXZ_SIGNATURE_INFO_VERSION;
         int rc = hexz_reader_verify_signature(r, a->keys[i].key, &si[i]);
         if (rc < 0) return cli_lib_error("verify", rc, archive);
     }
@@ -114,7 +115,7 @@ static uint64_t logical_size(hexz_reader *r)
 {
     uint64_t total = 0;
     for (unsigned i = 0; i < hexz_reader_stream_count(r); i++) {
-        hexz_stream_info si;
+        hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
         if (hexz_reader_stream_info(r, i, &si) == 0) total += si.size;
     }
     return total;
@@ -127,6 +128,7 @@ static int verify_data(hexz_reader *r, const verify_args *a, const char *archive
     cli_progress_start(&prog, a->show, logical_size(r));
     int rc = hexz_reader_verify(r, cli_progress_update, &prog);
     cli_progress_end(&prog, rc == 0);
+    info->version = HEXZ_INSPECT_INFO_VERSION;
     if (rc == 0) rc = hexz_reader_inspect(r, info);
     if (rc == HEXZ_ECANCELED) {
         cli_error("verify", "%s: interrupted", archive);
@@ -146,7 +148,7 @@ static int verify_data(hexz_reader *r, const verify_args *a, const char *archive
 static int verify_reader(hexz_reader *r, const verify_args *a, const char *archive,
                          hexz_signature_info *si)
 {
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     int rc = check_signatures(r, a, archive, si);
     if (rc == CLI_OK) rc = verify_data(r, a, archive, &info);
     if (rc != CLI_OK) return rc;

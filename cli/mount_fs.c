@@ -179,7 +179,7 @@ static int stream_stat(mount_fs *fs, const char *rel, unsigned *stream, struct s
     if (strchr(rel, '/')) return -ENOENT;
     int rc = hexz_reader_find_stream(fs->r, rel, stream);
     if (rc < 0) return fs_errno(fs, rc);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     rc = hexz_reader_stream_info(fs->r, *stream, &si);
     if (rc < 0) return fs_errno(fs, rc);
     fill_stat(fs, st, S_IFREG | 0444, si.size, fs->mtime);
@@ -327,7 +327,7 @@ static int stream_readdir(mount_fs *fs, void *buf, fuse_fill_dir_t filler, off_t
 {
     unsigned first = off > DIR_OFF_ITEMS ? (unsigned)(off - DIR_OFF_ITEMS) : 0;
     for (unsigned i = first; i < fs->stream_count; i++) {
-        hexz_stream_info si;
+        hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
         int rc = hexz_reader_stream_info(fs->r, i, &si);
         if (rc < 0) return fs_errno(fs, rc);
         /* A name that is no valid file name cannot be shown. */
@@ -453,7 +453,7 @@ int mount_fs_create(mount_fs **out, hexz_reader *r, const char *archive, uint64_
     fs->file_count = hexz_reader_file_count(r);
     fs->stream_count = hexz_reader_stream_count(r);
     for (unsigned i = 0; i < fs->stream_count; i++) {
-        hexz_stream_info si;
+        hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
         int rc = hexz_reader_stream_info(r, i, &si);
         if (rc < 0) {
             free(fs);

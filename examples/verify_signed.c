@@ -16,7 +16,7 @@ int main(int argc, char **argv)
     }
     uint8_t key[HEXZ_PUBLIC_KEY_LEN];
     hexz_reader *r = NULL;
-    hexz_signature_info sig;
+    hexz_signature_info sig = HEXZ_SIGNATURE_INFO_INIT;
     int rc = hexz_public_key_load(argv[2], key);
     if (!rc) rc = hexz_reader_open(&r, argv[1]);
     if (!rc) rc = hexz_reader_verify_signature(r, key, &sig);

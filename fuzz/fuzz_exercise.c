@@ -81,7 +81,7 @@ static uint8_t *read_range(session *s, unsigned stream, uint64_t size, uint64_t 
 
 static void check_block(session *s, unsigned stream, uint64_t size, uint64_t index)
 {
-    hexz_block_info b;
+    hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
     int rc = hexz_reader_block_at(s->r, stream, index, &b);
     if (rc != 0) {
         FZ_ASSERT(rc == HEXZ_ECORRUPT || rc == HEXZ_ENOMEM);
@@ -108,7 +108,7 @@ static void check_block(session *s, unsigned stream, uint64_t size, uint64_t ind
 
 static void check_stream(session *s, unsigned i)
 {
-    hexz_stream_info info;
+    hexz_stream_info info = HEXZ_STREAM_INFO_INIT;
     FZ_ASSERT(hexz_reader_stream_info(s->r, i, &info) == 0);
     size_t nl = strnlen(info.name, sizeof info.name);
     FZ_ASSERT(nl >= 1 && nl < sizeof info.name);
@@ -126,7 +126,7 @@ static void check_stream(session *s, unsigned i)
         check_block(s, i, size, info.block_count / 2);
         check_block(s, i, size, info.block_count - 1);
     }
-    hexz_block_info b;
+    hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
     FZ_ASSERT(hexz_reader_block_at(s->r, i, info.block_count, &b) == HEXZ_ERANGE);
 }
 
@@ -282,14 +282,14 @@ void fz_exercise_archive(const uint8_t *img, size_t size, const char *password,
         fprintf(stderr, "open ok, %u streams, %llu files, %u bases, verify %d %s\n", n,
                 (unsigned long long)hexz_reader_file_count(s.r), hexz_reader_chain_length(s.r), rc,
                 rc ? hexz_last_error() : "");
-    hexz_inspect_info ii;
+    hexz_inspect_info ii = HEXZ_INSPECT_INFO_INIT;
     int irc = hexz_reader_inspect(s.r, &ii);
     FZ_ASSERT(irc == 0 || irc == HEXZ_ECORRUPT || irc == HEXZ_ENOMEM);
     if (s.verified) FZ_ASSERT(irc == 0);
     uint64_t total = 0, blocks = 0, main_size = 0;
     int has_main = 0;
     for (unsigned i = 0; i < n; i++) {
-        hexz_stream_info info;
+        hexz_stream_info info = HEXZ_STREAM_INFO_INIT;
         FZ_ASSERT(hexz_reader_stream_info(s.r, i, &info) == 0);
         total += info.size;
         blocks += info.block_count;
@@ -299,7 +299,7 @@ void fz_exercise_archive(const uint8_t *img, size_t size, const char *password,
         }
         if (i < 4) check_stream(&s, i);
     }
-    hexz_stream_info none;
+    hexz_stream_info none = HEXZ_STREAM_INFO_INIT;
     FZ_ASSERT(hexz_reader_stream_info(s.r, n, &none) == HEXZ_ERANGE);
     if (irc == 0) {
         FZ_ASSERT(ii.stream_count == n && ii.logical_bytes == total && ii.blocks == blocks);

@@ -141,7 +141,7 @@ static void expect_stream(hexz_reader *r, const char *name, const uint8_t *want,
 {
     unsigned s;
     FZ_ASSERT(hexz_reader_find_stream(r, name, &s) == 0);
-    hexz_stream_info info;
+    hexz_stream_info info = HEXZ_STREAM_INFO_INIT;
     FZ_ASSERT(hexz_reader_stream_info(r, s, &info) == 0);
     FZ_ASSERT(info.size == len);
     uint8_t *got = malloc(len + 1);
@@ -152,7 +152,7 @@ static void expect_stream(hexz_reader *r, const char *name, const uint8_t *want,
     /* Block list tiles the stream; blocks respect the chunking limits. */
     uint64_t pos = 0;
     for (uint64_t i = 0; i < info.block_count; i++) {
-        hexz_block_info b;
+        hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
         FZ_ASSERT(hexz_reader_block_at(r, s, i, &b) == 0);
         FZ_ASSERT(b.logical_offset == pos && b.logical_length > 0);
         pos += b.logical_length;

@@ -369,11 +369,18 @@ int hexz_reader_open_opts(hexz_reader **out, const char *path, const hexz_open_o
 unsigned hexz_reader_chain_length(const hexz_reader *r);
 
 typedef struct {
-    char path[HEXZ_PATH_MAX]; /* where it was opened from */
+    unsigned version; /* set to HEXZ_BASE_INFO_VERSION (the _INIT macro) */
+    const char *path; /* where it was opened from; owned by the reader, valid until it is freed */
     uint8_t archive_id[16];
     uint8_t root_hash[32];
     uint64_t file_size;
 } hexz_base_info;
+
+#define HEXZ_BASE_INFO_VERSION 1
+#define HEXZ_BASE_INFO_INIT                                                                        \
+    {                                                                                              \
+        .version = HEXZ_BASE_INFO_VERSION                                                          \
+    }
 
 /* The base at `level` (1 = this archive's base, 2 = its base, ...). Thread-safe. */
 int hexz_reader_base_info(const hexz_reader *r, unsigned level, hexz_base_info *out);
@@ -393,16 +400,29 @@ typedef struct {
     uint64_t estimated_bytes; /* the archive's size, estimated */
 } hexz_prediction;
 
+/* Room for more chunking and codec combinations than today's four, so that adding one needs
+ * no new struct version. */
+#define HEXZ_PREDICTIONS_MAX 8
+
 typedef struct {
+    unsigned version; /* set to HEXZ_PREDICT_INFO_VERSION (the _INIT macro) */
     uint64_t input_bytes;
-    uint64_t zero_bytes;            /* in chunks that would be holes (CDC) */
-    uint64_t unique_bytes_fixed;    /* non-zero bytes left after dedup, fixed chunking */
-    uint64_t unique_bytes_cdc;      /* the same with CDC */
-    uint64_t sampled_bytes;         /* bytes actually compressed to estimate the ratios */
-    hexz_prediction predictions[4]; /* fixed+lz4, fixed+zstd, cdc+lz4, cdc+zstd */
-    unsigned recommended;           /* index of the one to use: the smallest, preferring lz4
-                                       (faster) when it is within 5% */
+    uint64_t zero_bytes;         /* in chunks that would be holes (CDC) */
+    uint64_t unique_bytes_fixed; /* non-zero bytes left after dedup, fixed chunking */
+    uint64_t unique_bytes_cdc;   /* the same with CDC */
+    uint64_t sampled_bytes;      /* bytes actually compressed to estimate the ratios */
+    unsigned prediction_count;   /* entries of predictions[] filled (4 today) */
+    hexz_prediction predictions[HEXZ_PREDICTIONS_MAX]; /* fixed+lz4, fixed+zstd, cdc+lz4,
+                                                          cdc+zstd */
+    unsigned recommended; /* index of the one to use: the smallest, preferring lz4 (faster)
+                             when it is within 5% */
 } hexz_predict_info;
+
+#define HEXZ_PREDICT_INFO_VERSION 1
+#define HEXZ_PREDICT_INFO_INIT                                                                     \
+    {                                                                                              \
+        .version = HEXZ_PREDICT_INFO_VERSION                                                       \
+    }
 
 /* Estimates, without writing anything, how large an archive of the file `input` would be with
  * each chunking and codec, using the sizes and level of `opts` (NULL: defaults). It reads the
@@ -413,10 +433,18 @@ int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict
 /* ---- Comparing archives --------------------------------------------------------------------- */
 
 typedef struct {
+    unsigned version; /* total: set to HEXZ_DIFF_COUNTS_VERSION (the _INIT macro); given to the
+                         callback: the version the library filled */
     uint64_t shared_blocks, shared_bytes; /* distinct content both sides hold */
     uint64_t only_a_blocks, only_a_bytes; /* distinct content only A holds */
     uint64_t only_b_blocks, only_b_bytes; /* distinct content only B holds */
 } hexz_diff_counts;
+
+#define HEXZ_DIFF_COUNTS_VERSION 1
+#define HEXZ_DIFF_COUNTS_INIT                                                                      \
+    {                                                                                              \
+        .version = HEXZ_DIFF_COUNTS_VERSION                                                        \
+    }
 
 /* Called per stream (kind "stream", by name) and per regular file (kind "file", by path). */
 typedef void (*hexz_diff_fn)(const char *kind, const char *name, const hexz_diff_counts *counts,
@@ -475,10 +503,17 @@ void hexz_reader_free(hexz_reader *r);
 #define HEXZ_STREAM_NAME_MAX 256
 
 typedef struct {
+    unsigned version;                /* set to HEXZ_STREAM_INFO_VERSION (the _INIT macro) */
     char name[HEXZ_STREAM_NAME_MAX]; /* NUL-terminated */
     uint64_t size;                   /* logical bytes */
     uint64_t block_count;            /* index entries */
 } hexz_stream_info;
+
+#define HEXZ_STREAM_INFO_VERSION 1
+#define HEXZ_STREAM_INFO_INIT                                                                      \
+    {                                                                                              \
+        .version = HEXZ_STREAM_INFO_VERSION                                                        \
+    }
 
 /* Number of streams; stream indices run from 0 to count - 1. Thread-safe. */
 unsigned hexz_reader_stream_count(const hexz_reader *r);
@@ -536,6 +571,7 @@ void hexz_reader_set_threads(hexz_reader *r, unsigned threads);
 void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes);
 
 typedef struct {
+    unsigned version;        /* set to HEXZ_BLOCK_INFO_VERSION (the _INIT macro) */
     uint64_t logical_offset; /* within the stream */
     uint32_t logical_length;
     uint64_t stored_offset;   /* absolute file offset; 0 for holes */
@@ -546,6 +582,12 @@ typedef struct {
     hexz_codec codec;         /* how the stored bytes are encoded (NONE for holes) */
     uint8_t content_hash[32]; /* BLAKE3 of the logical bytes (zero for holes) */
 } hexz_block_info;
+
+#define HEXZ_BLOCK_INFO_VERSION 1
+#define HEXZ_BLOCK_INFO_INIT                                                                       \
+    {                                                                                              \
+        .version = HEXZ_BLOCK_INFO_VERSION                                                         \
+    }
 
 /* The index-th block of `stream`, in logical order. O(log n). Thread-safe. */
 int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_block_info *out);
@@ -560,6 +602,7 @@ int hexz_reader_verify(hexz_reader *r, hexz_progress_fn progress, void *user);
 #define HEXZ_CHAIN_MAX 16 /* the deepest chain of bases a reader follows */
 
 typedef struct {
+    unsigned version; /* set to HEXZ_INSPECT_INFO_VERSION (the _INIT macro) */
     uint16_t format_major, format_minor;
     uint8_t archive_id[16];
     uint8_t root_hash[32];
@@ -590,6 +633,12 @@ typedef struct {
      * blocks, k = the k-th base. */
     uint64_t level_bytes[HEXZ_CHAIN_MAX + 1];
 } hexz_inspect_info;
+
+#define HEXZ_INSPECT_INFO_VERSION 1
+#define HEXZ_INSPECT_INFO_INIT                                                                     \
+    {                                                                                              \
+        .version = HEXZ_INSPECT_INFO_VERSION                                                       \
+    }
 
 /* Gathers the figures above; reads every index page (not the blocks). Thread-safe. */
 int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out);
@@ -633,10 +682,17 @@ int hexz_sign(const char *archive, const uint8_t secret_key[HEXZ_SECRET_KEY_LEN]
               const char *trusted_comment);
 
 typedef struct {
+    unsigned version; /* set to HEXZ_SIGNATURE_INFO_VERSION (the _INIT macro) */
     uint8_t key_id[HEXZ_KEY_ID_LEN];
     int64_t signed_at;                  /* seconds since the epoch, as claimed by the signer */
     char comment[HEXZ_COMMENT_MAX + 1]; /* the trusted comment, NUL-terminated */
 } hexz_signature_info;
+
+#define HEXZ_SIGNATURE_INFO_VERSION 1
+#define HEXZ_SIGNATURE_INFO_INIT                                                                   \
+    {                                                                                              \
+        .version = HEXZ_SIGNATURE_INFO_VERSION                                                     \
+    }
 
 /* Number of signatures the archive carries, and each one's details (not verified). Thread-safe. */
 unsigned hexz_reader_signature_count(const hexz_reader *r);

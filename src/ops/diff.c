@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "pack/dedup_table.h"
 #include "read/reader.h"
 
@@ -112,6 +113,7 @@ static int diff_streams(hexz_reader *a, hexz_reader *b, hexz_diff_fn fn, void *u
             hexz_diff_counts c;
             int rc = diff_ranges(a, sa, 0, UINT64_MAX, b, sb, 0, UINT64_MAX, &c);
             if (rc) return rc;
+            c.version = HEXZ_DIFF_COUNTS_VERSION;
             fn("stream", name, &c, user);
         }
     }
@@ -137,6 +139,7 @@ static int diff_files(hexz_reader *a, hexz_reader *b, hexz_diff_fn fn, void *use
             else
                 rc = diff_ranges(a, ma, fa->offset, fa->size, b, in_other ? mb : -1, fb->offset,
                                  fb->size, &c);
+            c.version = HEXZ_DIFF_COUNTS_VERSION;
             if (!rc) fn("file", fa->path, &c, user);
         }
     }
@@ -153,6 +156,9 @@ int hexz_diff(hexz_reader *a, hexz_reader *b, hexz_diff_counts *total, hexz_diff
         return hx_error(HEXZ_EUNSUPPORTED,
                         "%s: encrypted archives hide their content hashes; diff needs plain ones",
                         hexz_reader_is_encrypted(a) ? hx_reader_path(a) : hx_reader_path(b));
+    static const size_t ends[] = {sizeof(hexz_diff_counts)}; /* common/versioned.h */
+    if (hx_info_check(total, hx_reader_path(a), "diff counts")) return HEXZ_EINVAL;
+    hexz_diff_counts full;
     hx_dedup_table ta, tb;
     hx_dedup_init(&ta);
     hx_dedup_init(&tb);
@@ -161,10 +167,12 @@ int hexz_diff(hexz_reader *a, hexz_reader *b, hexz_diff_counts *total, hexz_diff
         rc = for_each_entry(a, s, 0, UINT64_MAX, add_hash, &ta);
     for (uint32_t s = 0; s < hexz_reader_stream_count(b) && !rc; s++)
         rc = for_each_entry(b, s, 0, UINT64_MAX, add_hash, &tb);
-    memset(total, 0, sizeof *total);
+    memset(&full, 0, sizeof full);
     if (!rc) {
-        compare_sets(&ta, &tb, total, 1);
-        compare_sets(&tb, &ta, total, 0);
+        compare_sets(&ta, &tb, &full, 1);
+        compare_sets(&tb, &ta, &full, 0);
+        rc = hx_info_give(total, &full, ends, HEXZ_DIFF_COUNTS_VERSION, hx_reader_path(a),
+                          "diff counts");
     }
     hx_dedup_free(&ta);
     hx_dedup_free(&tb);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "read/block_set.h"
 #include "read/reader.h"
 
@@ -111,7 +112,10 @@ static void section_sizes(const hexz_reader *r, hexz_inspect_info *o)
 
 int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out)
 {
+    static const size_t ends[] = {sizeof(hexz_inspect_info)}; /* common/versioned.h */
     if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_inspect: NULL argument");
+    int rc = hx_info_check(out, hx_reader_path(r), "inspect info");
+    if (rc) return rc;
     hexz_inspect_info o;
     memset(&o, 0, sizeof o);
     const hx_header *h = hx_reader_header(r);
@@ -130,10 +134,10 @@ int hexz_reader_inspect(hexz_reader *r, hexz_inspect_info *out)
     o.level = pm->level;
     o.stream_count = hexz_reader_stream_count(r);
     o.chain_length = hexz_reader_chain_length(r);
-    int rc = inspect_streams(r, &o);
+    rc = inspect_streams(r, &o);
     if (!rc) rc = inspect_manifest(r, &o);
     if (rc) return rc;
     section_sizes(r, &o);
-    *out = o;
-    return 0;
+    return hx_info_give(out, &o, ends, HEXZ_INSPECT_INFO_VERSION, hx_reader_path(r),
+                        "inspect info");
 }

@@ -185,9 +185,11 @@ static unsigned recommend(const hexz_predict_info *o)
 
 int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict_info *out)
 {
+    static const size_t ends[] = {sizeof(hexz_predict_info)}; /* common/versioned.h */
     if (!input || !out) return hx_error(HEXZ_EINVAL, "hexz_predict: NULL argument");
     hexz_write_options o;
-    int rc = hx_write_options_take(&o, opts, input);
+    int rc = hx_info_check(out, input, "predict info");
+    if (!rc) rc = hx_write_options_take(&o, opts, input);
     if (rc) return rc;
     /* O_NONBLOCK: a fifo must not hold open(2) for ever; it is refused below. */
     int fd = open(input, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -206,7 +208,7 @@ int hexz_predict(const char *input, const hexz_write_options *opts, hexz_predict
     if (!rc) rc = predict_with(fd, input, &o, 1, info.input_bytes, &info);
     close(fd);
     if (rc) return rc;
+    info.prediction_count = 4;
     info.recommended = recommend(&info);
-    *out = info;
-    return 0;
+    return hx_info_give(out, &info, ends, HEXZ_PREDICT_INFO_VERSION, input, "predict info");
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "read/prefetch.h"
 #include "read/reader_impl.h"
 
@@ -163,7 +164,9 @@ static void to_public(const hx_block_entry *e, hexz_block_info *out)
 
 int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_block_info *out)
 {
+    static const size_t ends[] = {sizeof(hexz_block_info)}; /* common/versioned.h */
     if (!r || !out) return hx_error(HEXZ_EINVAL, "hexz_reader_block_at: NULL argument");
+    if (hx_info_check(out, r->path, "block info")) return HEXZ_EINVAL;
     if (stream >= r->stream_count)
         return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream,
                         r->stream_count);
@@ -181,7 +184,9 @@ int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_b
     int rc = hx_get_index_page(r, stream, lo, &it);
     if (rc) return rc;
     const hx_index_page *page = it->data;
-    to_public(&page->entries[index - s->pages[lo].first_block], out);
+    hexz_block_info full;
+    to_public(&page->entries[index - s->pages[lo].first_block], &full);
     hx_cache_release(&r->pages, it);
+    hx_info_give(out, &full, ends, HEXZ_BLOCK_INFO_VERSION, r->path, "block info");
     return 0;
 }

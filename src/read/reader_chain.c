@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "read/reader_impl.h"
 #include "store/store.h"
 
@@ -249,10 +250,12 @@ int hexz_reader_base_info(const hexz_reader *r, unsigned level, hexz_base_info *
     if (level == 0 || !b)
         return hx_error(HEXZ_ERANGE, "%s: no base at level %u (the chain has %u)", r->path, level,
                         hexz_reader_chain_length(r));
-    memset(out, 0, sizeof *out);
-    snprintf(out->path, sizeof out->path, "%s", b->path);
-    memcpy(out->archive_id, b->header.archive_id, sizeof out->archive_id);
-    memcpy(out->root_hash, b->header.root_hash, sizeof out->root_hash);
-    out->file_size = b->file_size;
-    return 0;
+    static const size_t ends[] = {sizeof(hexz_base_info)}; /* common/versioned.h */
+    hexz_base_info full;
+    memset(&full, 0, sizeof full);
+    full.path = b->path;
+    memcpy(full.archive_id, b->header.archive_id, sizeof full.archive_id);
+    memcpy(full.root_hash, b->header.root_hash, sizeof full.root_hash);
+    full.file_size = b->file_size;
+    return hx_info_give(out, &full, ends, HEXZ_BASE_INFO_VERSION, r->path, "base info");
 }

@@ -608,12 +608,14 @@ int hexz_reader_stream_info(const hexz_reader *r, unsigned stream, hexz_stream_i
     if (stream >= r->stream_count)
         return hx_error(HEXZ_ERANGE, "%s: no stream %u (the archive has %u)", r->path, stream,
                         r->stream_count);
+    static const size_t ends[] = {sizeof(hexz_stream_info)}; /* common/versioned.h */
     const hx_stream_desc *d = &r->streams[stream].desc;
-    memset(out, 0, sizeof *out);
-    strcpy(out->name, d->name);
-    out->size = d->size;
-    out->block_count = d->block_count;
-    return 0;
+    hexz_stream_info full;
+    memset(&full, 0, sizeof full);
+    strcpy(full.name, d->name);
+    full.size = d->size;
+    full.block_count = d->block_count;
+    return hx_info_give(out, &full, ends, HEXZ_STREAM_INFO_VERSION, r->path, "stream info");
 }
 
 int hexz_reader_find_stream(const hexz_reader *r, const char *name, unsigned *out)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/versioned.h"
 #include "read/reader_impl.h"
 
 unsigned hexz_reader_signature_count(const hexz_reader *r)
@@ -14,12 +15,15 @@ unsigned hexz_reader_signature_count(const hexz_reader *r)
     return r ? r->signature_count : 0;
 }
 
-static void to_public(const hx_signature *s, hexz_signature_info *out)
+static int to_public(const hexz_reader *r, const hx_signature *s, hexz_signature_info *out)
 {
-    memset(out, 0, sizeof *out);
-    memcpy(out->key_id, s->key_id, HEXZ_KEY_ID_LEN);
-    out->signed_at = s->signed_at;
-    memcpy(out->comment, s->comment, s->comment_length);
+    static const size_t ends[] = {sizeof(hexz_signature_info)}; /* common/versioned.h */
+    hexz_signature_info full;
+    memset(&full, 0, sizeof full);
+    memcpy(full.key_id, s->key_id, HEXZ_KEY_ID_LEN);
+    full.signed_at = s->signed_at;
+    memcpy(full.comment, s->comment, s->comment_length);
+    return hx_info_give(out, &full, ends, HEXZ_SIGNATURE_INFO_VERSION, r->path, "signature info");
 }
 
 int hexz_reader_signature_at(const hexz_reader *r, unsigned index, hexz_signature_info *out)
@@ -28,8 +32,7 @@ int hexz_reader_signature_at(const hexz_reader *r, unsigned index, hexz_signatur
     if (index >= r->signature_count)
         return hx_error(HEXZ_ERANGE, "%s: no signature %u (the archive has %u)", r->path, index,
                         r->signature_count);
-    to_public(&r->signatures[index], out);
-    return 0;
+    return to_public(r, &r->signatures[index], out);
 }
 
 int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_PUBLIC_KEY_LEN],
@@ -37,6 +40,7 @@ int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_P
 {
     if (!r || !public_key)
         return hx_error(HEXZ_EINVAL, "hexz_reader_verify_signature: NULL argument");
+    if (out && hx_info_check(out, r->path, "signature info")) return HEXZ_EINVAL;
     uint8_t id[HEXZ_KEY_ID_LEN];
     hexz_key_id(public_key, id);
     int found = 0;
@@ -48,8 +52,7 @@ int hexz_reader_verify_signature(hexz_reader *r, const uint8_t public_key[HEXZ_P
         size_t n = hx_signature_message(s, &r->header, msg);
         int rc = hx_ed25519_verify(s->signature, msg, n, public_key);
         if (rc == 0) {
-            if (out) to_public(s, out);
-            return 0;
+            return out ? to_public(r, s, out) : 0;
         }
         if (rc != HEXZ_EBADSIG) return rc;
     }

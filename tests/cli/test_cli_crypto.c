@@ -332,7 +332,7 @@ static void first_stored_block(const char *archive, uint64_t *offset, uint32_t *
 {
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, archive), 0);
-    hexz_block_info bi;
+    hexz_block_info bi = HEXZ_BLOCK_INFO_INIT;
     for (uint64_t i = 0;; i++) {
         assert_int_equal(hexz_reader_block_at(r, 0, i, &bi), 0);
         if (!bi.is_hole) break;

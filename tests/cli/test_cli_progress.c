@@ -125,7 +125,7 @@ static hexz_inspect_info inspect(const char *archive)
 {
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, archive), 0);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     hexz_reader_free(r);
     return info;

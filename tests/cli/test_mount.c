@@ -724,7 +724,7 @@ static void test_mount_damaged_block(void **state)
     tu_copy_file(fx.single_hxz, bad);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, bad), 0);
-    hexz_block_info bi = {0};
+    hexz_block_info bi = HEXZ_BLOCK_INFO_INIT;
     uint64_t index = 0;
     do assert_int_equal(hexz_reader_block_at(r, 0, index++, &bi), 0);
     while (bi.is_hole);

@@ -110,7 +110,7 @@ static inline unsigned af_main_stream(hexz_reader *r)
 
 static inline uint64_t af_stream_size(hexz_reader *r, unsigned stream)
 {
-    hexz_stream_info info;
+    hexz_stream_info info = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, stream, &info));
     return info.size;
 }
@@ -164,7 +164,7 @@ static inline void af_verify_ok(hexz_reader *r)
 
 static inline hexz_inspect_info af_inspect(hexz_reader *r)
 {
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     AF_OK(hexz_reader_inspect(r, &info));
     return info;
 }

@@ -192,7 +192,7 @@ static char *not_found_message(const fixture *f, const char *thin, const char *s
     char *b = tu_path(f->dir, "b.hxz");
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, b), 0);
-    hexz_base_info bi;
+    hexz_base_info bi = HEXZ_BASE_INFO_INIT;
     assert_int_equal(hexz_reader_base_info(r, 1, &bi), 0);
     char id[33];
     for (int i = 0; i < 16; i++) snprintf(id + 2 * i, 3, "%02x", bi.archive_id[i]);
@@ -213,7 +213,7 @@ static void test_thin_through_sibling(void **state)
     assert_string_equal(t.asked, "a.hxz");
     assert_int_equal(t.made, 2);
     assert_int_equal(hexz_reader_chain_length(r), 1);
-    hexz_base_info bi;
+    hexz_base_info bi = HEXZ_BASE_INFO_INIT;
     assert_int_equal(hexz_reader_base_info(r, 1, &bi), 0);
     assert_string_equal(bi.path, "mem/a.hxz"); /* named beside the archive's own name */
     assert_int_equal(bi.file_size, f->file_len[0]);
@@ -235,7 +235,7 @@ static void test_two_level_chain(void **state)
     assert_int_equal(t.made, 3);
     assert_string_equal(t.asked, "a.hxz"); /* b's base, asked of b's backend */
     assert_reads(r, f->img[2]);
-    hexz_base_info bi;
+    hexz_base_info bi = HEXZ_BASE_INFO_INIT;
     assert_int_equal(hexz_reader_base_info(r, 2, &bi), 0);
     assert_string_equal(bi.path, "a.hxz");
     hexz_reader_free(r);

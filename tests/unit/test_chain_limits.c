@@ -157,7 +157,7 @@ static void repoint_base(const char *path, const char *base, const char *rel)
 {
     hexz_reader *b;
     if (hexz_reader_open(&b, base)) fail_msg("open %s: %s", base, hexz_last_error());
-    hexz_inspect_info bi;
+    hexz_inspect_info bi = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(b, &bi), 0);
     hexz_reader_free(b);
 

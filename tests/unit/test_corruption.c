@@ -352,7 +352,7 @@ static void test_index_pages(void **state)
             hexz_reader *r = check_flip(ref->page_offset + rel[k], EXPECT_VERIFY_FAILS, first,
                                         end - first, what);
             /* block_at needs the page too; the other page still works. */
-            hexz_block_info b;
+            hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
             assert_int_equal(hexz_reader_block_at(r, 0, ref->first_block, &b), HEXZ_ECORRUPT);
             uint32_t other = p == 0 ? 1 : 0;
             AF_OK(hexz_reader_block_at(r, 0, l->pages[other].first_block, &b));
@@ -385,7 +385,7 @@ static void test_manifest_page(void **state)
             assert_int_equal(hexz_reader_file_at(r, 0, &f), HEXZ_ECORRUPT);
             assert_names_path(g_work, what);
             assert_int_equal(hexz_reader_file_lookup(r, "big.bin", &f), HEXZ_ECORRUPT);
-            hexz_inspect_info info;
+            hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
             assert_int_equal(hexz_reader_inspect(r, &info), HEXZ_ECORRUPT);
             assert_int_equal(hexz_extract(r, dest, NULL, NULL), HEXZ_ECORRUPT);
             tu_rmtree(dest);
@@ -399,15 +399,18 @@ static void test_blocks(void **state)
 {
     (void)state;
     hexz_reader *r = af_open(g_archive);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, 0, &si));
     /* First, middle, last of big.bin; block BIG_BLOCKS + 1 shares block 0's stored bytes; the
      * compressed text block; the very last block of the stream (notes.txt). */
     const uint64_t which[] = {0, BIG_BLOCKS / 2, BIG_BLOCKS - 1, BIG_BLOCKS + 3,
                               si.block_count - 1};
     hexz_block_info infos[5];
-    for (size_t k = 0; k < 5; k++) AF_OK(hexz_reader_block_at(r, 0, which[k], &infos[k]));
-    hexz_block_info dup;
+    for (size_t k = 0; k < 5; k++) {
+        infos[k] = (hexz_block_info)HEXZ_BLOCK_INFO_INIT;
+        AF_OK(hexz_reader_block_at(r, 0, which[k], &infos[k]));
+    }
+    hexz_block_info dup = HEXZ_BLOCK_INFO_INIT;
     AF_OK(hexz_reader_block_at(r, 0, BIG_BLOCKS + 1, &dup));
     assert_int_equal(dup.stored_offset, infos[0].stored_offset);
     assert_int_equal(infos[3].codec, HEXZ_CODEC_LZ4);

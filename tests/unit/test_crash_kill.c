@@ -216,7 +216,7 @@ static int archive_holds(const char *path, const uint8_t *want, size_t len)
     if (rc != 0) fail_msg("%s does not verify after a kill: %s", path, hexz_last_error());
     unsigned s;
     assert_int_equal(hexz_reader_find_stream(r, "main", &s), 0);
-    hexz_stream_info info;
+    hexz_stream_info info = HEXZ_STREAM_INFO_INIT;
     assert_int_equal(hexz_reader_stream_info(r, s, &info), 0);
     int same = 0;
     if (info.size == len) {

@@ -34,11 +34,11 @@ static int log_progress(const hexz_progress *p, void *user)
 /* The stored offsets of every block of a stream, in order. */
 static uint64_t *stored_offsets(hexz_reader *r, unsigned stream, uint64_t *count)
 {
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, stream, &si));
     uint64_t *v = af_calloc(si.block_count, sizeof *v);
     for (uint64_t i = 0; i < si.block_count; i++) {
-        hexz_block_info b;
+        hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(r, stream, i, &b));
         v[i] = b.stored_offset;
     }
@@ -137,12 +137,12 @@ static void test_repeated_block(void **state)
 /* The blocks covering [offset, offset + size) of stream 0, as stored offsets. */
 static uint64_t *file_blocks(hexz_reader *r, const hexz_file_info *f, uint64_t *count)
 {
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, 0, &si));
     uint64_t *v = af_calloc(si.block_count, sizeof *v);
     uint64_t n = 0;
     for (uint64_t i = 0; i < si.block_count; i++) {
-        hexz_block_info b;
+        hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(r, 0, i, &b));
         if (b.logical_offset >= f->offset && b.logical_offset < f->offset + f->size) {
             /* Files start on a block boundary (docs/FORMAT.md §10) */
@@ -276,18 +276,18 @@ static void test_identical_files(void **state)
 /* How many blocks of `b` hold content that no block of `a` holds. */
 static uint64_t new_blocks(hexz_reader *a, hexz_reader *b, uint64_t *total)
 {
-    hexz_stream_info sa, sb;
+    hexz_stream_info sa = HEXZ_STREAM_INFO_INIT, sb = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(a, 0, &sa));
     AF_OK(hexz_reader_stream_info(b, 0, &sb));
     uint8_t(*ha)[32] = af_calloc(sa.block_count, 32);
     for (uint64_t i = 0; i < sa.block_count; i++) {
-        hexz_block_info x;
+        hexz_block_info x = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(a, 0, i, &x));
         memcpy(ha[i], x.content_hash, 32);
     }
     uint64_t fresh = 0;
     for (uint64_t j = 0; j < sb.block_count; j++) {
-        hexz_block_info y;
+        hexz_block_info y = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(b, 0, j, &y));
         int found = 0;
         for (uint64_t i = 0; i < sa.block_count && !found; i++)

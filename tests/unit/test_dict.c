@@ -64,7 +64,7 @@ static uint64_t stored_bytes(const char *archive)
 {
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, archive), 0);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     hexz_reader_free(r);
     return info.stored_bytes;
@@ -124,7 +124,7 @@ static void test_dictionary_helps_small_files(void **state)
     assert_tree_reads_back(with, src, NULL);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, with), 0);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     assert_true(info.zstd_blocks > 0); /* dictionary blocks count as zstd */
     hexz_reader_free(r);

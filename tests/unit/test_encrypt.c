@@ -96,7 +96,7 @@ static void test_dedup_under_encryption(void **state)
     write_archive(path, data, block * n, &o);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_password(&r, path, PASSWORD), 0);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     assert_int_equal(info.unique_blocks, 1);
     assert_int_equal(info.dedup_blocks, n - 1);

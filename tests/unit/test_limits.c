@@ -330,9 +330,9 @@ _Noreturn static void child_expect_refusal(const char *path, const char *extract
     if (where == AT_OPEN) CHILD_FAIL("open accepted the archive");
     if ((rc = hexz_reader_verify(r, NULL, NULL)) != HEXZ_ECORRUPT)
         CHILD_FAIL("verify returned %d", rc);
-    hexz_inspect_info ii;
+    hexz_inspect_info ii = HEXZ_INSPECT_INFO_INIT;
     if ((rc = hexz_reader_inspect(r, &ii)) != HEXZ_ECORRUPT) CHILD_FAIL("inspect returned %d", rc);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     if (hexz_reader_stream_info(r, 0, &si) != 0) CHILD_FAIL("stream_info failed");
     static uint8_t buf[65536];
     size_t got;
@@ -342,7 +342,7 @@ _Noreturn static void child_expect_refusal(const char *path, const char *extract
         if (where == IN_INDEX ? rc != HEXZ_ECORRUPT : (rc != 0 && rc != HEXZ_ECORRUPT))
             CHILD_FAIL("read_at(%llu) returned %d", (unsigned long long)offs[i], rc);
     }
-    hexz_block_info bi;
+    hexz_block_info bi = HEXZ_BLOCK_INFO_INIT;
     rc = hexz_reader_block_at(r, 0, 0, &bi);
     if (where == IN_INDEX && rc != HEXZ_ECORRUPT) CHILD_FAIL("block_at(0) returned %d", rc);
     if (where == IN_MANIFEST) {
@@ -735,7 +735,7 @@ static void make_thin(const char *dir, const char *thin, const char *base_path)
     hexz_reader_free(r);
     hexz_reader *b;
     assert_int_equal(hexz_reader_open(&b, base), 0);
-    hexz_inspect_info bi;
+    hexz_inspect_info bi = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(b, &bi), 0);
     hexz_reader_free(b);
     hx_base_ref ref;
@@ -932,7 +932,7 @@ static void test_millions_of_tiny_blocks(void **state)
     assert_int_equal(hexz_reader_open(&r, path), 0);
     double t_open = now_sec() - t0;
     long long open_read = r0 >= 0 ? rchar() - r0 : -1;
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     assert_int_equal(hexz_reader_stream_info(r, 0, &si), 0);
     assert_int_equal(si.size, size);
     assert_int_equal(si.block_count, blocks);
@@ -956,7 +956,7 @@ static void test_millions_of_tiny_blocks(void **state)
     }
     double t_reads = now_sec() - t0;
     long long reads_read = r0 >= 0 ? rchar() - r0 : -1;
-    hexz_block_info bi;
+    hexz_block_info bi = HEXZ_BLOCK_INFO_INIT;
     assert_int_equal(hexz_reader_block_at(r, 0, blocks - 1, &bi), 0);
     assert_int_equal(bi.logical_offset, size - 64);
     hexz_reader_free(r);
@@ -990,7 +990,7 @@ static void test_millions_of_tiny_blocks(void **state)
         if (pid == 0) {
             hexz_reader *cr;
             if (hexz_reader_open(&cr, path) != 0) _exit(2);
-            hexz_inspect_info ii;
+            hexz_inspect_info ii = HEXZ_INSPECT_INFO_INIT;
             int crc = op == 0 ? hexz_reader_inspect(cr, &ii) : hexz_reader_verify(cr, NULL, NULL);
             hexz_reader_free(cr);
             _exit(crc == 0 ? 0 : 1);

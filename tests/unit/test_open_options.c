@@ -5,6 +5,8 @@
  * an unknown version. Each older struct is allocated at exactly its old size, so reading a
  * field past it is caught under AddressSanitizer. Also: hexz_sign() and
  * hexz_change_password_opts(), which take no remote settings, refuse a URL before opening it.
+ * And the info structs the library fills: version 0 is refused and leaves the struct as it was,
+ * a version newer than the library's is filled as far as the library knows and says so.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -133,6 +135,51 @@ static void test_versions_refused(void **state)
                    "remote options version 0 (initialise them with their _INIT macro)");
 }
 
+/* Info structs: the caller's version says how much to fill; the library writes back what it
+ * filled. */
+static void test_info_versions(void **state)
+{
+    (void)state;
+    hexz_reader *r;
+    assert_int_equal(hexz_reader_open(&r, archive), 0);
+    hexz_stream_info si;
+    memset(&si, 0xab, sizeof si);
+    si.version = 0;
+    assert_int_equal(hexz_reader_stream_info(r, 0, &si), HEXZ_EINVAL);
+    char *want = tu_strf("%s: stream info version 0 (set it with its _INIT macro)", archive);
+    assert_string_equal(hexz_last_error(), want);
+    free(want);
+    assert_int_equal(si.size, 0xababababababababull); /* untouched */
+
+    si.version = HEXZ_STREAM_INFO_VERSION + 5; /* from a newer header */
+    assert_int_equal(hexz_reader_stream_info(r, 0, &si), 0);
+    assert_int_equal(si.version, HEXZ_STREAM_INFO_VERSION);
+    assert_string_equal(si.name, "main");
+    assert_int_equal(si.size, DATA_SIZE);
+
+    hexz_inspect_info ii = HEXZ_INSPECT_INFO_INIT;
+    assert_int_equal(hexz_reader_inspect(r, &ii), 0);
+    assert_int_equal(ii.version, HEXZ_INSPECT_INFO_VERSION);
+    assert_int_equal(ii.logical_bytes, DATA_SIZE);
+    ii.version = 0;
+    assert_int_equal(hexz_reader_inspect(r, &ii), HEXZ_EINVAL);
+
+    hexz_block_info bi = {0};
+    assert_int_equal(hexz_reader_block_at(r, 0, 0, &bi), HEXZ_EINVAL);
+    bi.version = HEXZ_BLOCK_INFO_VERSION;
+    assert_int_equal(hexz_reader_block_at(r, 0, 0, &bi), 0);
+    assert_int_equal(bi.logical_offset, 0);
+    assert_true(bi.logical_length > 0);
+    hexz_reader_free(r);
+
+    hexz_predict_info pi = {0};
+    assert_int_equal(hexz_predict(archive, NULL, &pi), HEXZ_EINVAL);
+    pi.version = HEXZ_PREDICT_INFO_VERSION;
+    assert_int_equal(hexz_predict(archive, NULL, &pi), 0);
+    assert_int_equal(pi.prediction_count, 4);
+    assert_true(pi.recommended < pi.prediction_count);
+}
+
 /* The rewriting calls take no remote settings: a URL is refused before any request is made
  * (nothing listens on port 1). */
 static void test_rewrite_refuses_url(void **state)
@@ -149,9 +196,8 @@ static void test_rewrite_refuses_url(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_older_versions),
-        cmocka_unit_test(test_version_3),
-        cmocka_unit_test(test_versions_refused),
+        cmocka_unit_test(test_older_versions),      cmocka_unit_test(test_version_3),
+        cmocka_unit_test(test_versions_refused),    cmocka_unit_test(test_info_versions),
         cmocka_unit_test(test_rewrite_refuses_url),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -54,7 +54,7 @@ static void test_predict_within_ten_percent(void **state)
     char *in = tu_strf("%s/img", dir), *out = tu_strf("%s/a.hxz", dir);
     tu_write_file(in, d, len);
     free(d);
-    hexz_predict_info info;
+    hexz_predict_info info = HEXZ_PREDICT_INFO_INIT;
     assert_int_equal(hexz_predict(in, NULL, &info), 0);
     assert_int_equal(info.input_bytes, len);
     /* A sample, not everything (big chunks are likelier to hold a sampled byte). */
@@ -132,7 +132,7 @@ static void test_diff_counts(void **state)
     hexz_reader *ra, *rb;
     assert_int_equal(hexz_reader_open(&ra, a), 0);
     assert_int_equal(hexz_reader_open(&rb, b), 0);
-    hexz_diff_counts t;
+    hexz_diff_counts t = HEXZ_DIFF_COUNTS_INIT;
     diff_seen seen = {0};
     assert_int_equal(hexz_diff(ra, rb, &t, on_diff, &seen), 0);
     assert_int_equal(t.shared_blocks, 31);

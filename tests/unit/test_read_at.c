@@ -41,11 +41,11 @@ typedef struct {
 
 static boundaries get_boundaries(hexz_reader *r)
 {
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, 0, &si));
     boundaries b = {af_calloc(si.block_count, sizeof(uint64_t)), si.block_count};
     for (uint64_t i = 0; i < si.block_count; i++) {
-        hexz_block_info bi;
+        hexz_block_info bi = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(r, 0, i, &bi));
         b.starts[i] = bi.logical_offset;
     }

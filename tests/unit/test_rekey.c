@@ -143,7 +143,7 @@ static void read_all(hexz_reader *r, unsigned stream, uint8_t *buf, size_t len)
 static void assert_same_content(const fixture *f, hexz_reader *r)
 {
     assert_int_equal(hexz_reader_stream_count(r), 2);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     assert_int_equal(hexz_reader_stream_info(r, 0, &si), 0);
     assert_string_equal(si.name, "main");
     assert_int_equal(si.size, DATA_LEN);
@@ -169,7 +169,7 @@ static void assert_same_content(const fixture *f, hexz_reader *r)
     assert_int_equal(hexz_reader_file_lookup(r, "e", fi), 0);
     assert_int_equal(fi->size, 0);
     free(fi);
-    hexz_block_info b;
+    hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
     assert_int_equal(hexz_reader_block_at(r, 0, 0, &b), 0);
     assert_int_equal(b.logical_length, 16384);
     assert_int_equal(hexz_reader_verify(r, NULL, NULL), 0);
@@ -183,7 +183,7 @@ static void test_default_revokes_old_password(void **state)
     tu_copy_file(f->archive, backup);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open_password(&r, f->archive, OLD_PW), 0);
-    hexz_inspect_info before, after;
+    hexz_inspect_info before = HEXZ_INSPECT_INFO_INIT, after = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &before), 0);
     hexz_reader_free(r);
 
@@ -347,7 +347,7 @@ static void test_dictionary_kept(void **state)
     assert_int_equal(hexz_writer_finish(w), 0);
     hexz_writer_free(w);
     hexz_reader *r;
-    hexz_inspect_info before, after;
+    hexz_inspect_info before = HEXZ_INSPECT_INFO_INIT, after = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_open_password(&r, path, OLD_PW), 0);
     assert_int_equal(hexz_reader_inspect(r, &before), 0);
     hexz_reader_free(r);

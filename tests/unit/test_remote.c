@@ -212,7 +212,7 @@ static int group_setup(void **state)
     assert_int_equal(hexz_pack_path(fx.tree_src, fx.tree_archive, NULL), 0);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, fx.archive), 0);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     assert_int_equal(hexz_reader_stream_info(r, 0, &si), 0);
     fx.blocks = si.block_count;
     hexz_reader_free(r);

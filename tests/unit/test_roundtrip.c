@@ -33,7 +33,7 @@ static double now_sec(void)
 static void assert_same_blocks(hexz_reader *a, hexz_reader *b, const char *what)
 {
     unsigned sa = af_main_stream(a), sb = af_main_stream(b);
-    hexz_stream_info ia, ib;
+    hexz_stream_info ia = HEXZ_STREAM_INFO_INIT, ib = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(a, sa, &ia));
     AF_OK(hexz_reader_stream_info(b, sb, &ib));
     assert_int_equal(ia.size, ib.size);
@@ -41,7 +41,7 @@ static void assert_same_blocks(hexz_reader *a, hexz_reader *b, const char *what)
         fail_msg("%s: %llu blocks vs %llu", what, (unsigned long long)ia.block_count,
                  (unsigned long long)ib.block_count);
     for (uint64_t i = 0; i < ia.block_count; i++) {
-        hexz_block_info x, y;
+        hexz_block_info x = HEXZ_BLOCK_INFO_INIT, y = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(a, sa, i, &x));
         AF_OK(hexz_reader_block_at(b, sb, i, &y));
         if (x.logical_offset != y.logical_offset || x.logical_length != y.logical_length ||
@@ -57,11 +57,11 @@ static void assert_same_blocks(hexz_reader *a, hexz_reader *b, const char *what)
 static void assert_chunk_shape(hexz_reader *r, const hexz_write_options *o, size_t len)
 {
     unsigned s = af_main_stream(r);
-    hexz_stream_info info;
+    hexz_stream_info info = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, s, &info));
     uint64_t pos = 0;
     for (uint64_t i = 0; i < info.block_count; i++) {
-        hexz_block_info b;
+        hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(r, s, i, &b));
         assert_int_equal(b.logical_offset, pos);
         assert_false(b.is_hole);
@@ -84,7 +84,7 @@ static void assert_chunk_shape(hexz_reader *r, const hexz_write_options *o, size
     assert_int_equal(pos, len);
     if (o->chunking == HEXZ_CHUNK_FIXED)
         assert_int_equal(info.block_count, (len + o->block_size - 1) / o->block_size);
-    hexz_block_info b;
+    hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
     assert_int_equal(hexz_reader_block_at(r, s, info.block_count, &b), HEXZ_ERANGE);
 }
 
@@ -190,7 +190,7 @@ static void test_empty(void **state)
     AF_OK(hexz_writer_finish(w));
     hexz_writer_free(w);
     hexz_reader *r = af_open(a);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     AF_OK(hexz_reader_stream_info(r, 0, &si));
     assert_string_equal(si.name, "main");
     assert_int_equal(si.size, 0);
@@ -239,7 +239,7 @@ static void test_fixed_block_boundaries(void **state)
         roundtrip(dir, data, sizes[i], &o, 1);
         char *a = tu_strf("%s/w.hxz", dir);
         hexz_reader *r = af_open(a);
-        hexz_stream_info si;
+        hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
         AF_OK(hexz_reader_stream_info(r, 0, &si));
         assert_int_equal(si.block_count, (sizes[i] + 4095) / 4096);
         hexz_reader_free(r);
@@ -311,7 +311,7 @@ static void test_index_page_boundary(void **state)
                                       ? cases[i].len - (1024 * bs - 4096)
                                       : sizeof buf);
             af_assert_same(buf, data + 1024 * bs - 4096, got, "page-straddling read");
-            hexz_block_info b1, b2;
+            hexz_block_info b1 = HEXZ_BLOCK_INFO_INIT, b2 = HEXZ_BLOCK_INFO_INIT;
             AF_OK(hexz_reader_block_at(r, 0, 1023, &b1));
             AF_OK(hexz_reader_block_at(r, 0, 1024, &b2));
             assert_int_equal(b1.logical_offset, 1023 * bs);
@@ -370,7 +370,7 @@ static void test_codecs(void **state)
                 assert_true(info.stored_bytes < len / 8);
                 assert_true(info.file_size < len / 4);
                 /* block_at reports the codec of each stored block. */
-                hexz_block_info b;
+                hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
                 AF_OK(hexz_reader_block_at(r, 0, 0, &b));
                 assert_int_equal(b.codec, codecs[c].codec);
                 assert_true(b.stored_length < b.logical_length);
@@ -404,7 +404,7 @@ static void test_zeros_and_holes(void **state)
     assert_int_equal(info.unique_blocks, 0);
     assert_int_equal(info.hole_blocks, 1); /* adjacent holes merge */
     assert_true(info.file_size < 4096);
-    hexz_block_info b;
+    hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
     AF_OK(hexz_reader_block_at(r, 0, 0, &b));
     assert_true(b.is_hole);
     assert_int_equal(b.stored_offset, 0);
@@ -504,7 +504,7 @@ static void test_streams(void **state)
     assert_int_equal(hexz_reader_find_stream(r, "main", &sm), HEXZ_ENOTFOUND);
     af_assert_stream(r, s0, x, 2 * n, 0, "disk0");
     af_assert_stream(r, s1, y, n, 0, "log");
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     assert_int_equal(hexz_reader_stream_info(r, 2, &si), HEXZ_ERANGE);
     size_t got;
     uint8_t b;
@@ -772,7 +772,7 @@ static void test_sparse_4gib(void **state)
     assert_true(info.hole_blocks >= 4); /* a hole entry covers at most 2^30 bytes */
     assert_true(info.stored_bytes <= data_bytes + nrg * 2 * (uint64_t)o.max_size);
     for (uint64_t i = 0; i < info.blocks; i++) {
-        hexz_block_info b;
+        hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
         AF_OK(hexz_reader_block_at(r, 0, i, &b));
         if (b.is_hole) assert_true(b.logical_length <= (1u << 30));
     }

@@ -424,7 +424,7 @@ static void expect_fixture_content(hexz_reader *r)
 
 static void expect_format(hexz_reader *r, unsigned minor)
 {
-    hexz_inspect_info in;
+    hexz_inspect_info in = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &in), 0);
     assert_int_equal(in.format_major, 1);
     assert_int_equal(in.format_minor, minor);
@@ -443,7 +443,7 @@ static void test_format_1_4_archives_still_read(void **state)
     expect_format(r, 4);
     assert_int_equal(hexz_reader_verify(r, NULL, NULL), 0);
     assert_int_equal(hexz_reader_signature_count(r), 2);
-    hexz_signature_info si;
+    hexz_signature_info si = HEXZ_SIGNATURE_INFO_INIT;
     assert_int_equal(hexz_reader_verify_signature(r, pk, &si), 0);
     assert_string_equal(si.comment, "made by hexz 1.4");
     expect_fixture_content(r);

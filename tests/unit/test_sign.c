@@ -114,7 +114,7 @@ static void test_sign_and_verify(void **state)
     hexz_reader_free(r);
 
     assert_int_equal(hexz_sign(f->archive, f->sk, "release 1.2 built by CI"), 0);
-    hexz_signature_info info;
+    hexz_signature_info info = HEXZ_SIGNATURE_INFO_INIT;
     assert_int_equal(hexz_reader_open(&r, f->archive), 0);
     assert_int_equal(hexz_reader_verify(r, NULL, NULL), 0);
     assert_int_equal(hexz_reader_signature_count(r), 1);

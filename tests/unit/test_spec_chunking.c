@@ -236,13 +236,13 @@ static void expect_entries(const char *archive, const want_list *w, size_t c)
 {
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, archive), 0);
-    hexz_stream_info si;
+    hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
     assert_int_equal(hexz_reader_stream_info(r, 0, &si), 0);
     if (si.block_count != w->n)
         fail_msg("case %zu: %llu entries, FORMAT.md predicts %zu", c,
                  (unsigned long long)si.block_count, w->n);
     for (size_t i = 0; i < w->n; i++) {
-        hexz_block_info b;
+        hexz_block_info b = HEXZ_BLOCK_INFO_INIT;
         assert_int_equal(hexz_reader_block_at(r, 0, i, &b), 0);
         if (b.logical_offset != w->e[i].offset || b.logical_length != w->e[i].length ||
             !!b.is_hole != w->e[i].hole)

@@ -115,11 +115,11 @@ static void test_thin_is_small_and_exact(void **state)
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, v2), 0);
     assert_int_equal(hexz_reader_chain_length(r), 1);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     assert_true(info.base_bytes > len / 2);
     assert_int_equal(info.level_bytes[0] + info.level_bytes[1] + info.hole_bytes, len);
-    hexz_base_info b;
+    hexz_base_info b = HEXZ_BASE_INFO_INIT;
     assert_int_equal(hexz_reader_base_info(r, 1, &b), 0);
     assert_non_null(strstr(b.path, "v1.hxz"));
     hexz_reader_free(r);
@@ -171,7 +171,7 @@ static void test_chain_of_three(void **state)
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, p[3]), 0);
     assert_int_equal(hexz_reader_chain_length(r), 3);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     assert_true(info.level_bytes[3] > 0); /* some bytes come all the way from c0 */
     hexz_reader_free(r);
@@ -271,7 +271,7 @@ static void test_final_progress_matches_inspect(void **state)
     hexz_writer_free(w);
     hexz_reader *r;
     assert_int_equal(hexz_reader_open(&r, v2), 0);
-    hexz_inspect_info info;
+    hexz_inspect_info info = HEXZ_INSPECT_INFO_INIT;
     assert_int_equal(hexz_reader_inspect(r, &info), 0);
     hexz_reader_free(r);
     assert_int_equal(last.bytes_in, info.logical_bytes);

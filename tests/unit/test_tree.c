@@ -273,11 +273,11 @@ static void test_tree_roundtrip(void **state)
             af_assert_same(got, want, s->size, s->path);
             /* Each file starts on a block boundary. */
             if (s->size) {
-                hexz_stream_info si;
+                hexz_stream_info si = HEXZ_STREAM_INFO_INIT;
                 AF_OK(hexz_reader_stream_info(r, main_stream, &si));
                 int boundary = 0;
                 for (uint64_t b = 0; b < si.block_count && !boundary; b++) {
-                    hexz_block_info bi;
+                    hexz_block_info bi = HEXZ_BLOCK_INFO_INIT;
                     AF_OK(hexz_reader_block_at(r, main_stream, b, &bi));
                     boundary = bi.logical_offset == f.offset;
                 }
