@@ -15,6 +15,7 @@
  *    atomic (the destination exists only on success, holding exactly the stream's size), and
  *    succeeds for an archive that verifies.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,6 +12,7 @@
  * entries are found by index and by path with the right offsets and sizes; extraction
  * reproduces the content.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -570,6 +570,12 @@ void hexz_reader_set_threads(hexz_reader *r, unsigned threads);
  * block cache off). Call before reading from several threads; thread-safe with itself. */
 void hexz_reader_set_cache_size(hexz_reader *r, size_t bytes);
 
+/* ---- Experimental: HEXZ_STATIC_LINKING_ONLY ------------------------------------------------ */
+
+/* Block-level introspection shows how the format stores a stream, which is an implementation
+ * detail that may change in any minor release (docs/ABI.md): define HEXZ_STATIC_LINKING_ONLY
+ * before including this header to use it, and run with the exact version built against. */
+#if defined(HEXZ_STATIC_LINKING_ONLY) || defined(HEXZ_BUILDING_LIBRARY)
 typedef struct {
     unsigned version;        /* set to HEXZ_BLOCK_INFO_VERSION (the _INIT macro) */
     uint64_t logical_offset; /* within the stream */
@@ -591,6 +597,7 @@ typedef struct {
 
 /* The index-th block of `stream`, in logical order. O(log n). Thread-safe. */
 int hexz_reader_block_at(hexz_reader *r, unsigned stream, uint64_t index, hexz_block_info *out);
+#endif /* HEXZ_STATIC_LINKING_ONLY */
 
 /* Checks everything: every index page and manifest page against its hash, every stored block
  * against its checksum, exact length and content hash, and the structural rules of

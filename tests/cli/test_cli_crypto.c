@@ -7,6 +7,7 @@
  * which is not a terminal, so nothing prompts; the prompt itself (no echo, retry on a wrong
  * password, asking twice for pack) is tested on a pseudo-terminal.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -9,6 +9,7 @@
  * Every wait is bounded, and each test's teardown unmounts, kills and reaps whatever it left
  * running. Without /dev/fuse or fusermount3 the tests are skipped.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

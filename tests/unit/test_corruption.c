@@ -13,6 +13,7 @@
  * unchecked. Truncated archives, archives with trailing bytes, files that are not archives and
  * a directory are refused with the documented messages, each naming the file.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include "archive_fixtures.h"
 
 #include <dirent.h>

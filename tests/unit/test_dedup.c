@@ -9,6 +9,7 @@
  * fixed-size chunking re-stores everything after the insertion. Every archive is also read back
  * and verified, since shared blocks must still give each entry its own bytes.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include "archive_fixtures.h"
 
 #include <sys/stat.h>

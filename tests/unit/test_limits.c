@@ -21,6 +21,7 @@
  * overrides) are packed, opened - measuring with /proc/self/io that open reads the page
  * directory, not the pages - and read at random offsets; timings are printed.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include "testutil.h"
 
 #include <arpa/inet.h>

@@ -8,6 +8,7 @@
  * And the info structs the library fills: version 0 is refused and leaves the struct as it was,
  * a version newer than the library's is filled as far as the library knows and says so.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,7 @@
  * hexz_reader_verify, to check that concurrent reads never see another thread's bytes or errors;
  * and once more on a stream larger than the block cache, so that blocks are evicted under them.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include "archive_fixtures.h"
 
 #include <pthread.h>

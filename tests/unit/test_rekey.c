@@ -10,6 +10,7 @@
  * passes) is refused before any derivation with HEXZ_EUNSUPPORTED and a message naming the
  * cost and the limit; the limits of hexz_open_options lower or raise that ceiling.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

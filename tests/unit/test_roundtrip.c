@@ -12,6 +12,7 @@
  * the same blocks as one big write, since chunking must not depend on the caller's buffering.
  * Failed, canceled and misused packing must leave no archive and no temporary file behind.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include "archive_fixtures.h"
 
 #include <dirent.h>

@@ -8,6 +8,7 @@
  * stream written in uneven pieces and a file tree, have exactly the block entries that §15's
  * "what is cut" rule and §9's hole rule predict.
  */
+#define HEXZ_STATIC_LINKING_ONLY /* hexz_reader_block_at */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
