@@ -85,6 +85,19 @@ static inline void af_pack_buffer(const char *archive, const void *data, size_t 
     hexz_writer_free(w);
 }
 
+/* Packs data[0..len) with `opts`, as a thin archive against `base` when it is not NULL (its
+ * chunking copied with hexz_base_chunking first, so that chunks line up). */
+static inline void af_pack_on_base(const char *archive, const char *base, const void *data,
+                                   size_t len, const hexz_write_options *opts)
+{
+    hexz_write_options o = *opts;
+    if (base) {
+        AF_OK(hexz_base_chunking(base, &o));
+        o.base = base;
+    }
+    af_pack_buffer(archive, data, len, &o, 0);
+}
+
 /* Writes data to `input` and packs that file with hexz_pack_path. */
 static inline void af_pack_via_file(const char *input, const char *archive, const void *data,
                                     size_t len, const hexz_write_options *opts)

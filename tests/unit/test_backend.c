@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "archive_fixtures.h"
 #include "hexz.h"
 #include "hexz_backend.h"
 #include "testutil.h"
@@ -101,15 +102,7 @@ static void pack(const char *path, const uint8_t *data, const char *base)
     hexz_write_options o;
     hexz_write_options_init(&o);
     o.block_size = 65536;
-    if (base) {
-        assert_int_equal(hexz_base_chunking(base, &o), 0);
-        o.base = base;
-    }
-    hexz_writer *w;
-    assert_int_equal(hexz_writer_create(&w, path, &o), 0);
-    assert_int_equal(hexz_writer_write(w, data, IMAGE_SIZE), 0);
-    assert_int_equal(hexz_writer_finish(w), 0);
-    hexz_writer_free(w);
+    af_pack_on_base(path, base, data, IMAGE_SIZE, &o);
 }
 
 static int setup(void **state)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive_fixtures.h"
 #include "hexz.h"
 #include "testutil.h"
 
@@ -46,15 +47,7 @@ static void pack(const char *path, const uint8_t *data, size_t len, const char *
     hexz_write_options_init(&o);
     o.chunking = mode;
     o.block_size = 65536;
-    if (base) {
-        assert_int_equal(hexz_base_chunking(base, &o), 0);
-        o.base = base;
-    }
-    hexz_writer *w;
-    assert_int_equal(hexz_writer_create(&w, path, &o), 0);
-    assert_int_equal(hexz_writer_write(w, data, len), 0);
-    assert_int_equal(hexz_writer_finish(w), 0);
-    hexz_writer_free(w);
+    af_pack_on_base(path, base, data, len, &o);
 }
 
 static void assert_content(const char *path, const hexz_open_options *oo, const uint8_t *data,
